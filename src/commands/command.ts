@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import type { DataMap } from '../core/index.js';
+
+/** What a command receives for one run of a job. */
+export interface CommandContext {
+  /** The job's id. */
+  jobId: number;
+  /** The request data map (a copy: changing it changes nothing stored). */
+  data: DataMap;
+  /** Which run this is: 1 for the first, 2 for the first retry... (KIE's executions). */
+  attempt: number;
+  businessKey: string | null;
+  containerId: string | null;
+  /** When this run was due, epoch milliseconds (KIE's scheduledExecutionTime). */
+  scheduledAt: number;
+  /** Fires when the run times out or the executor stops; a well-behaved command gives up then. */
+  signal: AbortSignal;
+  /** A logger bound to this job. */
+  log: Logger;
+}
+
+/** A command returns its response data map, or nothing (an empty map). */
+export type CommandResult = DataMap | void | undefined;
+
+/** A command as a plain async function. */
+export type CommandFunction = (context: CommandContext) => CommandResult | Promise<CommandResult>;
+
+/** A command with more to say than its run: KIE's Reoccurring commands tell when to run again. */
+export interface CommandDefinition {
+  run: CommandFunction;
+  /**
+   * For reoccurring commands: when the next occurrence is due, asked after a run that ended DONE or ERROR.
+   * Answer null (or nothing) to stop.
+   */
+  nextRunAt?(context: { data: DataMap; jobId: number; now: number }): Date | number | null | undefined;
+}
+
+/** Either form of a command. */
+export type Command = CommandFunction | CommandDefinition;
+
+/** KIE's CommandCallback: told when a job is done, or has failed for the last time. */
+export interface CommandCallback {
+  onCommandDone?(context: CommandContext, responseData: DataMap): void | Promise<void>;
+  onCommandError?(context: CommandContext, error: Error): void | Promise<void>;
+}
+
+/**
+ * A container (KIE's deployment unit): named commands, and optionally named callbacks. A container module's
+ * default export is either this object or just the map of commands.
+ */
+export interface ContainerDefinition {
+  commands: Record<string, Command>;
+  callbacks?: Record<string, CommandCallback>;
+}
+
+export function toDefinition(command: Command): CommandDefinition {
+  return typeof command === 'function' ? { run: command } : command;
+}

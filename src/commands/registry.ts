@@ -1,0 +1,128 @@
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { UnknownCommandError, ValidationError } from '../core/index.js';
+import {
+  toDefinition,
+  type Command,
+  type CommandCallback,
+  type CommandDefinition,
+  type ContainerDefinition,
+} from './command.js';
+
+interface Container {
+  commands: Map<string, CommandDefinition>;
+  callbacks: Map<string, CommandCallback>;
+}
+
+/**
+ * Named commands and callbacks, global (the built-ins, and any registered without a container) or grouped in
+ * containers. A command is looked up in its job's container first, then globally, as KIE's container class
+ * loader sees the server's classes too.
+ */
+export class CommandRegistry {
+  private readonly global: Container = { commands: new Map(), callbacks: new Map() };
+  private readonly containers = new Map<string, Container>();
+
+  /** Registers a command, globally or in a container (created if needed). */
+  registerCommand(name: string, command: Command, containerId?: string): this {
+    this.target(containerId).commands.set(name, toDefinition(command));
+    return this;
+  }
+
+  /** Registers a callback, globally or in a container (created if needed). */
+  registerCallback(name: string, callback: CommandCallback, containerId?: string): this {
+    this.target(containerId).callbacks.set(name, callback);
+    return this;
+  }
+
+  /** Registers a whole container: its commands and callbacks. */
+  registerContainer(id: string, definition: ContainerDefinition | Record<string, Command>): this {
+    if (!id || /\s/.test(id)) throw new ValidationError(`Invalid container id "${id}"`);
+    const normalized = isContainerDefinition(definition) ? definition : { commands: definition };
+    const container = this.target(id);
+    for (const [name, command] of Object.entries(normalized.commands)) {
+      if (typeof command !== 'function' && typeof command?.run !== 'function') {
+        throw new ValidationError(`Container ${id}: command ${name} is not a function or { run }`);
+      }
+      container.commands.set(name, toDefinition(command));
+    }
+    for (const [name, callback] of Object.entries(normalized.callbacks ?? {})) {
+      container.callbacks.set(name, callback);
+    }
+    return this;
+  }
+
+  /**
+   * Loads a container from an ES module (a path from the operator's configuration, never from a request):
+   * its default export maps command names to functions, or is a ContainerDefinition; a named export
+   * `callbacks` adds callbacks.
+   */
+  async loadContainer(id: string, modulePath: string): Promise<void> {
+    const url = /^[a-z]+:/i.test(modulePath) ? modulePath : pathToFileURL(resolve(modulePath)).href;
+    const module = (await import(url)) as { default?: unknown; callbacks?: Record<string, CommandCallback> };
+    const exported = module.default;
+    if (!exported || typeof exported !== 'object') {
+      throw new ValidationError(`Container ${id}: ${modulePath} has no default export mapping command names`);
+    }
+    const definition = isContainerDefinition(exported)
+      ? exported
+      : { commands: exported as Record<string, Command>, callbacks: module.callbacks };
+    this.registerContainer(id, definition);
+  }
+
+  hasContainer(id: string): boolean {
+    return this.containers.has(id);
+  }
+
+  containerIds(): string[] {
+    return [...this.containers.keys()];
+  }
+
+  /** The command a job runs, or undefined when neither its container nor the global set has it. */
+  resolve(command: string, containerId: string | null): CommandDefinition | undefined {
+    const container = containerId ? this.containers.get(containerId) : undefined;
+    return container?.commands.get(command) ?? this.global.commands.get(command);
+  }
+
+  resolveCallback(name: string, containerId: string | null): CommandCallback | undefined {
+    const container = containerId ? this.containers.get(containerId) : undefined;
+    return container?.callbacks.get(name) ?? this.global.callbacks.get(name);
+  }
+
+  /** Refuses, with KIE's wording, a command or container this registry does not know. */
+  validate(command: string, containerId: string | null, callbacks: readonly string[] = []): void {
+    if (containerId && !this.containers.has(containerId)) {
+      throw new UnknownCommandError(`No container found for id ${containerId}`);
+    }
+    if (!this.resolve(command, containerId)) {
+      throw new UnknownCommandError(
+        `Invalid command type ${command}` + (containerId ? ` (not in container ${containerId})` : ''),
+      );
+    }
+    for (const name of callbacks) {
+      if (!this.resolveCallback(name, containerId)) {
+        throw new UnknownCommandError(`Unknown callback ${name}`);
+      }
+    }
+  }
+
+  private target(containerId: string | undefined): Container {
+    if (containerId === undefined) return this.global;
+    let container = this.containers.get(containerId);
+    if (!container) {
+      container = { commands: new Map(), callbacks: new Map() };
+      this.containers.set(containerId, container);
+    }
+    return container;
+  }
+}
+
+function isContainerDefinition(value: unknown): value is ContainerDefinition {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'commands' in value &&
+    typeof (value as { commands: unknown }).commands === 'object' &&
+    typeof (value as { commands: { run?: unknown } }).commands.run !== 'function'
+  );
+}

@@ -1,0 +1,6 @@
+export * from './job.js';
+export * from './states.js';
+export * from './errors.js';
+export * from './time-expression.js';
+export * from './retry-policy.js';
+export * from './schedule-request.js';

@@ -1,0 +1,97 @@
+/**
+ * The job model: one asynchronous job (KIE's RequestInfo) with every field KIE shows,
+ * plus the bookkeeping kjobs needs to run it safely on many workers.
+ */
+
+/** The six statuses of a KIE job (org.kie.api.executor.STATUS). */
+export const JOB_STATUSES = ['QUEUED', 'RUNNING', 'DONE', 'ERROR', 'RETRYING', 'CANCELLED'] as const;
+
+/** One of the six statuses of a KIE job. */
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** A map of request or response data: JSON values keyed by name, as KIE's `Map<String, Object>`. */
+export type DataMap = Record<string, unknown>;
+
+/** True when `value` names one of the six statuses (exact, upper case, as KIE requires). */
+export function isJobStatus(value: unknown): value is JobStatus {
+  return typeof value === 'string' && (JOB_STATUSES as readonly string[]).includes(value);
+}
+
+/** One failed attempt of a job (KIE's ErrorInfo). */
+export interface JobError {
+  /** Error record id, unique across all jobs. */
+  id: number;
+  /** The job this error belongs to. */
+  jobId: number;
+  /** The error's message (cut to 255 characters, as KIE does). */
+  message: string | null;
+  /** The error's stack trace (cut to 5,000 characters). */
+  stacktrace: string | null;
+  /** When the attempt failed, epoch milliseconds. */
+  date: number;
+}
+
+/** A stored job. Times are epoch milliseconds. */
+export interface Job {
+  id: number;
+  status: JobStatus;
+  businessKey: string | null;
+  /** "Ready to execute", or "Rescheduled reoccurring job"; never changes after creation. */
+  message: string;
+  /** Retries left. */
+  retries: number;
+  /** Runs started so far. */
+  executions: number;
+  /** The command's name (KIE: the command class's FQCN). */
+  command: string;
+  /** When the job is (or was last) due: creation, start of each run, next retry. */
+  scheduledAt: number;
+  /** Priority 0..9, higher first. */
+  priority: number;
+  /** The container (KIE deployment id) the command belongs to, or null for built-ins. */
+  containerId: string | null;
+  processInstanceId: number | null;
+  /** Only the executor with this id runs the job, when set. */
+  owner: string | null;
+  createdAt: number;
+  /** Start of the latest run. */
+  startedAt: number | null;
+  /** When the job reached DONE, ERROR or CANCELLED. */
+  finishedAt: number | null;
+  /** The worker that holds the job while it is RUNNING. */
+  workerId: string | null;
+  /** A RUNNING job whose lease has expired belongs to a lost worker. */
+  leaseExpiresAt: number | null;
+  /** Request data; loaded only when asked for (withData). */
+  requestData?: DataMap;
+  /** Response data of a DONE job; loaded only when asked for (withData). */
+  responseData?: DataMap | null;
+  /** Error records in the order they happened; loaded only when asked for (withErrors). */
+  errors?: JobError[];
+}
+
+/** What a store needs to create a job; produced by `buildNewJob` from a schedule request. */
+export interface NewJob {
+  command: string;
+  businessKey: string | null;
+  containerId: string | null;
+  processInstanceId: number | null;
+  owner: string | null;
+  priority: number;
+  retries: number;
+  scheduledAt: number;
+  message: string;
+  requestData: DataMap;
+}
+
+/** A job a worker has claimed: RUNNING, with its data, held under a lease. */
+export interface ClaimedJob extends Job {
+  requestData: DataMap;
+  workerId: string;
+  leaseExpiresAt: number;
+}
+
+/** The message of a new job. */
+export const MESSAGE_READY = 'Ready to execute';
+/** The message of a job created by a reoccurring command. */
+export const MESSAGE_REOCCURRING = 'Rescheduled reoccurring job';

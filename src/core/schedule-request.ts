@@ -1,0 +1,138 @@
+import { ValidationError } from './errors.js';
+import { MESSAGE_READY, type DataMap, type NewJob } from './job.js';
+import { parseRetryDelays, parseTimeExpression } from './time-expression.js';
+
+/** A request to schedule one job (KIE's JobRequestInstance, plus the optional container). */
+export interface ScheduleRequest {
+  /** The command's name, e.g. `org.jbpm.executor.commands.PrintOutCommand`. */
+  command: string;
+  /** When the job is due; absent means now. */
+  scheduledAt?: Date | number | null;
+  /** Request data; special keys (businessKey, retries, retryDelay, priority, ...) steer the executor. */
+  data?: DataMap | null;
+  /** The container the command belongs to; stored as `deploymentId` in the data, as KIE does. */
+  containerId?: string | null;
+}
+
+export interface ScheduleDefaults {
+  /** Retries when the data names none (KIE: org.kie.executor.retry.count = 3). */
+  retries: number;
+  now: number;
+}
+
+export const DEFAULT_PRIORITY = 5;
+export const MAX_PRIORITY = 9;
+
+/**
+ * Turns a schedule request into the row a store inserts, reading KIE's special data keys.
+ * Wrong types are refused with a ValidationError naming the key (KIE answers those with a 500).
+ */
+export function buildNewJob(request: ScheduleRequest, defaults: ScheduleDefaults): NewJob {
+  if (typeof request.command !== 'string' || request.command.trim() === '') {
+    throw new ValidationError('job-command is required: the name of the command to run');
+  }
+  const data: DataMap = { ...(request.data ?? {}) };
+  if (request.data != null && (typeof request.data !== 'object' || Array.isArray(request.data))) {
+    throw new ValidationError('request-data must be a map of names to values');
+  }
+  const containerId = request.containerId ? request.containerId : containerFromData(data);
+  if (request.containerId) data.deploymentId = request.containerId;
+  if (data.retryDelay !== undefined && data.retryDelay !== null) {
+    data.retryDelay = parseRetryDelays(data.retryDelay);
+  }
+  if (data.timeout !== undefined && data.timeout !== null) timeoutOf(data);
+  return {
+    command: request.command,
+    businessKey: optionalString(data, 'businessKey'),
+    containerId,
+    processInstanceId: optionalInteger(data, 'processInstanceId'),
+    owner: optionalString(data, 'owner'),
+    priority: clampPriority(optionalInteger(data, 'priority') ?? DEFAULT_PRIORITY),
+    retries: retriesOf(data, defaults.retries),
+    scheduledAt: scheduledTime(request.scheduledAt, defaults.now),
+    message: MESSAGE_READY,
+    requestData: data,
+  };
+}
+
+/** A per-job timeout from the `timeout` data key (`"30s"` or milliseconds), if any. */
+export function timeoutOf(data: DataMap): number | undefined {
+  const value = data.timeout;
+  if (value === undefined || value === null) return undefined;
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? parseTimeExpression(value) : NaN;
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new ValidationError(`timeout must be a positive time expression like "30s", got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
+
+/** Callback names from the comma-separated `callbacks` data key. */
+export function callbacksOf(data: DataMap): string[] {
+  const value = data.callbacks;
+  if (value === undefined || value === null || value === '') return [];
+  if (typeof value !== 'string') {
+    throw new ValidationError(`callbacks must be a comma-separated string of names, got ${JSON.stringify(value)}`);
+  }
+  return value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+}
+
+/** Retry delays stored in the data (a list of milliseconds once scheduled). */
+export function retryDelaysOf(data: DataMap): number[] {
+  const value = data.retryDelay;
+  if (value === undefined || value === null) return [];
+  try {
+    return parseRetryDelays(value);
+  } catch {
+    return [];
+  }
+}
+
+export function clampPriority(priority: number): number {
+  return Math.min(MAX_PRIORITY, Math.max(0, priority));
+}
+
+function containerFromData(data: DataMap): string | null {
+  // KIE 7.8+ checks DeploymentId first.
+  return optionalString(data, 'DeploymentId') ?? optionalString(data, 'deploymentId');
+}
+
+function scheduledTime(value: ScheduleRequest['scheduledAt'], now: number): number {
+  if (value === undefined || value === null) return now;
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw new ValidationError('scheduled-date is not a valid date');
+  }
+  return ms;
+}
+
+function retriesOf(data: DataMap, fallback: number): number {
+  const value = data.retries;
+  if (value === undefined || value === null) return fallback;
+  const retries = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) {
+    throw new ValidationError(`retries must be a whole number >= 0, got ${JSON.stringify(value)}`);
+  }
+  return retries;
+}
+
+function optionalString(data: DataMap, key: string): string | null {
+  const value = data[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') {
+    throw new ValidationError(`${key} must be a string, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function optionalInteger(data: DataMap, key: string): number | null {
+  const value = data[key];
+  if (value === undefined || value === null) return null;
+  const number = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number)) {
+    throw new ValidationError(`${key} must be a whole number, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}

@@ -1,0 +1,54 @@
+import type { JobStatus } from './job.js';
+
+/**
+ * The state machine, written once. Every store guards its updates with `allowedFrom(event)`,
+ * and the HTTP layer maps a refusal to its status code from the same table.
+ */
+export type JobEvent =
+  | 'claim' // a worker starts a run
+  | 'succeed' // the command returned
+  | 'retry' // the command failed and retries are left
+  | 'fail' // the command failed for the last time
+  | 'cancel'
+  | 'requeue'
+  | 'updateData'
+  | 'release'; // a worker gives a job back unrun (graceful stop)
+
+interface Transition {
+  from: readonly JobStatus[];
+  /** null: the status does not change (updateData). */
+  to: JobStatus | null;
+}
+
+export const TRANSITIONS: Readonly<Record<JobEvent, Transition>> = {
+  claim: { from: ['QUEUED', 'RETRYING'], to: 'RUNNING' },
+  succeed: { from: ['RUNNING'], to: 'DONE' },
+  retry: { from: ['RUNNING'], to: 'RETRYING' },
+  fail: { from: ['RUNNING'], to: 'ERROR' },
+  cancel: { from: ['QUEUED', 'RETRYING', 'ERROR'], to: 'CANCELLED' },
+  requeue: { from: ['QUEUED', 'RETRYING', 'RUNNING', 'ERROR'], to: 'QUEUED' },
+  updateData: { from: ['QUEUED', 'RETRYING', 'ERROR'], to: null },
+  release: { from: ['RUNNING'], to: 'QUEUED' },
+};
+
+/** Statuses a job is in once nothing more will happen to it by itself. */
+export const FINAL_STATUSES: readonly JobStatus[] = ['DONE', 'ERROR', 'CANCELLED'];
+
+/** Statuses from which `event` may happen. */
+export function allowedFrom(event: JobEvent): readonly JobStatus[] {
+  return TRANSITIONS[event].from;
+}
+
+/** True when `event` may happen to a job in `status`. */
+export function canApply(event: JobEvent, status: JobStatus): boolean {
+  return TRANSITIONS[event].from.includes(status);
+}
+
+/** The status after `event`, or the same status for events that keep it. */
+export function statusAfter(event: JobEvent, status: JobStatus): JobStatus {
+  return TRANSITIONS[event].to ?? status;
+}
+
+export function isFinal(status: JobStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}

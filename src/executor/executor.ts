@@ -1,0 +1,445 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import pino, { type Logger } from 'pino';
+import {
+  afterFailure,
+  callbacksOf,
+  clampPriority,
+  MESSAGE_REOCCURRING,
+  retryDelaysOf,
+  timeoutOf,
+  type ClaimedJob,
+  type DataMap,
+  type NewJob,
+} from '../core/index.js';
+import type { CommandContext, CommandDefinition } from '../commands/command.js';
+import type { CommandRegistry } from '../commands/registry.js';
+import type { Completion, JobStore } from '../store/job-store.js';
+
+/** Options of the worker pool; every field has a default. */
+export interface ExecutorOptions {
+  /** Jobs run at once by this executor. Default 10. */
+  concurrency?: number;
+  /** Longest wait between looks for due jobs when nothing wakes the executor. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** A claimed job's lease; renewed every third of it while the job runs. Default 30 s. */
+  leaseMs?: number;
+  /** Timeout of a run when the job's data names none (`timeout`); 0 for none. Default 0. */
+  defaultTimeoutMs?: number;
+  /** Retries of rescheduled reoccurring jobs that name none. Default 3. */
+  defaultRetries?: number;
+  /** This worker's id, unique among the workers sharing a store. Default host, pid and a random part. */
+  workerId?: string;
+  /** This executor's id for KIE's `owner` key: it also runs jobs owned by this id. */
+  executorId?: string;
+  /** Only run jobs of these containers (and jobs without one). Default: the registry's containers. */
+  containers?: readonly string[];
+  /** How long stop() lets running jobs finish before aborting and releasing them. Default 10 s. */
+  stopDeadlineMs?: number;
+  logger?: Logger;
+}
+
+/** Events of the executor, one per state change it makes. */
+export interface ExecutorEvents {
+  started: [job: ClaimedJob];
+  completed: [job: ClaimedJob, responseData: DataMap];
+  retrying: [job: ClaimedJob, error: Error];
+  failed: [job: ClaimedJob, error: Error];
+  rescued: [job: ClaimedJob];
+  /** A run's outcome was not written: the job was requeued or rescued while it ran. */
+  superseded: [job: ClaimedJob];
+  error: [error: Error];
+}
+
+interface Running {
+  job: ClaimedJob;
+  abort: AbortController;
+}
+
+const DEFAULTS = {
+  concurrency: 10,
+  pollIntervalMs: 1000,
+  leaseMs: 30_000,
+  defaultTimeoutMs: 0,
+  defaultRetries: 3,
+  stopDeadlineMs: 10_000,
+};
+
+/** Raised into a command's signal and recorded as the attempt's error when a run takes too long. */
+export class JobTimeoutError extends Error {
+  override name = 'JobTimeoutError';
+}
+
+/** Recorded as the attempt's error when the worker that held a job is gone. */
+export class WorkerLostError extends Error {
+  override name = 'WorkerLostError';
+}
+
+/**
+ * The worker pool: claims due jobs in batches, runs their commands, records each outcome by KIE's rules,
+ * renews the leases of what it runs and rescues the jobs of workers that died.
+ */
+export class Executor extends EventEmitter<ExecutorEvents> {
+  readonly workerId: string;
+  private readonly options: typeof DEFAULTS & Pick<ExecutorOptions, 'executorId' | 'containers'>;
+  private readonly log: Logger;
+  private readonly running = new Map<number, Running>();
+  private pending: { completion: Completion; job: ClaimedJob; settle: (written: boolean) => void }[] = [];
+  private flushScheduled = false;
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private pumping = false;
+  private pumpAgain = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly registry: CommandRegistry,
+    options: ExecutorOptions = {},
+  ) {
+    super();
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.options = { ...DEFAULTS, ...defined };
+    if (!Number.isInteger(this.options.concurrency) || this.options.concurrency < 1) {
+      throw new RangeError(`concurrency must be a whole number >= 1, got ${this.options.concurrency}`);
+    }
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ worker: this.workerId });
+  }
+
+  get isRunning(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Jobs running now. */
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.state === 'running') return;
+    this.state = 'running';
+    if (this.store.subscribe) this.unsubscribe = await this.store.subscribe(() => this.wake());
+    const beat = Math.max(50, Math.floor(this.options.leaseMs / 3));
+    this.heartbeat = setInterval(() => void this.maintain(), beat);
+    this.heartbeat.unref();
+    await this.rescueLostJobs();
+    this.wake();
+  }
+
+  /** Looks for due jobs now: call after scheduling, or when told jobs are available. */
+  wake(): void {
+    if (this.state !== 'running') return;
+    this.setWakeTimer(0);
+  }
+
+  /**
+   * Stops claiming, lets running jobs finish within the deadline, then aborts the rest and gives them back
+   * (QUEUED again) so another worker, or the next start, runs them.
+   */
+  async stop(deadlineMs = this.options.stopDeadlineMs): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    clearTimeout(this.wakeTimer);
+    clearInterval(this.heartbeat);
+    await this.unsubscribe?.();
+    const deadline = Date.now() + deadlineMs;
+    while (this.running.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const left = [...this.running.values()];
+    for (const { job, abort } of left) {
+      abort.abort(new Error('executor stopping'));
+      this.record(job, { kind: 'release', jobId: job.id, workerId: this.workerId, now: Date.now() });
+    }
+    await this.flush();
+    this.running.clear();
+    this.state = 'stopped';
+  }
+
+  private setWakeTimer(delay: number): void {
+    const at = Date.now() + delay;
+    if (this.wakeTimer && at >= this.wakeAt) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeAt = Infinity;
+      void this.pump();
+    }, delay);
+  }
+
+  /** Claims as many due jobs as there are free slots, starts them, and sets the timer for the next due job. */
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        if (this.state !== 'running') return;
+        const free = this.options.concurrency - this.running.size;
+        if (free <= 0) return; // a finishing job pumps again
+        const now = Date.now();
+        const jobs = await this.store.claim({
+          workerId: this.workerId,
+          limit: free,
+          now,
+          leaseMs: this.options.leaseMs,
+          owner: this.options.executorId,
+          containers: this.options.containers ?? this.registry.containerIds(),
+        });
+        for (const job of jobs) this.run(job);
+        if (jobs.length === free) this.pumpAgain = true;
+        else await this.sleepUntilNextDue(now);
+      } while (this.pumpAgain);
+    } catch (error) {
+      this.emitError(error);
+      this.setWakeTimer(this.options.pollIntervalMs);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async sleepUntilNextDue(now: number): Promise<void> {
+    const next = await this.store.nextDueAt();
+    const delay = next === null ? this.options.pollIntervalMs : Math.min(Math.max(next - now, 0), this.options.pollIntervalMs);
+    // A due job we did not get (owned elsewhere, another container) would spin the loop: wait a little then.
+    this.setWakeTimer(next !== null && next <= now ? Math.min(50, this.options.pollIntervalMs) : delay);
+  }
+
+  private run(job: ClaimedJob): void {
+    const abort = new AbortController();
+    this.running.set(job.id, { job, abort });
+    this.emit('started', job);
+    void this.execute(job, abort).catch((error: unknown) => this.emitError(error));
+  }
+
+  private async execute(job: ClaimedJob, abort: AbortController): Promise<void> {
+    const log = this.log.child({ jobId: job.id, command: job.command });
+    const context: CommandContext = {
+      jobId: job.id,
+      data: structuredClone(job.requestData),
+      attempt: job.executions,
+      businessKey: job.businessKey,
+      containerId: job.containerId,
+      scheduledAt: job.scheduledAt,
+      signal: abort.signal,
+      log,
+    };
+    const command = this.registry.resolve(job.command, job.containerId);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (!command) {
+        throw new Error(`Unknown Command implementation with name '${job.command}'`);
+      }
+      const timeoutMs = timeoutOf(job.requestData) ?? this.options.defaultTimeoutMs;
+      const timedOut =
+        timeoutMs > 0
+          ? new Promise<never>((_, reject) => {
+              timer = setTimeout(() => {
+                const error = new JobTimeoutError(`Job ${job.id} timed out after ${timeoutMs} ms`);
+                abort.abort(error);
+                reject(error);
+              }, timeoutMs);
+            })
+          : undefined;
+      const runPromise = Promise.resolve().then(() => command.run(context));
+      const result = await (timedOut ? Promise.race([runPromise, timedOut]) : runPromise);
+      clearTimeout(timer);
+      const responseData = toResponseData(result);
+      const written = await this.record(job, {
+        kind: 'succeed',
+        jobId: job.id,
+        workerId: this.workerId,
+        now: Date.now(),
+        responseData,
+        reschedule: this.nextOccurrence(job, command),
+      });
+      if (written) {
+        log.debug('job done');
+        this.emit('completed', job, responseData);
+        await this.runCallbacks(job, context, (callback) => callback.onCommandDone?.(context, responseData));
+      }
+    } catch (thrown) {
+      clearTimeout(timer);
+      const error = toError(thrown);
+      await this.recordFailure(job, error, command, context, log);
+    }
+  }
+
+  private async recordFailure(
+    job: ClaimedJob,
+    error: Error,
+    command: CommandDefinition | undefined,
+    context: CommandContext | undefined,
+    log: Logger,
+  ): Promise<void> {
+    const now = Date.now();
+    const outcome = afterFailure(job, retryDelaysOf(job.requestData), now);
+    const final = outcome.status === 'ERROR';
+    const written = await this.record(job, {
+      kind: final ? 'fail' : 'retry',
+      jobId: job.id,
+      workerId: job.workerId,
+      now,
+      error: { message: error.message, stacktrace: error.stack ?? String(error) },
+      retries: outcome.retries,
+      scheduledAt: outcome.scheduledAt,
+      reschedule: final && command ? this.nextOccurrence(job, command) : undefined,
+    });
+    if (!written) return;
+    log.warn({ err: error, retriesLeft: outcome.retries }, final ? 'job failed' : 'job will be retried');
+    this.emit(final ? 'failed' : 'retrying', job, error);
+    if (final && context) {
+      await this.runCallbacks(job, context, (callback) => callback.onCommandError?.(context, error));
+    }
+  }
+
+  /** The next occurrence of a reoccurring command, as a new job (KIE: "Rescheduled reoccurring job"). */
+  private nextOccurrence(job: ClaimedJob, command: CommandDefinition): NewJob | undefined {
+    if (!command.nextRunAt) return undefined;
+    const now = Date.now();
+    let next: Date | number | null | undefined;
+    try {
+      next = command.nextRunAt({ data: job.requestData, jobId: job.id, now });
+    } catch (error) {
+      this.log.warn({ jobId: job.id, err: error }, 'reoccurring command gave no next run');
+      return undefined;
+    }
+    if (next === null || next === undefined) return undefined;
+    const at = next instanceof Date ? next.getTime() : next;
+    if (!Number.isFinite(at)) return undefined;
+    const retries = Number(job.requestData.retries);
+    return {
+      command: job.command,
+      businessKey: job.businessKey,
+      containerId: job.containerId,
+      processInstanceId: job.processInstanceId,
+      owner: job.owner,
+      priority: clampPriority(job.priority),
+      retries: Number.isInteger(retries) && retries >= 0 ? retries : this.options.defaultRetries,
+      scheduledAt: Math.max(at, now),
+      message: MESSAGE_REOCCURRING,
+      requestData: job.requestData,
+    };
+  }
+
+  private async runCallbacks(
+    job: ClaimedJob,
+    _context: CommandContext,
+    call: (callback: import('../commands/command.js').CommandCallback) => unknown,
+  ): Promise<void> {
+    let names: string[];
+    try {
+      names = callbacksOf(job.requestData);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const callback = this.registry.resolveCallback(name, job.containerId);
+      if (!callback) {
+        this.log.warn({ jobId: job.id, callback: name }, 'unknown callback');
+        continue;
+      }
+      try {
+        await call(callback);
+      } catch (error) {
+        this.log.warn({ jobId: job.id, callback: name, err: error }, 'callback failed');
+      }
+    }
+  }
+
+  /**
+   * Queues an outcome; outcomes recorded in the same tick are written in one store call, and the job's slot
+   * is freed once its outcome is stored.
+   */
+  private record(job: ClaimedJob, completion: Completion): Promise<boolean> {
+    return new Promise((settle) => {
+      this.pending.push({ completion, job, settle });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    let written: boolean[];
+    try {
+      written = await this.store.complete(batch.map((item) => item.completion));
+    } catch (error) {
+      // The store is unreachable: keep the outcomes and try again; the leases cover the jobs meanwhile.
+      this.emitError(error);
+      this.pending.unshift(...batch);
+      setTimeout(() => void this.flush(), Math.min(this.options.pollIntervalMs, 1000)).unref();
+      return;
+    }
+    batch.forEach((item, index) => {
+      const ok = written[index] ?? false;
+      if (!ok && item.completion.kind !== 'release' && item.completion.workerId === this.workerId) {
+        this.emit('superseded', item.job);
+      }
+      if (item.completion.workerId === this.workerId) this.running.delete(item.job.id);
+      item.settle(ok);
+    });
+    if (this.state === 'running') void this.pump();
+  }
+
+  /** Renews leases of running jobs and rescues jobs whose worker is gone. */
+  private async maintain(): Promise<void> {
+    if (this.state !== 'running') return;
+    try {
+      if (this.running.size > 0) {
+        await this.store.renewLeases(this.workerId, [...this.running.keys()], Date.now() + this.options.leaseMs);
+      }
+      await this.rescueLostJobs();
+    } catch (error) {
+      this.emitError(error);
+    }
+  }
+
+  /** A RUNNING job whose lease expired lost its worker: the attempt failed, and the retry rules apply. */
+  private async rescueLostJobs(): Promise<void> {
+    const lost = await this.store.findExpiredLeases(Date.now(), 100);
+    for (const job of lost) {
+      if (this.running.has(job.id)) continue; // ours, renewed late
+      const error = new WorkerLostError(
+        `Worker ${job.workerId} was lost while running job ${job.id} (lease expired); attempt counted as failed`,
+      );
+      error.stack = `${error.name}: ${error.message}`;
+      this.emit('rescued', job);
+      await this.recordFailure(job, error, this.registry.resolve(job.command, job.containerId), undefined, this.log);
+    }
+  }
+
+  private emitError(error: unknown): void {
+    const err = toError(error);
+    this.log.error({ err }, 'executor error');
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+}
+
+function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  return new Error(typeof thrown === 'string' ? thrown : `Command threw ${JSON.stringify(thrown)}`);
+}
+
+/** A command's result as response data: a map, or an empty map for nothing. Refuses what cannot be stored. */
+function toResponseData(result: unknown): DataMap {
+  if (result === undefined || result === null) return {};
+  if (typeof result !== 'object' || Array.isArray(result)) {
+    throw new TypeError(`Command returned ${Array.isArray(result) ? 'an array' : typeof result}; expected a map of response data`);
+  }
+  // Must survive a JSON round trip to be stored (no cycles, no BigInt).
+  return JSON.parse(JSON.stringify(result)) as DataMap;
+}

@@ -1,0 +1,8 @@
+/** kjobs as a library: the job engine, its stores, commands and executor. */
+export * from './core/index.js';
+export * from './kjobs.js';
+export type * from './store/job-store.js';
+export { SqliteJobStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
+export { CommandRegistry } from './commands/registry.js';
+export type * from './commands/command.js';
+export { Executor, JobTimeoutError, WorkerLostError, type ExecutorOptions, type ExecutorEvents } from './executor/executor.js';

@@ -1,0 +1,272 @@
+import { EventEmitter } from 'node:events';
+import pino, { type Logger } from 'pino';
+import {
+  buildNewJob,
+  callbacksOf,
+  isFinal,
+  isJobStatus,
+  JobNotFoundError,
+  ValidationError,
+  type DataMap,
+  type Job,
+  type JobStatus,
+  type ScheduleRequest,
+} from './core/index.js';
+import { builtinCommands } from './commands/builtins.js';
+import type { Command, CommandCallback, ContainerDefinition } from './commands/command.js';
+import { CommandRegistry } from './commands/registry.js';
+import { Executor, type ExecutorOptions } from './executor/executor.js';
+import type { GetOptions, JobStore, ListFilter, StatusCounts } from './store/job-store.js';
+import { SqliteJobStore } from './store/sqlite/sqlite-store.js';
+
+/** Options of a kjobs instance; only the store is needed, and even that has a default. */
+export interface KjobsOptions {
+  /** A store, or the path of a SQLite file. Default `./data/kjobs.db`. */
+  store?: JobStore | string;
+  /** Containers by id: a definition, a map of commands, or the path of an ES module exporting one. */
+  containers?: Record<string, ContainerDefinition | Record<string, Command> | string>;
+  /** Commands available to every job, registered besides the built-ins. */
+  commands?: Record<string, Command>;
+  /** Callbacks available to every job, by name. */
+  callbacks?: Record<string, CommandCallback>;
+  /** Retries of a job whose data names none (KIE: 3). */
+  defaultRetries?: number;
+  /** Run jobs in this process (default true), with these options; false for an API-only node. */
+  executor?: boolean | ExecutorOptions;
+  logger?: Logger;
+}
+
+/** A page of a list: KIE's `page` (from 0) and `pageSize` (default 10). */
+export interface Page {
+  page?: number;
+  pageSize?: number;
+}
+
+/** A list query: statuses to include, and a page. */
+export interface ListOptions extends Page {
+  /** Statuses to include; when absent, each list has KIE's default (see the list methods). */
+  status?: readonly JobStatus[] | JobStatus;
+}
+
+const DEFAULT_PAGE_SIZE = 10;
+
+/** Events of a kjobs instance, for library users who want to react to jobs. */
+export interface KjobsEvents {
+  scheduled: [ids: number[]];
+  /** A job reached DONE, ERROR or CANCELLED. */
+  finished: [jobId: number, status: JobStatus];
+}
+
+/**
+ * kjobs as a library: schedule jobs, query them, act on them, and (unless told otherwise) run them.
+ *
+ * ```ts
+ * const kjobs = await createKjobs({ store: './data/jobs.db', commands: { hello: async ({ data }) => ({ hi: data.name }) } });
+ * const id = await kjobs.schedule({ command: 'hello', data: { name: 'Ada' } });
+ * const job = await kjobs.waitFor(id);
+ * ```
+ */
+export class Kjobs extends EventEmitter<KjobsEvents> {
+  /** The commands and callbacks jobs can name. */
+  readonly registry = new CommandRegistry();
+  /** The worker pool, when this instance runs jobs. */
+  readonly executor: Executor | undefined;
+  readonly store: JobStore;
+  private readonly defaultRetries: number;
+  private readonly ownsStore: boolean;
+  private readonly log: Logger;
+
+  constructor(options: KjobsOptions = {}) {
+    super();
+    this.ownsStore = typeof options.store !== 'object';
+    this.store =
+      typeof options.store === 'object' ? options.store : new SqliteJobStore({ path: options.store ?? './data/kjobs.db' });
+    this.defaultRetries = options.defaultRetries ?? 3;
+    this.log = options.logger ?? pino({ level: 'silent' });
+    for (const [name, command] of Object.entries(builtinCommands(this.store))) {
+      this.registry.registerCommand(name, command);
+    }
+    for (const [name, command] of Object.entries(options.commands ?? {})) this.registry.registerCommand(name, command);
+    for (const [name, callback] of Object.entries(options.callbacks ?? {})) {
+      this.registry.registerCallback(name, callback);
+    }
+    for (const [id, container] of Object.entries(options.containers ?? {})) {
+      if (typeof container !== 'string') this.registry.registerContainer(id, container);
+    }
+    if (options.executor !== false) {
+      const executorOptions = typeof options.executor === 'object' ? options.executor : {};
+      this.executor = new Executor(this.store, this.registry, {
+        defaultRetries: this.defaultRetries,
+        logger: this.log,
+        ...executorOptions,
+      });
+      this.executor.on('completed', (job) => this.emit('finished', job.id, 'DONE'));
+      this.executor.on('failed', (job) => this.emit('finished', job.id, 'ERROR'));
+      this.executor.on('error', () => undefined); // logged by the executor; never crash the process
+    }
+  }
+
+  /** Prepares the store and loads container modules. Called by createKjobs. */
+  async init(containerModules: Record<string, string> = {}): Promise<this> {
+    await this.store.migrate();
+    for (const [id, modulePath] of Object.entries(containerModules)) {
+      await this.registry.loadContainer(id, modulePath);
+    }
+    return this;
+  }
+
+  /** Starts running jobs (when this instance has an executor). */
+  async start(): Promise<void> {
+    await this.executor?.start();
+  }
+
+  /** Stops running jobs (running ones get `deadlineMs` to finish), then closes the store if kjobs opened it. */
+  async stop(deadlineMs?: number): Promise<void> {
+    await this.executor?.stop(deadlineMs);
+    if (this.ownsStore) await this.store.close();
+  }
+
+  /** Schedules one job; answers its id. Refuses unknown commands, containers and callbacks, and bad data. */
+  async schedule(request: ScheduleRequest): Promise<number> {
+    const [id] = await this.scheduleMany([request]);
+    return id as number;
+  }
+
+  /** Schedules several jobs atomically: all or none; answers their ids in order. */
+  async scheduleMany(requests: readonly ScheduleRequest[]): Promise<number[]> {
+    const now = Date.now();
+    const jobs = requests.map((request) => {
+      const job = buildNewJob(request, { retries: this.defaultRetries, now });
+      this.registry.validate(job.command, job.containerId, callbacksOf(job.requestData));
+      return job;
+    });
+    if (jobs.length === 0) return [];
+    const ids = await this.store.schedule(jobs);
+    this.emit('scheduled', ids);
+    this.executor?.wake();
+    return ids;
+  }
+
+  /** One job; throws JobNotFoundError when there is none. */
+  async get(id: number, options: GetOptions = {}): Promise<Job> {
+    const job = await this.store.get(checkId(id), options);
+    if (!job) throw new JobNotFoundError(id);
+    return job;
+  }
+
+  /** Jobs by status, newest first; without statuses, QUEUED only (as KIE). */
+  listByStatus(options: ListOptions = {}): Promise<Job[]> {
+    return this.list({ by: 'status' }, options, ['QUEUED'], 'desc');
+  }
+
+  /** Jobs with this business key, oldest first; without statuses, all. */
+  listByBusinessKey(businessKey: string, options: ListOptions = {}): Promise<Job[]> {
+    return this.list({ by: 'businessKey', value: businessKey }, options, [], 'asc');
+  }
+
+  /** Jobs of this command, oldest first; without statuses, all. */
+  listByCommand(command: string, options: ListOptions = {}): Promise<Job[]> {
+    return this.list({ by: 'command', value: command }, options, [], 'asc');
+  }
+
+  /** Jobs of this container, oldest first; without statuses, QUEUED only (as KIE). */
+  listByContainer(containerId: string, options: ListOptions = {}): Promise<Job[]> {
+    return this.list({ by: 'container', value: containerId }, options, ['QUEUED'], 'asc');
+  }
+
+  /** Jobs of this process instance, oldest first; without statuses, QUEUED only (as KIE). */
+  listByProcessInstance(processInstanceId: number, options: ListOptions = {}): Promise<Job[]> {
+    if (!Number.isSafeInteger(processInstanceId)) {
+      throw new ValidationError(`process instance id must be a whole number, got ${processInstanceId}`);
+    }
+    return this.list({ by: 'processInstance', value: processInstanceId }, options, ['QUEUED'], 'asc');
+  }
+
+  /** Cancels a QUEUED, RETRYING or ERROR job; throws InvalidStateError otherwise. */
+  async cancel(id: number): Promise<Job> {
+    const job = await this.store.cancel(checkId(id), Date.now());
+    this.emit('finished', job.id, 'CANCELLED');
+    return job;
+  }
+
+  /** Puts a job that is not DONE or CANCELLED back in the queue, due at once; retries are not reset (as KIE). */
+  async requeue(id: number): Promise<Job> {
+    const job = await this.store.requeue(checkId(id), Date.now());
+    this.executor?.wake();
+    return job;
+  }
+
+  /** Merges `data` into a QUEUED, RETRYING or ERROR job's request data. */
+  async updateData(id: number, data: DataMap): Promise<Job> {
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw new ValidationError('the data to merge must be a map of names to values');
+    }
+    return this.store.updateData(checkId(id), data);
+  }
+
+  countByStatus(): Promise<StatusCounts> {
+    return this.store.countByStatus();
+  }
+
+  /** Resolves with the job once it is DONE, ERROR or CANCELLED (or rejects after `timeoutMs`). */
+  async waitFor(id: number, { timeoutMs = 30_000, pollMs = 200 } = {}): Promise<Job> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.get(id, { withData: true, withErrors: true });
+      if (isFinal(job.status)) return job;
+      if (Date.now() >= deadline) throw new Error(`Job ${id} is still ${job.status} after ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.off('finished', onFinished);
+          resolve();
+        };
+        const onFinished = (jobId: number) => jobId === id && done();
+        const timer = setTimeout(done, Math.min(pollMs, Math.max(deadline - Date.now(), 0)));
+        this.on('finished', onFinished);
+      });
+    }
+  }
+
+  private list(filter: ListFilter, options: ListOptions, defaultStatuses: JobStatus[], order: 'asc' | 'desc') {
+    const statuses = normalizeStatuses(options.status) ?? defaultStatuses;
+    const { offset, limit } = toOffset(options);
+    return this.store.list({ filter, statuses, order, offset, limit });
+  }
+}
+
+/** Creates kjobs, prepares its store and loads its container modules; call start() to run jobs. */
+export async function createKjobs(options: KjobsOptions = {}): Promise<Kjobs> {
+  const modules = Object.fromEntries(
+    Object.entries(options.containers ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+  return new Kjobs(options).init(modules);
+}
+
+function normalizeStatuses(status: ListOptions['status']): JobStatus[] | undefined {
+  if (status === undefined) return undefined;
+  const list = typeof status === 'string' ? [status] : [...status];
+  for (const value of list) {
+    if (!isJobStatus(value)) {
+      throw new ValidationError(
+        `Unknown status ${JSON.stringify(value)}: use QUEUED, RUNNING, DONE, ERROR, RETRYING or CANCELLED`,
+      );
+    }
+  }
+  return list.length ? list : undefined;
+}
+
+function toOffset({ page = 0, pageSize = DEFAULT_PAGE_SIZE }: Page): { offset: number; limit: number } {
+  if (!Number.isSafeInteger(page) || page < 0) throw new ValidationError(`page must be a whole number >= 0, got ${page}`);
+  if (!Number.isSafeInteger(pageSize) || pageSize < 0) {
+    throw new ValidationError(`pageSize must be a whole number >= 0, got ${pageSize}`);
+  }
+  const offset = page * pageSize;
+  if (!Number.isSafeInteger(offset)) throw new ValidationError('page * pageSize is too large');
+  return { offset, limit: pageSize };
+}
+
+function checkId(id: number): number {
+  if (!Number.isSafeInteger(id)) throw new ValidationError(`job id must be a whole number, got ${id}`);
+  return id;
+}

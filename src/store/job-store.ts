@@ -1,0 +1,123 @@
+import type { ClaimedJob, DataMap, Job, JobStatus, NewJob } from '../core/index.js';
+
+/** Which column a list query filters on (the five KIE list operations). */
+export type ListFilter =
+  | { by: 'status' }
+  | { by: 'businessKey'; value: string }
+  | { by: 'command'; value: string }
+  | { by: 'container'; value: string }
+  | { by: 'processInstance'; value: number };
+
+/** A page of a list query. Lists never carry data or errors, as in KIE. */
+export interface ListQuery {
+  filter: ListFilter;
+  /** Statuses to include; empty means all. */
+  statuses: readonly JobStatus[];
+  /** Order by id. */
+  order: 'asc' | 'desc';
+  offset: number;
+  limit: number;
+}
+
+export interface GetOptions {
+  withErrors?: boolean;
+  withData?: boolean;
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  /** Claim at most this many jobs. */
+  limit: number;
+  now: number;
+  /** The lease lasts this long unless renewed. */
+  leaseMs: number;
+  /** Containers this worker can run; jobs without a container are always eligible. Undefined: any. */
+  containers?: readonly string[];
+  /** This executor's id: jobs owned by another executor are left alone. */
+  owner?: string;
+  /** Commands not to claim now (e.g. at their concurrency limit). */
+  excludeCommands?: readonly string[];
+}
+
+/** A failed attempt as recorded in the job's error history. */
+export interface AttemptError {
+  message: string | null;
+  stacktrace: string | null;
+}
+
+/**
+ * The outcome of one run, written only if the job is still RUNNING under `workerId` (a fenced write: a job
+ * that was requeued, or rescued from this worker, is not overwritten).
+ */
+export type Completion =
+  | { jobId: number; workerId: string; now: number; kind: 'succeed'; responseData: DataMap; reschedule?: NewJob }
+  | {
+      jobId: number;
+      workerId: string;
+      now: number;
+      kind: 'retry' | 'fail';
+      error: AttemptError;
+      retries: number;
+      scheduledAt: number;
+      reschedule?: NewJob;
+    }
+  /** Gives the job back unrun (graceful stop): QUEUED again, this run not counted. */
+  | { jobId: number; workerId: string; now: number; kind: 'release' };
+
+export interface DeleteFinishedQuery {
+  /** Jobs that finished before this time. */
+  olderThan: number;
+  /** Final statuses to delete; empty means DONE, ERROR and CANCELLED. */
+  statuses: readonly JobStatus[];
+  containerId?: string | null;
+}
+
+export type StatusCounts = Record<JobStatus, number>;
+
+/**
+ * Where jobs live. Every implementation passes the same contract suite (test/store/contract.ts).
+ * State changes are guarded by the transitions of core/states.ts; a refused change throws
+ * JobNotFoundError or InvalidStateError.
+ */
+export interface JobStore {
+  /** Creates or upgrades the schema. */
+  migrate(): Promise<void>;
+  /** Inserts jobs atomically; answers their ids in order. */
+  schedule(jobs: readonly NewJob[]): Promise<number[]>;
+  get(id: number, options?: GetOptions): Promise<Job | undefined>;
+  list(query: ListQuery): Promise<Job[]>;
+  /** Moves due jobs to RUNNING for one worker, by priority then time; answers them with their data. */
+  claim(options: ClaimOptions): Promise<ClaimedJob[]>;
+  /** Records outcomes; answers, per outcome, whether it was written (false: the job was no longer held). */
+  complete(outcomes: readonly Completion[]): Promise<boolean[]>;
+  /** Extends the leases of jobs this worker still holds. */
+  renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void>;
+  /** RUNNING jobs whose lease expired before `now`: their worker is gone. */
+  findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]>;
+  cancel(id: number, now: number): Promise<Job>;
+  requeue(id: number, now: number): Promise<Job>;
+  /** Merges `patch` into the job's request data (the indexed columns are left as they are, as in KIE). */
+  updateData(id: number, patch: DataMap): Promise<Job>;
+  /** The earliest time a QUEUED or RETRYING job is due, or null when none waits. */
+  nextDueAt(): Promise<number | null>;
+  deleteFinished(query: DeleteFinishedQuery): Promise<{ jobs: number; errors: number }>;
+  countByStatus(): Promise<StatusCounts>;
+  /** Calls `listener` when another process makes jobs available (e.g. PostgreSQL NOTIFY). Optional. */
+  subscribe?(listener: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** Error records are trimmed as KIE trims them (org.kie.executor.msg.length / stacktrace.length). */
+export const MAX_ERROR_MESSAGE = 255;
+export const MAX_ERROR_STACKTRACE = 5000;
+
+export function trimAttemptError(error: AttemptError): AttemptError {
+  return {
+    message: error.message === null ? null : error.message.slice(0, MAX_ERROR_MESSAGE),
+    stacktrace: error.stacktrace === null ? null : error.stacktrace.slice(0, MAX_ERROR_STACKTRACE),
+  };
+}
+
+export function emptyCounts(): StatusCounts {
+  return { QUEUED: 0, RUNNING: 0, DONE: 0, ERROR: 0, RETRYING: 0, CANCELLED: 0 };
+}

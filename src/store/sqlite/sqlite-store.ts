@@ -1,0 +1,399 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  allowedFrom,
+  canApply,
+  InvalidStateError,
+  JobNotFoundError,
+  FINAL_STATUSES,
+  type ClaimedJob,
+  type DataMap,
+  type Job,
+  type JobError,
+  type JobEvent,
+  type JobStatus,
+  type NewJob,
+} from '../../core/index.js';
+import {
+  emptyCounts,
+  trimAttemptError,
+  type ClaimOptions,
+  type Completion,
+  type DeleteFinishedQuery,
+  type GetOptions,
+  type JobStore,
+  type ListQuery,
+  type StatusCounts,
+} from '../job-store.js';
+import { readMigrations } from '../migrations.js';
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export interface SqliteStoreOptions {
+  /** Database file; `:memory:` for a throwaway store. Its folder is created if missing. */
+  path: string;
+  /**
+   * SQLite's `synchronous`: NORMAL (default) keeps every committed job through a process crash, and may lose the
+   * last commits on power loss; FULL survives power loss too, at the cost of an fsync per commit.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+}
+
+interface JobRow {
+  id: number;
+  status: JobStatus;
+  command: string;
+  business_key: string | null;
+  container_id: string | null;
+  process_instance_id: number | null;
+  owner: string | null;
+  message: string;
+  priority: number;
+  retries: number;
+  executions: number;
+  scheduled_at: number;
+  request_data?: string;
+  response_data?: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  worker_id: string | null;
+  lease_expires_at: number | null;
+}
+
+interface ErrorRow {
+  id: number;
+  job_id: number;
+  message: string | null;
+  stacktrace: string | null;
+  error_date: number;
+}
+
+/** Every column but the data blobs, for lists. */
+const SUMMARY_COLUMNS = `id, status, command, business_key, container_id, process_instance_id, owner, message,
+  priority, retries, executions, scheduled_at, created_at, started_at, finished_at, worker_id, lease_expires_at`;
+
+const LIST_COLUMN = {
+  status: null,
+  businessKey: 'business_key',
+  command: 'command',
+  container: 'container_id',
+  processInstance: 'process_instance_id',
+} as const;
+
+const sqlList = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).join(', ');
+
+/** The embedded store: one SQLite file in WAL mode, shared safely by the processes of one machine. */
+export class SqliteJobStore implements JobStore {
+  readonly db: Database.Database;
+  private prepared: ReturnType<SqliteJobStore['prepare']> | undefined;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS kjobs_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    const applied = new Set(
+      this.db
+        .prepare('SELECT version FROM kjobs_migrations')
+        .all()
+        .map((row) => (row as { version: number }).version),
+    );
+    for (const migration of readMigrations(MIGRATIONS_FOLDER)) {
+      if (applied.has(migration.version)) continue;
+      this.db.transaction(() => {
+        this.db.exec(migration.sql);
+        this.db
+          .prepare('INSERT INTO kjobs_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(migration.version, migration.name, Date.now());
+      }).immediate();
+    }
+    this.prepared = this.prepare();
+  }
+
+  /** Statements of the hot paths, prepared once after migrating. */
+  private prepare() {
+    const db = this.db;
+    const due = sqlList(allowedFrom('claim'));
+    return {
+      insert: db.prepare(`INSERT INTO jobs (status, command, business_key, container_id, process_instance_id, owner,
+          message, priority, retries, executions, scheduled_at, request_data, created_at)
+        VALUES ('QUEUED', @command, @businessKey, @containerId, @processInstanceId, @owner,
+          @message, @priority, @retries, 0, @scheduledAt, @requestData, @createdAt)`),
+      getFull: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+      getSummary: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE id = ?`),
+      errorsOf: db.prepare('SELECT * FROM job_errors WHERE job_id = ? ORDER BY id'),
+      succeed: db.prepare(`UPDATE jobs SET status = 'DONE', response_data = ?, finished_at = ?,
+          worker_id = NULL, lease_expires_at = NULL
+        WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
+      failOrRetry: db.prepare(`UPDATE jobs SET status = ?, retries = ?, scheduled_at = ?, finished_at = ?,
+          worker_id = NULL, lease_expires_at = NULL
+        WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
+      release: db.prepare(`UPDATE jobs SET status = 'QUEUED', executions = executions - 1,
+          worker_id = NULL, lease_expires_at = NULL
+        WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
+      insertError: db.prepare(
+        'INSERT INTO job_errors (job_id, message, stacktrace, error_date) VALUES (?, ?, ?, ?)',
+      ),
+      renew: db.prepare(`UPDATE jobs SET lease_expires_at = ?
+        WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
+      expired: db.prepare(`SELECT * FROM jobs WHERE status = 'RUNNING' AND lease_expires_at < ?
+        ORDER BY lease_expires_at LIMIT ?`),
+      nextDue: db.prepare(`SELECT min(scheduled_at) AS next FROM jobs WHERE status IN (${due})`),
+      counts: db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status'),
+      setStatus: db.prepare(`UPDATE jobs SET status = ?, finished_at = ?, worker_id = NULL, lease_expires_at = NULL
+        WHERE id = ?`),
+      requeue: db.prepare(`UPDATE jobs SET status = 'QUEUED', finished_at = NULL, worker_id = NULL,
+          lease_expires_at = NULL WHERE id = ?`),
+      setData: db.prepare('UPDATE jobs SET request_data = ? WHERE id = ?'),
+    };
+  }
+
+  private get sql() {
+    if (!this.prepared) throw new Error('SqliteJobStore: call migrate() before using the store');
+    return this.prepared;
+  }
+
+  async schedule(jobs: readonly NewJob[]): Promise<number[]> {
+    const now = Date.now();
+    const insert = this.sql.insert;
+    return this.db.transaction(() =>
+      jobs.map(
+        (job) =>
+          Number(
+            insert.run({ ...job, requestData: JSON.stringify(job.requestData), createdAt: now }).lastInsertRowid,
+          ),
+      ),
+    )();
+  }
+
+  async get(id: number, options: GetOptions = {}): Promise<Job | undefined> {
+    return this.getSync(id, options);
+  }
+
+  private getSync(id: number, options: GetOptions = {}): Job | undefined {
+    const row = (options.withData ? this.sql.getFull : this.sql.getSummary).get(id) as JobRow | undefined;
+    if (!row) return undefined;
+    const job = toJob(row);
+    if (options.withErrors) {
+      job.errors = (this.sql.errorsOf.all(id) as ErrorRow[]).map(toJobError);
+    }
+    return job;
+  }
+
+  async list(query: ListQuery): Promise<Job[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const column = LIST_COLUMN[query.filter.by];
+    if (column && 'value' in query.filter) {
+      where.push(`${column} = ?`);
+      params.push(query.filter.value);
+    }
+    if (query.statuses.length > 0) {
+      where.push(`status IN (${query.statuses.map(() => '?').join(', ')})`);
+      params.push(...query.statuses);
+    }
+    const sql = `SELECT ${SUMMARY_COLUMNS} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY id ${query.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`;
+    params.push(query.limit, query.offset);
+    return (this.db.prepare(sql).all(...params) as JobRow[]).map(toJob);
+  }
+
+  async claim(options: ClaimOptions): Promise<ClaimedJob[]> {
+    if (options.limit <= 0) return [];
+    const where = [`status IN (${sqlList(allowedFrom('claim'))})`, 'scheduled_at <= @now'];
+    const params: Record<string, unknown> = {
+      now: options.now,
+      limit: options.limit,
+      workerId: options.workerId,
+      lease: options.now + options.leaseMs,
+    };
+    if (options.owner !== undefined) {
+      where.push('(owner IS NULL OR owner = @owner)');
+      params.owner = options.owner;
+    } else {
+      where.push('owner IS NULL');
+    }
+    if (options.containers !== undefined) {
+      const names = options.containers.map((_, i) => `@c${i}`);
+      options.containers.forEach((name, i) => (params[`c${i}`] = name));
+      where.push(`(container_id IS NULL${names.length ? ` OR container_id IN (${names.join(', ')})` : ''})`);
+    }
+    if (options.excludeCommands?.length) {
+      const names = options.excludeCommands.map((_, i) => `@x${i}`);
+      options.excludeCommands.forEach((name, i) => (params[`x${i}`] = name));
+      where.push(`command NOT IN (${names.join(', ')})`);
+    }
+    const sql = `UPDATE jobs SET status = 'RUNNING', executions = executions + 1, scheduled_at = @now,
+        started_at = @now, worker_id = @workerId, lease_expires_at = @lease
+      WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE ${where.join(' AND ')}
+        ORDER BY priority DESC, scheduled_at, id LIMIT @limit)
+      RETURNING *`;
+    const rows = this.db.transaction(() => this.db.prepare(sql).all(params) as JobRow[]).immediate();
+    return rows.map((row) => toJob(row) as ClaimedJob).sort(claimOrder);
+  }
+
+  async complete(outcomes: readonly Completion[]): Promise<boolean[]> {
+    const sql = this.sql;
+    return this.db.transaction(() =>
+      outcomes.map((outcome) => {
+        let changes: number;
+        switch (outcome.kind) {
+          case 'succeed':
+            changes = sql.succeed.run(JSON.stringify(outcome.responseData), outcome.now, outcome.jobId, outcome.workerId)
+              .changes;
+            break;
+          case 'retry':
+          case 'fail': {
+            const status = outcome.kind === 'retry' ? 'RETRYING' : 'ERROR';
+            const finishedAt = outcome.kind === 'fail' ? outcome.now : null;
+            changes = sql.failOrRetry.run(
+              status,
+              outcome.retries,
+              outcome.scheduledAt,
+              finishedAt,
+              outcome.jobId,
+              outcome.workerId,
+            ).changes;
+            if (changes > 0) {
+              const error = trimAttemptError(outcome.error);
+              sql.insertError.run(outcome.jobId, error.message, error.stacktrace, outcome.now);
+            }
+            break;
+          }
+          case 'release':
+            changes = sql.release.run(outcome.jobId, outcome.workerId).changes;
+            break;
+        }
+        if (changes > 0 && outcome.kind !== 'release' && outcome.reschedule) {
+          sql.insert.run({
+            ...outcome.reschedule,
+            requestData: JSON.stringify(outcome.reschedule.requestData),
+            createdAt: outcome.now,
+          });
+        }
+        return changes > 0;
+      }),
+    ).immediate();
+  }
+
+  async renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void> {
+    const renew = this.sql.renew;
+    this.db.transaction(() => {
+      for (const id of jobIds) renew.run(leaseExpiresAt, id, workerId);
+    })();
+  }
+
+  async findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]> {
+    return (this.sql.expired.all(now, limit) as JobRow[]).map((row) => toJob(row) as ClaimedJob);
+  }
+
+  async cancel(id: number, now: number): Promise<Job> {
+    return this.transition(id, 'cancel', () => this.sql.setStatus.run('CANCELLED', now, id));
+  }
+
+  async requeue(id: number, _now: number): Promise<Job> {
+    return this.transition(id, 'requeue', () => this.sql.requeue.run(id));
+  }
+
+  async updateData(id: number, patch: DataMap): Promise<Job> {
+    return this.transition(id, 'updateData', (row) => {
+      const data = { ...(JSON.parse(row.request_data ?? '{}') as DataMap), ...patch };
+      this.sql.setData.run(JSON.stringify(data), id);
+    });
+  }
+
+  /** Applies `event` to a job inside one write transaction, after checking the state machine allows it. */
+  private transition(id: number, event: JobEvent, apply: (row: JobRow) => void): Job {
+    return this.db.transaction(() => {
+      const row = this.sql.getFull.get(id) as JobRow | undefined;
+      if (!row) throw new JobNotFoundError(id);
+      if (!canApply(event, row.status)) throw new InvalidStateError(id, event, row.status);
+      apply(row);
+      return this.getSync(id, { withData: true }) as Job;
+    }).immediate();
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const row = this.sql.nextDue.get() as { next: number | null };
+    return row.next;
+  }
+
+  async deleteFinished(query: DeleteFinishedQuery): Promise<{ jobs: number; errors: number }> {
+    const statuses = query.statuses.length ? query.statuses : FINAL_STATUSES;
+    const where = [`status IN (${statuses.map(() => '?').join(', ')})`, 'finished_at < ?'];
+    const params: unknown[] = [...statuses, query.olderThan];
+    if (query.containerId) {
+      where.push('container_id = ?');
+      params.push(query.containerId);
+    }
+    const condition = where.join(' AND ');
+    return this.db.transaction(() => {
+      const errors = this.db
+        .prepare(`DELETE FROM job_errors WHERE job_id IN (SELECT id FROM jobs WHERE ${condition})`)
+        .run(...params).changes;
+      const jobs = this.db.prepare(`DELETE FROM jobs WHERE ${condition}`).run(...params).changes;
+      return { jobs, errors };
+    }).immediate();
+  }
+
+  async countByStatus(): Promise<StatusCounts> {
+    const counts = emptyCounts();
+    for (const row of this.sql.counts.all() as { status: JobStatus; n: number }[]) counts[row.status] = row.n;
+    return counts;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function claimOrder(a: Job, b: Job): number {
+  return b.priority - a.priority || a.scheduledAt - b.scheduledAt || a.id - b.id;
+}
+
+function toJob(row: JobRow): Job {
+  const job: Job = {
+    id: row.id,
+    status: row.status,
+    businessKey: row.business_key,
+    message: row.message,
+    retries: row.retries,
+    executions: row.executions,
+    command: row.command,
+    scheduledAt: row.scheduled_at,
+    priority: row.priority,
+    containerId: row.container_id,
+    processInstanceId: row.process_instance_id,
+    owner: row.owner,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    workerId: row.worker_id,
+    leaseExpiresAt: row.lease_expires_at,
+  };
+  if (row.request_data !== undefined) {
+    job.requestData = JSON.parse(row.request_data) as DataMap;
+    job.responseData = row.response_data ? (JSON.parse(row.response_data) as DataMap) : null;
+  }
+  return job;
+}
+
+function toJobError(row: ErrorRow): JobError {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    message: row.message,
+    stacktrace: row.stacktrace,
+    date: row.error_date,
+  };
+}
