@@ -1,0 +1,497 @@
+/**
+ * The contract every JobStore passes: the same cases, run against SQLite and PostgreSQL.
+ * A store file calls `runStoreContract(name, open)` where `open` answers a fresh, migrated, empty store.
+ */
+import assert from 'node:assert/strict';
+import { describe, it, beforeEach, afterEach } from 'node:test';
+import {
+  InvalidStateError,
+  JobNotFoundError,
+  JOB_STATUSES,
+  MESSAGE_READY,
+  MESSAGE_REOCCURRING,
+  canApply,
+  type JobStatus,
+  type NewJob,
+} from '../../src/core/index.js';
+import { MAX_ERROR_MESSAGE, MAX_ERROR_STACKTRACE, type JobStore } from '../../src/store/job-store.js';
+
+export function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    command: 'test.Command',
+    businessKey: null,
+    containerId: null,
+    processInstanceId: null,
+    owner: null,
+    priority: 5,
+    retries: 3,
+    scheduledAt: Date.now() - 1,
+    message: MESSAGE_READY,
+    requestData: {},
+    ...overrides,
+  };
+}
+
+const WORKER = 'worker-a';
+const LEASE = 60_000;
+
+/** Schedules one job and moves it into `status` through the store's own operations. */
+export async function jobIn(store: JobStore, status: JobStatus, overrides: Partial<NewJob> = {}): Promise<number> {
+  const mustRun = status !== 'QUEUED' && status !== 'CANCELLED';
+  // A job that must run is due long ago, so that it is the first claimed, whatever else waits.
+  const [id] = await store.schedule([newJob({ ...(mustRun ? { scheduledAt: 1 } : {}), ...overrides })]);
+  if (id === undefined) throw new Error('no id');
+  if (status === 'QUEUED') return id;
+  if (status === 'CANCELLED') {
+    await store.cancel(id, Date.now());
+    return id;
+  }
+  const claimed = await store.claim({ workerId: WORKER, limit: 1, now: Date.now(), leaseMs: LEASE });
+  assert.deepEqual(
+    claimed.map((job) => job.id),
+    [id],
+    'the job was claimed',
+  );
+  const now = Date.now();
+  if (status === 'RUNNING') return id;
+  if (status === 'DONE') {
+    await store.complete([{ kind: 'succeed', jobId: id, workerId: WORKER, now, responseData: { ok: true } }]);
+  } else {
+    await store.complete([
+      {
+        kind: status === 'RETRYING' ? 'retry' : 'fail',
+        jobId: id,
+        workerId: WORKER,
+        now,
+        error: { message: 'boom', stacktrace: 'Error: boom\n    at test' },
+        retries: status === 'RETRYING' ? 2 : 0,
+        scheduledAt: status === 'RETRYING' ? now + 3_600_000 : now,
+      },
+    ]);
+  }
+  return id;
+}
+
+export function runStoreContract(name: string, open: () => Promise<JobStore>): void {
+  describe(`JobStore contract: ${name}`, () => {
+    let store: JobStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('schedule and get', () => {
+      it('stores every field of a new job as QUEUED with no executions', async () => {
+        const at = Date.now() + 5000;
+        const [id] = await store.schedule([
+          newJob({
+            command: 'com.acme.Send',
+            businessKey: 'order-1',
+            containerId: 'acme',
+            processInstanceId: 42,
+            owner: 'node-1',
+            priority: 7,
+            retries: 2,
+            scheduledAt: at,
+            requestData: { businessKey: 'order-1', nested: { list: [1, 'two', true, null] }, n: 1.5 },
+          }),
+        ]);
+        const job = await store.get(id!, { withData: true, withErrors: true });
+        assert.ok(job);
+        assert.equal(job.status, 'QUEUED');
+        assert.equal(job.command, 'com.acme.Send');
+        assert.equal(job.businessKey, 'order-1');
+        assert.equal(job.containerId, 'acme');
+        assert.equal(job.processInstanceId, 42);
+        assert.equal(job.owner, 'node-1');
+        assert.equal(job.priority, 7);
+        assert.equal(job.retries, 2);
+        assert.equal(job.executions, 0);
+        assert.equal(job.scheduledAt, at);
+        assert.equal(job.message, MESSAGE_READY);
+        assert.deepEqual(job.requestData, { businessKey: 'order-1', nested: { list: [1, 'two', true, null] }, n: 1.5 });
+        assert.equal(job.responseData, null);
+        assert.deepEqual(job.errors, []);
+        assert.equal(job.workerId, null);
+        assert.ok(job.createdAt > 0);
+      });
+
+      it('answers ids in order for a batch, all stored', async () => {
+        const ids = await store.schedule(Array.from({ length: 50 }, (_, i) => newJob({ businessKey: `k${i}` })));
+        assert.equal(ids.length, 50);
+        for (let i = 1; i < ids.length; i++) assert.ok(ids[i]! > ids[i - 1]!);
+        const last = await store.get(ids[49]!);
+        assert.equal(last?.businessKey, 'k49');
+      });
+
+      it('leaves data, response and errors out unless asked for', async () => {
+        const id = await jobIn(store, 'ERROR', { requestData: { a: 1 } });
+        const plain = await store.get(id);
+        assert.equal(plain?.requestData, undefined);
+        assert.equal(plain?.errors, undefined);
+        const full = await store.get(id, { withErrors: true, withData: true });
+        assert.deepEqual(full?.requestData, { a: 1 });
+        assert.equal(full?.errors?.length, 1);
+      });
+
+      it('answers undefined for an unknown id', async () => {
+        assert.equal(await store.get(987654), undefined);
+      });
+    });
+
+    describe('list', () => {
+      it('filters by each column and by statuses, ordered by id and paged', async () => {
+        const a = await jobIn(store, 'QUEUED', { businessKey: 'k', command: 'c1', containerId: 'x', processInstanceId: 1 });
+        const b = await jobIn(store, 'DONE', { businessKey: 'k', command: 'c1', containerId: 'x', processInstanceId: 1 });
+        const c = await jobIn(store, 'QUEUED', { businessKey: 'other', command: 'c2', containerId: 'y', processInstanceId: 2 });
+        const ids = async (query: Parameters<JobStore['list']>[0]) => (await store.list(query)).map((job) => job.id);
+        const page = { offset: 0, limit: 10 };
+        assert.deepEqual(await ids({ filter: { by: 'businessKey', value: 'k' }, statuses: [], order: 'asc', ...page }), [a, b]);
+        assert.deepEqual(await ids({ filter: { by: 'command', value: 'c1' }, statuses: ['DONE'], order: 'asc', ...page }), [b]);
+        assert.deepEqual(await ids({ filter: { by: 'container', value: 'x' }, statuses: ['QUEUED'], order: 'asc', ...page }), [a]);
+        assert.deepEqual(await ids({ filter: { by: 'processInstance', value: 2 }, statuses: [], order: 'asc', ...page }), [c]);
+        assert.deepEqual(await ids({ filter: { by: 'status' }, statuses: ['QUEUED'], order: 'desc', ...page }), [c, a]);
+        assert.deepEqual(await ids({ filter: { by: 'status' }, statuses: ['QUEUED', 'DONE'], order: 'asc', ...page }), [a, b, c]);
+        assert.deepEqual(await ids({ filter: { by: 'status' }, statuses: [], order: 'asc', offset: 1, limit: 1 }), [b]);
+        assert.deepEqual(await ids({ filter: { by: 'status' }, statuses: [], order: 'asc', offset: 3, limit: 10 }), []);
+        assert.deepEqual(await ids({ filter: { by: 'businessKey', value: 'none' }, statuses: [], order: 'asc', ...page }), []);
+      });
+
+      it('never carries data or errors', async () => {
+        await jobIn(store, 'ERROR', { requestData: { secret: 1 } });
+        const [job] = await store.list({ filter: { by: 'status' }, statuses: ['ERROR'], order: 'asc', offset: 0, limit: 10 });
+        assert.equal(job?.requestData, undefined);
+        assert.equal(job?.errors, undefined);
+      });
+    });
+
+    describe('claim', () => {
+      it('claims only due QUEUED and RETRYING jobs, by priority then time, and marks them RUNNING', async () => {
+        const now = Date.now();
+        const [low, high, later, future] = await store.schedule([
+          newJob({ priority: 1, scheduledAt: now - 3000 }),
+          newJob({ priority: 9, scheduledAt: now - 1000 }),
+          newJob({ priority: 9, scheduledAt: now - 500 }),
+          newJob({ priority: 9, scheduledAt: now + 60_000 }),
+        ]);
+        const claimed = await store.claim({ workerId: WORKER, limit: 10, now, leaseMs: LEASE });
+        assert.deepEqual(
+          claimed.map((job) => job.id),
+          [high, later, low],
+        );
+        for (const job of claimed) {
+          assert.equal(job.status, 'RUNNING');
+          assert.equal(job.executions, 1);
+          assert.equal(job.workerId, WORKER);
+          assert.equal(job.leaseExpiresAt, now + LEASE);
+          assert.equal(job.scheduledAt, now, 'the scheduled time moves to the start of the run, as in KIE');
+          assert.deepEqual(job.requestData, {});
+        }
+        const stored = await store.get(future!);
+        assert.equal(stored?.status, 'QUEUED');
+        assert.deepEqual(await store.claim({ workerId: WORKER, limit: 10, now, leaseMs: LEASE }), []);
+      });
+
+      it('respects the limit', async () => {
+        await store.schedule(Array.from({ length: 5 }, () => newJob()));
+        const first = await store.claim({ workerId: WORKER, limit: 2, now: Date.now(), leaseMs: LEASE });
+        const second = await store.claim({ workerId: WORKER, limit: 10, now: Date.now(), leaseMs: LEASE });
+        assert.equal(first.length, 2);
+        assert.equal(second.length, 3);
+      });
+
+      it('never gives the same job to two concurrent claims', async () => {
+        await store.schedule(Array.from({ length: 60 }, () => newJob()));
+        const results = await Promise.all(
+          ['w1', 'w2', 'w3', 'w4'].map((workerId) => store.claim({ workerId, limit: 20, now: Date.now(), leaseMs: LEASE })),
+        );
+        const ids = results.flat().map((job) => job.id);
+        assert.equal(ids.length, 60);
+        assert.equal(new Set(ids).size, 60);
+      });
+
+      it('claims RETRYING jobs once their retry is due', async () => {
+        const id = await jobIn(store, 'RETRYING'); // due in an hour
+        assert.deepEqual(await store.claim({ workerId: WORKER, limit: 1, now: Date.now(), leaseMs: LEASE }), []);
+        const [job] = await store.claim({ workerId: WORKER, limit: 1, now: Date.now() + 3_600_001, leaseMs: LEASE });
+        assert.equal(job?.id, id);
+        assert.equal(job?.executions, 2);
+      });
+
+      it('leaves jobs of other owners, other containers and excluded commands', async () => {
+        const [mine, other, unowned, inX, inY, excluded] = await store.schedule([
+          newJob({ owner: 'me' }),
+          newJob({ owner: 'someone-else' }),
+          newJob(),
+          newJob({ containerId: 'x' }),
+          newJob({ containerId: 'y' }),
+          newJob({ command: 'limited' }),
+        ]);
+        const claimed = await store.claim({
+          workerId: WORKER,
+          limit: 10,
+          now: Date.now(),
+          leaseMs: LEASE,
+          owner: 'me',
+          containers: ['x'],
+          excludeCommands: ['limited'],
+        });
+        assert.deepEqual(
+          claimed.map((job) => job.id).sort((a, b) => a - b),
+          [mine, unowned, inX],
+        );
+        for (const id of [other, inY, excluded]) assert.equal((await store.get(id!))?.status, 'QUEUED');
+      });
+    });
+
+    describe('complete', () => {
+      it('records success: DONE with response data', async () => {
+        const id = await jobIn(store, 'RUNNING');
+        const now = Date.now();
+        const [written] = await store.complete([
+          { kind: 'succeed', jobId: id, workerId: WORKER, now, responseData: { total: 3 } },
+        ]);
+        assert.equal(written, true);
+        const job = await store.get(id, { withData: true });
+        assert.equal(job?.status, 'DONE');
+        assert.deepEqual(job?.responseData, { total: 3 });
+        assert.equal(job?.finishedAt, now);
+        assert.equal(job?.workerId, null);
+      });
+
+      it('records a failure with retries left: RETRYING, one retry fewer, due later, one error record', async () => {
+        const id = await jobIn(store, 'RUNNING');
+        const now = Date.now();
+        await store.complete([
+          {
+            kind: 'retry',
+            jobId: id,
+            workerId: WORKER,
+            now,
+            error: { message: 'first', stacktrace: 'Error: first' },
+            retries: 2,
+            scheduledAt: now + 1000,
+          },
+        ]);
+        const job = await store.get(id, { withErrors: true });
+        assert.equal(job?.status, 'RETRYING');
+        assert.equal(job?.retries, 2);
+        assert.equal(job?.scheduledAt, now + 1000);
+        assert.equal(job?.finishedAt, null);
+        assert.equal(job?.errors?.length, 1);
+        assert.deepEqual(
+          job?.errors?.map(({ jobId, message, stacktrace, date }) => ({ jobId, message, stacktrace, date })),
+          [{ jobId: id, message: 'first', stacktrace: 'Error: first', date: now }],
+        );
+      });
+
+      it('records the last failure: ERROR, errors in order across attempts', async () => {
+        const id = await jobIn(store, 'RETRYING');
+        const [claimed] = await store.claim({ workerId: WORKER, limit: 1, now: Date.now() + 3_600_001, leaseMs: LEASE });
+        assert.equal(claimed?.id, id);
+        const now = Date.now();
+        await store.complete([
+          {
+            kind: 'fail',
+            jobId: id,
+            workerId: WORKER,
+            now,
+            error: { message: 'second', stacktrace: null },
+            retries: 0,
+            scheduledAt: claimed!.scheduledAt,
+          },
+        ]);
+        const job = await store.get(id, { withErrors: true });
+        assert.equal(job?.status, 'ERROR');
+        assert.equal(job?.executions, 2);
+        assert.deepEqual(
+          job?.errors?.map((error) => error.message),
+          ['boom', 'second'],
+        );
+        assert.ok(job!.errors![0]!.id < job!.errors![1]!.id);
+        assert.equal(job?.finishedAt, now);
+      });
+
+      it('trims error messages and stack traces as KIE does', async () => {
+        const id = await jobIn(store, 'RUNNING');
+        await store.complete([
+          {
+            kind: 'fail',
+            jobId: id,
+            workerId: WORKER,
+            now: Date.now(),
+            error: { message: 'm'.repeat(1000), stacktrace: 's'.repeat(10_000) },
+            retries: 0,
+            scheduledAt: Date.now(),
+          },
+        ]);
+        const [error] = (await store.get(id, { withErrors: true }))!.errors!;
+        assert.equal(error?.message?.length, MAX_ERROR_MESSAGE);
+        assert.equal(error?.stacktrace?.length, MAX_ERROR_STACKTRACE);
+      });
+
+      it('does not overwrite a job the worker no longer holds (fenced)', async () => {
+        const id = await jobIn(store, 'RUNNING');
+        const [wrongWorker] = await store.complete([
+          { kind: 'succeed', jobId: id, workerId: 'someone-else', now: Date.now(), responseData: {} },
+        ]);
+        assert.equal(wrongWorker, false);
+        await store.requeue(id, Date.now());
+        const [afterRequeue] = await store.complete([
+          {
+            kind: 'fail',
+            jobId: id,
+            workerId: WORKER,
+            now: Date.now(),
+            error: { message: 'late', stacktrace: null },
+            retries: 0,
+            scheduledAt: Date.now(),
+          },
+        ]);
+        assert.equal(afterRequeue, false);
+        const job = await store.get(id, { withErrors: true });
+        assert.equal(job?.status, 'QUEUED');
+        assert.deepEqual(job?.errors, []);
+      });
+
+      it('writes a batch of outcomes at once, each answered', async () => {
+        const ids = await store.schedule(Array.from({ length: 3 }, () => newJob()));
+        await store.claim({ workerId: WORKER, limit: 3, now: Date.now(), leaseMs: LEASE });
+        const written = await store.complete([
+          { kind: 'succeed', jobId: ids[0]!, workerId: WORKER, now: Date.now(), responseData: {} },
+          { kind: 'succeed', jobId: ids[1]!, workerId: 'nobody', now: Date.now(), responseData: {} },
+          { kind: 'release', jobId: ids[2]!, workerId: WORKER, now: Date.now() },
+        ]);
+        assert.deepEqual(written, [true, false, true]);
+        const released = await store.get(ids[2]!);
+        assert.equal(released?.status, 'QUEUED');
+        assert.equal(released?.executions, 0, 'a released run is not counted');
+      });
+
+      it('schedules the next occurrence of a reoccurring job with the outcome', async () => {
+        const id = await jobIn(store, 'RUNNING', { businessKey: 'cron', command: 'reoc', requestData: { a: 1 } });
+        const next = Date.now() + 60_000;
+        await store.complete([
+          {
+            kind: 'succeed',
+            jobId: id,
+            workerId: WORKER,
+            now: Date.now(),
+            responseData: {},
+            reschedule: newJob({ businessKey: 'cron', command: 'reoc', scheduledAt: next, message: MESSAGE_REOCCURRING, requestData: { a: 1 } }),
+          },
+        ]);
+        const jobs = await store.list({ filter: { by: 'businessKey', value: 'cron' }, statuses: [], order: 'asc', offset: 0, limit: 10 });
+        assert.deepEqual(jobs.map((job) => job.status), ['DONE', 'QUEUED']);
+        assert.equal(jobs[1]?.message, MESSAGE_REOCCURRING);
+        assert.equal(jobs[1]?.scheduledAt, next);
+      });
+    });
+
+    describe('leases', () => {
+      it('renews the leases of held jobs and finds expired ones', async () => {
+        const id = await jobIn(store, 'RUNNING');
+        const other = await jobIn(store, 'RUNNING');
+        const later = Date.now() + 10 * LEASE;
+        await store.renewLeases(WORKER, [id], later);
+        assert.equal((await store.get(id))?.leaseExpiresAt, later);
+        const expired = await store.findExpiredLeases(Date.now() + 2 * LEASE, 10);
+        assert.deepEqual(expired.map((job) => job.id), [other]);
+        assert.deepEqual(expired[0]?.requestData, {});
+        await store.renewLeases('someone-else', [other], later);
+        assert.notEqual((await store.get(other))?.leaseExpiresAt, later);
+      });
+    });
+
+    describe('cancel, requeue and update data in every state', () => {
+      for (const status of JOB_STATUSES) {
+        it(`cancel of a ${status} job follows the state machine`, async () => {
+          const id = await jobIn(store, status);
+          if (canApply('cancel', status)) {
+            const job = await store.cancel(id, Date.now());
+            assert.equal(job.status, 'CANCELLED');
+            assert.equal((await store.get(id))?.status, 'CANCELLED');
+          } else {
+            await assert.rejects(store.cancel(id, Date.now()), InvalidStateError);
+            assert.equal((await store.get(id))?.status, status);
+          }
+        });
+
+        it(`requeue of a ${status} job follows the state machine`, async () => {
+          const id = await jobIn(store, status);
+          const before = (await store.get(id))!;
+          if (canApply('requeue', status)) {
+            const job = await store.requeue(id, Date.now());
+            assert.equal(job.status, 'QUEUED');
+            assert.equal(job.retries, before.retries, 'retries are not reset, as in KIE');
+            assert.equal(job.executions, before.executions);
+            assert.equal(job.workerId, null);
+          } else {
+            await assert.rejects(store.requeue(id, Date.now()), InvalidStateError);
+            assert.equal((await store.get(id))?.status, status);
+          }
+        });
+
+        it(`update data of a ${status} job follows the state machine`, async () => {
+          const id = await jobIn(store, status, { businessKey: 'bk', requestData: { keep: 1, change: 'old' } });
+          if (canApply('updateData', status)) {
+            await store.updateData(id, { change: 'new', added: [1] });
+            const job = await store.get(id, { withData: true });
+            assert.deepEqual(job?.requestData, { keep: 1, change: 'new', added: [1] });
+            assert.equal(job?.status, status);
+          } else {
+            await assert.rejects(store.updateData(id, { change: 'new' }), InvalidStateError);
+            assert.deepEqual((await store.get(id, { withData: true }))?.requestData, { keep: 1, change: 'old' });
+          }
+        });
+      }
+
+      it('refuses unknown ids with JobNotFoundError', async () => {
+        await assert.rejects(store.cancel(424242, Date.now()), JobNotFoundError);
+        await assert.rejects(store.requeue(424242, Date.now()), JobNotFoundError);
+        await assert.rejects(store.updateData(424242, {}), JobNotFoundError);
+      });
+
+      it('does not change indexed columns on update data (as KIE)', async () => {
+        const id = await jobIn(store, 'QUEUED', { businessKey: 'before', requestData: { businessKey: 'before' } });
+        await store.updateData(id, { businessKey: 'after' });
+        assert.equal((await store.get(id))?.businessKey, 'before');
+      });
+    });
+
+    describe('maintenance queries', () => {
+      it('tells when the next waiting job is due', async () => {
+        assert.equal(await store.nextDueAt(), null);
+        const at = Date.now() + 12_345;
+        await store.schedule([newJob({ scheduledAt: at + 1000 }), newJob({ scheduledAt: at })]);
+        await jobIn(store, 'DONE', { scheduledAt: at - 100_000 });
+        assert.equal(await store.nextDueAt(), at);
+      });
+
+      it('counts jobs by status', async () => {
+        await jobIn(store, 'QUEUED');
+        await jobIn(store, 'QUEUED');
+        await jobIn(store, 'ERROR');
+        const counts = await store.countByStatus();
+        assert.deepEqual(counts, { QUEUED: 2, RUNNING: 0, DONE: 0, ERROR: 1, RETRYING: 0, CANCELLED: 0 });
+      });
+
+      it('deletes finished jobs older than a time, by status and container, with their errors', async () => {
+        const done = await jobIn(store, 'DONE', { containerId: 'x' });
+        const error = await jobIn(store, 'ERROR', { containerId: 'x' });
+        const otherContainer = await jobIn(store, 'DONE', { containerId: 'y' });
+        const queued = await jobIn(store, 'QUEUED', { containerId: 'x' });
+        const removed = await store.deleteFinished({ olderThan: Date.now() + 1000, statuses: [], containerId: 'x' });
+        assert.deepEqual(removed, { jobs: 2, errors: 1 });
+        assert.equal(await store.get(done), undefined);
+        assert.equal(await store.get(error), undefined);
+        assert.ok(await store.get(otherContainer));
+        assert.ok(await store.get(queued));
+        const none = await store.deleteFinished({ olderThan: 0, statuses: ['DONE'] });
+        assert.deepEqual(none, { jobs: 0, errors: 0 });
+      });
+    });
+  });
+}
