@@ -5,4 +5,10 @@ export type * from './store/job-store.js';
 export { SqliteJobStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
 export { CommandRegistry } from './commands/registry.js';
 export type * from './commands/command.js';
-export { Executor, JobTimeoutError, WorkerLostError, type ExecutorOptions, type ExecutorEvents } from './executor/executor.js';
+export {
+  Executor,
+  JobTimeoutError,
+  WorkerLostError,
+  type ExecutorOptions,
+  type ExecutorEvents,
+} from './executor/executor.js';

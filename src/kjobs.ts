@@ -80,13 +80,16 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     super();
     this.ownsStore = typeof options.store !== 'object';
     this.store =
-      typeof options.store === 'object' ? options.store : new SqliteJobStore({ path: options.store ?? './data/kjobs.db' });
+      typeof options.store === 'object'
+        ? options.store
+        : new SqliteJobStore({ path: options.store ?? './data/kjobs.db' });
     this.defaultRetries = options.defaultRetries ?? 3;
     this.log = options.logger ?? pino({ level: 'silent' });
     for (const [name, command] of Object.entries(builtinCommands(this.store))) {
       this.registry.registerCommand(name, command);
     }
-    for (const [name, command] of Object.entries(options.commands ?? {})) this.registry.registerCommand(name, command);
+    for (const [name, command] of Object.entries(options.commands ?? {}))
+      this.registry.registerCommand(name, command);
     for (const [name, callback] of Object.entries(options.callbacks ?? {})) {
       this.registry.registerCallback(name, callback);
     }
@@ -228,7 +231,12 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     }
   }
 
-  private list(filter: ListFilter, options: ListOptions, defaultStatuses: JobStatus[], order: 'asc' | 'desc') {
+  private list(
+    filter: ListFilter,
+    options: ListOptions,
+    defaultStatuses: JobStatus[],
+    order: 'asc' | 'desc',
+  ) {
     const statuses = normalizeStatuses(options.status) ?? defaultStatuses;
     const { offset, limit } = toOffset(options);
     return this.store.list({ filter, statuses, order, offset, limit });
@@ -238,7 +246,9 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
 /** Creates kjobs, prepares its store and loads its container modules; call start() to run jobs. */
 export async function createKjobs(options: KjobsOptions = {}): Promise<Kjobs> {
   const modules = Object.fromEntries(
-    Object.entries(options.containers ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    Object.entries(options.containers ?? {}).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
   );
   return new Kjobs(options).init(modules);
 }
@@ -257,7 +267,8 @@ function normalizeStatuses(status: ListOptions['status']): JobStatus[] | undefin
 }
 
 function toOffset({ page = 0, pageSize = DEFAULT_PAGE_SIZE }: Page): { offset: number; limit: number } {
-  if (!Number.isSafeInteger(page) || page < 0) throw new ValidationError(`page must be a whole number >= 0, got ${page}`);
+  if (!Number.isSafeInteger(page) || page < 0)
+    throw new ValidationError(`page must be a whole number >= 0, got ${page}`);
   if (!Number.isSafeInteger(pageSize) || pageSize < 0) {
     throw new ValidationError(`pageSize must be a whole number >= 0, got ${pageSize}`);
   }

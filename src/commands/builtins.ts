@@ -1,5 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isJobStatus, parseTimeExpression, ValidationError, FINAL_STATUSES, type DataMap, type JobStatus } from '../core/index.js';
+import {
+  isJobStatus,
+  parseTimeExpression,
+  ValidationError,
+  FINAL_STATUSES,
+  type DataMap,
+  type JobStatus,
+} from '../core/index.js';
 import type { JobStore } from '../store/job-store.js';
 import type { CommandDefinition } from './command.js';
 
@@ -61,7 +68,8 @@ function logCleanup(store: JobStore): CommandDefinition {
     async run({ data }) {
       const olderThan = cutoff(data, Date.now());
       const statuses = statusesOf(data.Status);
-      const containerId = typeof data.ForDeployment === 'string' && data.ForDeployment ? data.ForDeployment : null;
+      const containerId =
+        typeof data.ForDeployment === 'string' && data.ForDeployment ? data.ForDeployment : null;
       const removed = await store.deleteFinished({ olderThan, statuses, containerId });
       return {
         RequestInfoLogsRemoved: removed.jobs,
@@ -81,7 +89,9 @@ function logCleanup(store: JobStore): CommandDefinition {
       if (String(data.SingleRun).toLowerCase() === 'true') return null;
       const next = typeof data.NextRun === 'string' && data.NextRun ? data.NextRun : '1d';
       const date = Date.parse(next);
-      return /^\d{4}-\d{2}-\d{2}T/.test(next) && Number.isFinite(date) ? date : now + parseTimeExpression(next);
+      return /^\d{4}-\d{2}-\d{2}T/.test(next) && Number.isFinite(date)
+        ? date
+        : now + parseTimeExpression(next);
     },
   };
 }
@@ -89,7 +99,8 @@ function logCleanup(store: JobStore): CommandDefinition {
 function cutoff(data: DataMap, now: number): number {
   const period = data.OlderThanPeriod ?? data.OlderThan;
   if (period === undefined || period === null || period === '') return now;
-  if (typeof period !== 'string') throw new ValidationError(`OlderThan must be a string, got ${JSON.stringify(period)}`);
+  if (typeof period !== 'string')
+    throw new ValidationError(`OlderThan must be a string, got ${JSON.stringify(period)}`);
   if (/^\d{4}-\d{2}-\d{2}/.test(period)) {
     const date = Date.parse(period);
     if (!Number.isFinite(date)) throw new ValidationError(`OlderThan is not a valid date: ${period}`);

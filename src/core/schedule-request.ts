@@ -61,7 +61,9 @@ export function timeoutOf(data: DataMap): number | undefined {
   if (value === undefined || value === null) return undefined;
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? parseTimeExpression(value) : NaN;
   if (!Number.isFinite(ms) || ms <= 0) {
-    throw new ValidationError(`timeout must be a positive time expression like "30s", got ${JSON.stringify(value)}`);
+    throw new ValidationError(
+      `timeout must be a positive time expression like "30s", got ${JSON.stringify(value)}`,
+    );
   }
   return ms;
 }
@@ -71,7 +73,9 @@ export function callbacksOf(data: DataMap): string[] {
   const value = data.callbacks;
   if (value === undefined || value === null || value === '') return [];
   if (typeof value !== 'string') {
-    throw new ValidationError(`callbacks must be a comma-separated string of names, got ${JSON.stringify(value)}`);
+    throw new ValidationError(
+      `callbacks must be a comma-separated string of names, got ${JSON.stringify(value)}`,
+    );
   }
   return value
     .split(',')

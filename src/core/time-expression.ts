@@ -43,7 +43,9 @@ export function parseRetryDelays(value: unknown): number[] {
     return value.map((item) => {
       if (typeof item === 'number' && Number.isFinite(item)) return Math.trunc(item);
       if (typeof item === 'string') return parseTimeExpression(item);
-      throw new ValidationError(`retryDelay must be time expressions or milliseconds, got ${JSON.stringify(item)}`);
+      throw new ValidationError(
+        `retryDelay must be time expressions or milliseconds, got ${JSON.stringify(item)}`,
+      );
     });
   }
   if (typeof value === 'number' && Number.isFinite(value)) return [Math.trunc(value)];

@@ -208,7 +208,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   private async sleepUntilNextDue(now: number): Promise<void> {
     const next = await this.store.nextDueAt();
-    const delay = next === null ? this.options.pollIntervalMs : Math.min(Math.max(next - now, 0), this.options.pollIntervalMs);
+    const delay =
+      next === null
+        ? this.options.pollIntervalMs
+        : Math.min(Math.max(next - now, 0), this.options.pollIntervalMs);
     // A due job we did not get (owned elsewhere, another container) would spin the loop: wait a little then.
     this.setWakeTimer(next !== null && next <= now ? Math.min(50, this.options.pollIntervalMs) : delay);
   }
@@ -400,7 +403,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     if (this.state !== 'running') return;
     try {
       if (this.running.size > 0) {
-        await this.store.renewLeases(this.workerId, [...this.running.keys()], Date.now() + this.options.leaseMs);
+        await this.store.renewLeases(
+          this.workerId,
+          [...this.running.keys()],
+          Date.now() + this.options.leaseMs,
+        );
       }
       await this.rescueLostJobs();
     } catch (error) {
@@ -418,7 +425,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       );
       error.stack = `${error.name}: ${error.message}`;
       this.emit('rescued', job);
-      await this.recordFailure(job, error, this.registry.resolve(job.command, job.containerId), undefined, this.log);
+      await this.recordFailure(
+        job,
+        error,
+        this.registry.resolve(job.command, job.containerId),
+        undefined,
+        this.log,
+      );
     }
   }
 
@@ -438,7 +451,9 @@ function toError(thrown: unknown): Error {
 function toResponseData(result: unknown): DataMap {
   if (result === undefined || result === null) return {};
   if (typeof result !== 'object' || Array.isArray(result)) {
-    throw new TypeError(`Command returned ${Array.isArray(result) ? 'an array' : typeof result}; expected a map of response data`);
+    throw new TypeError(
+      `Command returned ${Array.isArray(result) ? 'an array' : typeof result}; expected a map of response data`,
+    );
   }
   // Must survive a JSON round trip to be stored (no cycles, no BigInt).
   return JSON.parse(JSON.stringify(result)) as DataMap;

@@ -50,7 +50,14 @@ export interface AttemptError {
  * that was requeued, or rescued from this worker, is not overwritten).
  */
 export type Completion =
-  | { jobId: number; workerId: string; now: number; kind: 'succeed'; responseData: DataMap; reschedule?: NewJob }
+  | {
+      jobId: number;
+      workerId: string;
+      now: number;
+      kind: 'succeed';
+      responseData: DataMap;
+      reschedule?: NewJob;
+    }
   | {
       jobId: number;
       workerId: string;

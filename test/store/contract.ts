@@ -36,7 +36,11 @@ const WORKER = 'worker-a';
 const LEASE = 60_000;
 
 /** Schedules one job and moves it into `status` through the store's own operations. */
-export async function jobIn(store: JobStore, status: JobStatus, overrides: Partial<NewJob> = {}): Promise<number> {
+export async function jobIn(
+  store: JobStore,
+  status: JobStatus,
+  overrides: Partial<NewJob> = {},
+): Promise<number> {
   const mustRun = status !== 'QUEUED' && status !== 'CANCELLED';
   // A job that must run is due long ago, so that it is the first claimed, whatever else waits.
   const [id] = await store.schedule([newJob({ ...(mustRun ? { scheduledAt: 1 } : {}), ...overrides })]);
@@ -111,7 +115,11 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
         assert.equal(job.executions, 0);
         assert.equal(job.scheduledAt, at);
         assert.equal(job.message, MESSAGE_READY);
-        assert.deepEqual(job.requestData, { businessKey: 'order-1', nested: { list: [1, 'two', true, null] }, n: 1.5 });
+        assert.deepEqual(job.requestData, {
+          businessKey: 'order-1',
+          nested: { list: [1, 'two', true, null] },
+          n: 1.5,
+        });
         assert.equal(job.responseData, null);
         assert.deepEqual(job.errors, []);
         assert.equal(job.workerId, null);
@@ -119,7 +127,9 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
       });
 
       it('answers ids in order for a batch, all stored', async () => {
-        const ids = await store.schedule(Array.from({ length: 50 }, (_, i) => newJob({ businessKey: `k${i}` })));
+        const ids = await store.schedule(
+          Array.from({ length: 50 }, (_, i) => newJob({ businessKey: `k${i}` })),
+        );
         assert.equal(ids.length, 50);
         for (let i = 1; i < ids.length; i++) assert.ok(ids[i]! > ids[i - 1]!);
         const last = await store.get(ids[49]!);
@@ -143,25 +153,74 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
 
     describe('list', () => {
       it('filters by each column and by statuses, ordered by id and paged', async () => {
-        const a = await jobIn(store, 'QUEUED', { businessKey: 'k', command: 'c1', containerId: 'x', processInstanceId: 1 });
-        const b = await jobIn(store, 'DONE', { businessKey: 'k', command: 'c1', containerId: 'x', processInstanceId: 1 });
-        const c = await jobIn(store, 'QUEUED', { businessKey: 'other', command: 'c2', containerId: 'y', processInstanceId: 2 });
-        const ids = async (query: Parameters<JobStore['list']>[0]) => (await store.list(query)).map((job) => job.id);
+        const a = await jobIn(store, 'QUEUED', {
+          businessKey: 'k',
+          command: 'c1',
+          containerId: 'x',
+          processInstanceId: 1,
+        });
+        const b = await jobIn(store, 'DONE', {
+          businessKey: 'k',
+          command: 'c1',
+          containerId: 'x',
+          processInstanceId: 1,
+        });
+        const c = await jobIn(store, 'QUEUED', {
+          businessKey: 'other',
+          command: 'c2',
+          containerId: 'y',
+          processInstanceId: 2,
+        });
+        const ids = async (query: Parameters<JobStore['list']>[0]) =>
+          (await store.list(query)).map((job) => job.id);
         const page = { offset: 0, limit: 10 };
-        assert.deepEqual(await ids({ filter: { by: 'businessKey', value: 'k' }, statuses: [], order: 'asc', ...page }), [a, b]);
-        assert.deepEqual(await ids({ filter: { by: 'command', value: 'c1' }, statuses: ['DONE'], order: 'asc', ...page }), [b]);
-        assert.deepEqual(await ids({ filter: { by: 'container', value: 'x' }, statuses: ['QUEUED'], order: 'asc', ...page }), [a]);
-        assert.deepEqual(await ids({ filter: { by: 'processInstance', value: 2 }, statuses: [], order: 'asc', ...page }), [c]);
-        assert.deepEqual(await ids({ filter: { by: 'status' }, statuses: ['QUEUED'], order: 'desc', ...page }), [c, a]);
-        assert.deepEqual(await ids({ filter: { by: 'status' }, statuses: ['QUEUED', 'DONE'], order: 'asc', ...page }), [a, b, c]);
-        assert.deepEqual(await ids({ filter: { by: 'status' }, statuses: [], order: 'asc', offset: 1, limit: 1 }), [b]);
-        assert.deepEqual(await ids({ filter: { by: 'status' }, statuses: [], order: 'asc', offset: 3, limit: 10 }), []);
-        assert.deepEqual(await ids({ filter: { by: 'businessKey', value: 'none' }, statuses: [], order: 'asc', ...page }), []);
+        assert.deepEqual(
+          await ids({ filter: { by: 'businessKey', value: 'k' }, statuses: [], order: 'asc', ...page }),
+          [a, b],
+        );
+        assert.deepEqual(
+          await ids({ filter: { by: 'command', value: 'c1' }, statuses: ['DONE'], order: 'asc', ...page }),
+          [b],
+        );
+        assert.deepEqual(
+          await ids({ filter: { by: 'container', value: 'x' }, statuses: ['QUEUED'], order: 'asc', ...page }),
+          [a],
+        );
+        assert.deepEqual(
+          await ids({ filter: { by: 'processInstance', value: 2 }, statuses: [], order: 'asc', ...page }),
+          [c],
+        );
+        assert.deepEqual(
+          await ids({ filter: { by: 'status' }, statuses: ['QUEUED'], order: 'desc', ...page }),
+          [c, a],
+        );
+        assert.deepEqual(
+          await ids({ filter: { by: 'status' }, statuses: ['QUEUED', 'DONE'], order: 'asc', ...page }),
+          [a, b, c],
+        );
+        assert.deepEqual(
+          await ids({ filter: { by: 'status' }, statuses: [], order: 'asc', offset: 1, limit: 1 }),
+          [b],
+        );
+        assert.deepEqual(
+          await ids({ filter: { by: 'status' }, statuses: [], order: 'asc', offset: 3, limit: 10 }),
+          [],
+        );
+        assert.deepEqual(
+          await ids({ filter: { by: 'businessKey', value: 'none' }, statuses: [], order: 'asc', ...page }),
+          [],
+        );
       });
 
       it('never carries data or errors', async () => {
         await jobIn(store, 'ERROR', { requestData: { secret: 1 } });
-        const [job] = await store.list({ filter: { by: 'status' }, statuses: ['ERROR'], order: 'asc', offset: 0, limit: 10 });
+        const [job] = await store.list({
+          filter: { by: 'status' },
+          statuses: ['ERROR'],
+          order: 'asc',
+          offset: 0,
+          limit: 10,
+        });
         assert.equal(job?.requestData, undefined);
         assert.equal(job?.errors, undefined);
       });
@@ -205,7 +264,9 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
       it('never gives the same job to two concurrent claims', async () => {
         await store.schedule(Array.from({ length: 60 }, () => newJob()));
         const results = await Promise.all(
-          ['w1', 'w2', 'w3', 'w4'].map((workerId) => store.claim({ workerId, limit: 20, now: Date.now(), leaseMs: LEASE })),
+          ['w1', 'w2', 'w3', 'w4'].map((workerId) =>
+            store.claim({ workerId, limit: 20, now: Date.now(), leaseMs: LEASE }),
+          ),
         );
         const ids = results.flat().map((job) => job.id);
         assert.equal(ids.length, 60);
@@ -214,8 +275,16 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
 
       it('claims RETRYING jobs once their retry is due', async () => {
         const id = await jobIn(store, 'RETRYING'); // due in an hour
-        assert.deepEqual(await store.claim({ workerId: WORKER, limit: 1, now: Date.now(), leaseMs: LEASE }), []);
-        const [job] = await store.claim({ workerId: WORKER, limit: 1, now: Date.now() + 3_600_001, leaseMs: LEASE });
+        assert.deepEqual(
+          await store.claim({ workerId: WORKER, limit: 1, now: Date.now(), leaseMs: LEASE }),
+          [],
+        );
+        const [job] = await store.claim({
+          workerId: WORKER,
+          limit: 1,
+          now: Date.now() + 3_600_001,
+          leaseMs: LEASE,
+        });
         assert.equal(job?.id, id);
         assert.equal(job?.executions, 2);
       });
@@ -289,7 +358,12 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
 
       it('records the last failure: ERROR, errors in order across attempts', async () => {
         const id = await jobIn(store, 'RETRYING');
-        const [claimed] = await store.claim({ workerId: WORKER, limit: 1, now: Date.now() + 3_600_001, leaseMs: LEASE });
+        const [claimed] = await store.claim({
+          workerId: WORKER,
+          limit: 1,
+          now: Date.now() + 3_600_001,
+          leaseMs: LEASE,
+        });
         assert.equal(claimed?.id, id);
         const now = Date.now();
         await store.complete([
@@ -371,7 +445,11 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
       });
 
       it('schedules the next occurrence of a reoccurring job with the outcome', async () => {
-        const id = await jobIn(store, 'RUNNING', { businessKey: 'cron', command: 'reoc', requestData: { a: 1 } });
+        const id = await jobIn(store, 'RUNNING', {
+          businessKey: 'cron',
+          command: 'reoc',
+          requestData: { a: 1 },
+        });
         const next = Date.now() + 60_000;
         await store.complete([
           {
@@ -380,11 +458,26 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
             workerId: WORKER,
             now: Date.now(),
             responseData: {},
-            reschedule: newJob({ businessKey: 'cron', command: 'reoc', scheduledAt: next, message: MESSAGE_REOCCURRING, requestData: { a: 1 } }),
+            reschedule: newJob({
+              businessKey: 'cron',
+              command: 'reoc',
+              scheduledAt: next,
+              message: MESSAGE_REOCCURRING,
+              requestData: { a: 1 },
+            }),
           },
         ]);
-        const jobs = await store.list({ filter: { by: 'businessKey', value: 'cron' }, statuses: [], order: 'asc', offset: 0, limit: 10 });
-        assert.deepEqual(jobs.map((job) => job.status), ['DONE', 'QUEUED']);
+        const jobs = await store.list({
+          filter: { by: 'businessKey', value: 'cron' },
+          statuses: [],
+          order: 'asc',
+          offset: 0,
+          limit: 10,
+        });
+        assert.deepEqual(
+          jobs.map((job) => job.status),
+          ['DONE', 'QUEUED'],
+        );
         assert.equal(jobs[1]?.message, MESSAGE_REOCCURRING);
         assert.equal(jobs[1]?.scheduledAt, next);
       });
@@ -398,7 +491,10 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
         await store.renewLeases(WORKER, [id], later);
         assert.equal((await store.get(id))?.leaseExpiresAt, later);
         const expired = await store.findExpiredLeases(Date.now() + 2 * LEASE, 10);
-        assert.deepEqual(expired.map((job) => job.id), [other]);
+        assert.deepEqual(
+          expired.map((job) => job.id),
+          [other],
+        );
         assert.deepEqual(expired[0]?.requestData, {});
         await store.renewLeases('someone-else', [other], later);
         assert.notEqual((await store.get(other))?.leaseExpiresAt, later);
@@ -435,7 +531,10 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
         });
 
         it(`update data of a ${status} job follows the state machine`, async () => {
-          const id = await jobIn(store, status, { businessKey: 'bk', requestData: { keep: 1, change: 'old' } });
+          const id = await jobIn(store, status, {
+            businessKey: 'bk',
+            requestData: { keep: 1, change: 'old' },
+          });
           if (canApply('updateData', status)) {
             await store.updateData(id, { change: 'new', added: [1] });
             const job = await store.get(id, { withData: true });
@@ -443,7 +542,10 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
             assert.equal(job?.status, status);
           } else {
             await assert.rejects(store.updateData(id, { change: 'new' }), InvalidStateError);
-            assert.deepEqual((await store.get(id, { withData: true }))?.requestData, { keep: 1, change: 'old' });
+            assert.deepEqual((await store.get(id, { withData: true }))?.requestData, {
+              keep: 1,
+              change: 'old',
+            });
           }
         });
       }
@@ -455,7 +557,10 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
       });
 
       it('does not change indexed columns on update data (as KIE)', async () => {
-        const id = await jobIn(store, 'QUEUED', { businessKey: 'before', requestData: { businessKey: 'before' } });
+        const id = await jobIn(store, 'QUEUED', {
+          businessKey: 'before',
+          requestData: { businessKey: 'before' },
+        });
         await store.updateData(id, { businessKey: 'after' });
         assert.equal((await store.get(id))?.businessKey, 'before');
       });
@@ -483,7 +588,11 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
         const error = await jobIn(store, 'ERROR', { containerId: 'x' });
         const otherContainer = await jobIn(store, 'DONE', { containerId: 'y' });
         const queued = await jobIn(store, 'QUEUED', { containerId: 'x' });
-        const removed = await store.deleteFinished({ olderThan: Date.now() + 1000, statuses: [], containerId: 'x' });
+        const removed = await store.deleteFinished({
+          olderThan: Date.now() + 1000,
+          statuses: [],
+          containerId: 'x',
+        });
         assert.deepEqual(removed, { jobs: 2, errors: 1 });
         assert.equal(await store.get(done), undefined);
         assert.equal(await store.get(error), undefined);

@@ -110,12 +110,14 @@ export class SqliteJobStore implements JobStore {
     );
     for (const migration of readMigrations(MIGRATIONS_FOLDER)) {
       if (applied.has(migration.version)) continue;
-      this.db.transaction(() => {
-        this.db.exec(migration.sql);
-        this.db
-          .prepare('INSERT INTO kjobs_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-          .run(migration.version, migration.name, Date.now());
-      }).immediate();
+      this.db
+        .transaction(() => {
+          this.db.exec(migration.sql);
+          this.db
+            .prepare('INSERT INTO kjobs_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+            .run(migration.version, migration.name, Date.now());
+        })
+        .immediate();
     }
     this.prepared = this.prepare();
   }
@@ -125,7 +127,8 @@ export class SqliteJobStore implements JobStore {
     const db = this.db;
     const due = sqlList(allowedFrom('claim'));
     return {
-      insert: db.prepare(`INSERT INTO jobs (status, command, business_key, container_id, process_instance_id, owner,
+      insert:
+        db.prepare(`INSERT INTO jobs (status, command, business_key, container_id, process_instance_id, owner,
           message, priority, retries, executions, scheduled_at, request_data, created_at)
         VALUES ('QUEUED', @command, @businessKey, @containerId, @processInstanceId, @owner,
           @message, @priority, @retries, 0, @scheduledAt, @requestData, @createdAt)`),
@@ -150,7 +153,8 @@ export class SqliteJobStore implements JobStore {
         ORDER BY lease_expires_at LIMIT ?`),
       nextDue: db.prepare(`SELECT min(scheduled_at) AS next FROM jobs WHERE status IN (${due})`),
       counts: db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status'),
-      setStatus: db.prepare(`UPDATE jobs SET status = ?, finished_at = ?, worker_id = NULL, lease_expires_at = NULL
+      setStatus:
+        db.prepare(`UPDATE jobs SET status = ?, finished_at = ?, worker_id = NULL, lease_expires_at = NULL
         WHERE id = ?`),
       requeue: db.prepare(`UPDATE jobs SET status = 'QUEUED', finished_at = NULL, worker_id = NULL,
           lease_expires_at = NULL WHERE id = ?`),
@@ -167,11 +171,11 @@ export class SqliteJobStore implements JobStore {
     const now = Date.now();
     const insert = this.sql.insert;
     return this.db.transaction(() =>
-      jobs.map(
-        (job) =>
-          Number(
-            insert.run({ ...job, requestData: JSON.stringify(job.requestData), createdAt: now }).lastInsertRowid,
-          ),
+      jobs.map((job) =>
+        Number(
+          insert.run({ ...job, requestData: JSON.stringify(job.requestData), createdAt: now })
+            .lastInsertRowid,
+        ),
       ),
     )();
   }
@@ -244,46 +248,52 @@ export class SqliteJobStore implements JobStore {
 
   async complete(outcomes: readonly Completion[]): Promise<boolean[]> {
     const sql = this.sql;
-    return this.db.transaction(() =>
-      outcomes.map((outcome) => {
-        let changes: number;
-        switch (outcome.kind) {
-          case 'succeed':
-            changes = sql.succeed.run(JSON.stringify(outcome.responseData), outcome.now, outcome.jobId, outcome.workerId)
-              .changes;
-            break;
-          case 'retry':
-          case 'fail': {
-            const status = outcome.kind === 'retry' ? 'RETRYING' : 'ERROR';
-            const finishedAt = outcome.kind === 'fail' ? outcome.now : null;
-            changes = sql.failOrRetry.run(
-              status,
-              outcome.retries,
-              outcome.scheduledAt,
-              finishedAt,
-              outcome.jobId,
-              outcome.workerId,
-            ).changes;
-            if (changes > 0) {
-              const error = trimAttemptError(outcome.error);
-              sql.insertError.run(outcome.jobId, error.message, error.stacktrace, outcome.now);
+    return this.db
+      .transaction(() =>
+        outcomes.map((outcome) => {
+          let changes: number;
+          switch (outcome.kind) {
+            case 'succeed':
+              changes = sql.succeed.run(
+                JSON.stringify(outcome.responseData),
+                outcome.now,
+                outcome.jobId,
+                outcome.workerId,
+              ).changes;
+              break;
+            case 'retry':
+            case 'fail': {
+              const status = outcome.kind === 'retry' ? 'RETRYING' : 'ERROR';
+              const finishedAt = outcome.kind === 'fail' ? outcome.now : null;
+              changes = sql.failOrRetry.run(
+                status,
+                outcome.retries,
+                outcome.scheduledAt,
+                finishedAt,
+                outcome.jobId,
+                outcome.workerId,
+              ).changes;
+              if (changes > 0) {
+                const error = trimAttemptError(outcome.error);
+                sql.insertError.run(outcome.jobId, error.message, error.stacktrace, outcome.now);
+              }
+              break;
             }
-            break;
+            case 'release':
+              changes = sql.release.run(outcome.jobId, outcome.workerId).changes;
+              break;
           }
-          case 'release':
-            changes = sql.release.run(outcome.jobId, outcome.workerId).changes;
-            break;
-        }
-        if (changes > 0 && outcome.kind !== 'release' && outcome.reschedule) {
-          sql.insert.run({
-            ...outcome.reschedule,
-            requestData: JSON.stringify(outcome.reschedule.requestData),
-            createdAt: outcome.now,
-          });
-        }
-        return changes > 0;
-      }),
-    ).immediate();
+          if (changes > 0 && outcome.kind !== 'release' && outcome.reschedule) {
+            sql.insert.run({
+              ...outcome.reschedule,
+              requestData: JSON.stringify(outcome.reschedule.requestData),
+              createdAt: outcome.now,
+            });
+          }
+          return changes > 0;
+        }),
+      )
+      .immediate();
   }
 
   async renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void> {
@@ -314,13 +324,15 @@ export class SqliteJobStore implements JobStore {
 
   /** Applies `event` to a job inside one write transaction, after checking the state machine allows it. */
   private transition(id: number, event: JobEvent, apply: (row: JobRow) => void): Job {
-    return this.db.transaction(() => {
-      const row = this.sql.getFull.get(id) as JobRow | undefined;
-      if (!row) throw new JobNotFoundError(id);
-      if (!canApply(event, row.status)) throw new InvalidStateError(id, event, row.status);
-      apply(row);
-      return this.getSync(id, { withData: true }) as Job;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const row = this.sql.getFull.get(id) as JobRow | undefined;
+        if (!row) throw new JobNotFoundError(id);
+        if (!canApply(event, row.status)) throw new InvalidStateError(id, event, row.status);
+        apply(row);
+        return this.getSync(id, { withData: true }) as Job;
+      })
+      .immediate();
   }
 
   async nextDueAt(): Promise<number | null> {
@@ -337,13 +349,15 @@ export class SqliteJobStore implements JobStore {
       params.push(query.containerId);
     }
     const condition = where.join(' AND ');
-    return this.db.transaction(() => {
-      const errors = this.db
-        .prepare(`DELETE FROM job_errors WHERE job_id IN (SELECT id FROM jobs WHERE ${condition})`)
-        .run(...params).changes;
-      const jobs = this.db.prepare(`DELETE FROM jobs WHERE ${condition}`).run(...params).changes;
-      return { jobs, errors };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const errors = this.db
+          .prepare(`DELETE FROM job_errors WHERE job_id IN (SELECT id FROM jobs WHERE ${condition})`)
+          .run(...params).changes;
+        const jobs = this.db.prepare(`DELETE FROM jobs WHERE ${condition}`).run(...params).changes;
+        return { jobs, errors };
+      })
+      .immediate();
   }
 
   async countByStatus(): Promise<StatusCounts> {
