@@ -40,6 +40,17 @@ function invalidStateMessage(jobId: number, event: JobEvent, status: JobStatus):
   }
 }
 
+/** A unique job was refused: another job with its business key is QUEUED, RUNNING or RETRYING. */
+export class DuplicateJobError extends KjobsError {
+  override name = 'DuplicateJobError';
+  constructor(
+    readonly businessKey: string,
+    readonly existingJobId: number,
+  ) {
+    super(`A job with business key "${businessKey}" is already active: job ${existingJobId}`);
+  }
+}
+
 /** Input that cannot be accepted: a bad field, time expression, status, page... */
 export class ValidationError extends KjobsError {
   override name = 'ValidationError';

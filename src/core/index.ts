@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './time-expression.js';
 export * from './retry-policy.js';
 export * from './schedule-request.js';
+export * from './cron.js';

@@ -82,6 +82,8 @@ export interface NewJob {
   scheduledAt: number;
   message: string;
   requestData: DataMap;
+  /** Refuse this job while another job with its business key is QUEUED, RUNNING or RETRYING. */
+  unique?: boolean;
 }
 
 /** A job a worker has claimed: RUNNING, with its data, held under a lease. */

@@ -1,4 +1,5 @@
 import { ValidationError } from './errors.js';
+import { cronOf, nextCronTime } from './cron.js';
 import { MESSAGE_READY, type DataMap, type NewJob } from './job.js';
 import { parseRetryDelays, parseTimeExpression } from './time-expression.js';
 
@@ -41,17 +42,29 @@ export function buildNewJob(request: ScheduleRequest, defaults: ScheduleDefaults
     data.retryDelay = parseRetryDelays(data.retryDelay);
   }
   if (data.timeout !== undefined && data.timeout !== null) timeoutOf(data);
+  const businessKey = optionalString(data, 'businessKey');
+  const unique = isUnique(data);
+  if (unique && businessKey === null) {
+    throw new ValidationError('unique jobs need a businessKey: it is what makes them unique');
+  }
+  const cron = cronOf(data);
+  // A cron job scheduled without a date waits for its first occurrence.
+  const scheduledAt =
+    cron && (request.scheduledAt === undefined || request.scheduledAt === null)
+      ? nextCronTime(cron, defaults.now)
+      : scheduledTime(request.scheduledAt, defaults.now);
   return {
     command: request.command,
-    businessKey: optionalString(data, 'businessKey'),
+    businessKey,
     containerId,
     processInstanceId: optionalInteger(data, 'processInstanceId'),
     owner: optionalString(data, 'owner'),
     priority: clampPriority(optionalInteger(data, 'priority') ?? DEFAULT_PRIORITY),
     retries: retriesOf(data, defaults.retries),
-    scheduledAt: scheduledTime(request.scheduledAt, defaults.now),
+    scheduledAt,
     message: MESSAGE_READY,
     requestData: data,
+    ...(unique ? { unique } : {}),
   };
 }
 
@@ -92,6 +105,14 @@ export function retryDelaysOf(data: DataMap): number[] {
   } catch {
     return [];
   }
+}
+
+/** `unique: true` (or "true") in the data: refuse this job while another with its business key is active. */
+export function isUnique(data: DataMap): boolean {
+  const value = data.unique;
+  if (value === undefined || value === null || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new ValidationError(`unique must be true or false, got ${JSON.stringify(value)}`);
 }
 
 export function clampPriority(priority: number): number {

@@ -34,6 +34,9 @@ export const TRANSITIONS: Readonly<Record<JobEvent, Transition>> = {
 /** Statuses a job is in once nothing more will happen to it by itself. */
 export const FINAL_STATUSES: readonly JobStatus[] = ['DONE', 'ERROR', 'CANCELLED'];
 
+/** Statuses of a job that is waiting or running: what unique jobs are checked against. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['QUEUED', 'RUNNING', 'RETRYING'];
+
 /** Statuses from which `event` may happen. */
 export function allowedFrom(event: JobEvent): readonly JobStatus[] {
   return TRANSITIONS[event].from;

@@ -6,6 +6,8 @@ import {
   afterFailure,
   callbacksOf,
   clampPriority,
+  cronOf,
+  nextCronTime,
   MESSAGE_REOCCURRING,
   retryDelaysOf,
   timeoutOf,
@@ -306,11 +308,14 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   /** The next occurrence of a reoccurring command, as a new job (KIE: "Rescheduled reoccurring job"). */
   private nextOccurrence(job: ClaimedJob, command: CommandDefinition): NewJob | undefined {
-    if (!command.nextRunAt) return undefined;
     const now = Date.now();
     let next: Date | number | null | undefined;
     try {
-      next = command.nextRunAt({ data: job.requestData, jobId: job.id, now });
+      const cron = cronOf(job.requestData);
+      // From now, not from the missed time: occurrences missed while nothing ran are run once, not many times.
+      if (cron) next = nextCronTime(cron, now);
+      else if (command.nextRunAt) next = command.nextRunAt({ data: job.requestData, jobId: job.id, now });
+      else return undefined;
     } catch (error) {
       this.log.warn({ jobId: job.id, err: error }, 'reoccurring command gave no next run');
       return undefined;

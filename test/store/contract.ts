@@ -11,6 +11,7 @@ import {
   MESSAGE_READY,
   MESSAGE_REOCCURRING,
   canApply,
+  DuplicateJobError,
   type JobStatus,
   type NewJob,
 } from '../../src/core/index.js';
@@ -148,6 +149,52 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
 
       it('answers undefined for an unknown id', async () => {
         assert.equal(await store.get(987654), undefined);
+      });
+    });
+
+    describe('unique jobs', () => {
+      it('refuses a unique job while a job with its business key is QUEUED, RUNNING or RETRYING', async () => {
+        for (const status of ['QUEUED', 'RUNNING', 'RETRYING'] as const) {
+          const key = `unique-${status}`;
+          const existing = await jobIn(store, status, { businessKey: key });
+          await assert.rejects(
+            store.schedule([newJob({ businessKey: key, unique: true })]),
+            (error: Error) => {
+              assert.ok(error instanceof DuplicateJobError, String(error));
+              assert.equal(error.existingJobId, existing);
+              return true;
+            },
+          );
+        }
+      });
+
+      it('accepts a unique job once the others with its key are finished, and non-unique jobs always', async () => {
+        await jobIn(store, 'DONE', { businessKey: 'k' });
+        await jobIn(store, 'ERROR', { businessKey: 'k' });
+        await jobIn(store, 'CANCELLED', { businessKey: 'k' });
+        const [id] = await store.schedule([newJob({ businessKey: 'k', unique: true })]);
+        assert.ok(id);
+        const [plain] = await store.schedule([newJob({ businessKey: 'k' })]);
+        assert.ok(plain, 'KIE has no uniqueness: only jobs that ask for it are checked');
+      });
+
+      it('lets exactly one of many concurrent unique schedules through, and inserts nothing of a refused batch', async () => {
+        const attempts = await Promise.allSettled(
+          Array.from({ length: 8 }, () => store.schedule([newJob({ businessKey: 'race', unique: true })])),
+        );
+        assert.equal(attempts.filter((attempt) => attempt.status === 'fulfilled').length, 1);
+        await assert.rejects(
+          store.schedule([newJob({ businessKey: 'other' }), newJob({ businessKey: 'race', unique: true })]),
+          DuplicateJobError,
+        );
+        const others = await store.list({
+          filter: { by: 'businessKey', value: 'other' },
+          statuses: [],
+          order: 'asc',
+          offset: 0,
+          limit: 10,
+        });
+        assert.deepEqual(others, [], 'a batch is scheduled atomically');
       });
     });
 

@@ -3,8 +3,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  ACTIVE_STATUSES,
   allowedFrom,
   canApply,
+  DuplicateJobError,
+  ValidationError,
   InvalidStateError,
   JobNotFoundError,
   FINAL_STATUSES,
@@ -133,6 +136,9 @@ export class SqliteJobStore implements JobStore {
         VALUES ('QUEUED', @command, @businessKey, @containerId, @processInstanceId, @owner,
           @message, @priority, @retries, 0, @scheduledAt, @requestData, @createdAt)`),
       getFull: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+      activeByKey: db.prepare(
+        `SELECT id FROM jobs WHERE business_key = ? AND status IN (${sqlList(ACTIVE_STATUSES)}) ORDER BY id LIMIT 1`,
+      ),
       getSummary: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE id = ?`),
       errorsOf: db.prepare('SELECT * FROM job_errors WHERE job_id = ? ORDER BY id'),
       succeed: db.prepare(`UPDATE jobs SET status = 'DONE', response_data = ?, finished_at = ?,
@@ -170,14 +176,31 @@ export class SqliteJobStore implements JobStore {
   async schedule(jobs: readonly NewJob[]): Promise<number[]> {
     const now = Date.now();
     const insert = this.sql.insert;
-    return this.db.transaction(() =>
-      jobs.map((job) =>
-        Number(
-          insert.run({ ...job, requestData: JSON.stringify(job.requestData), createdAt: now })
-            .lastInsertRowid,
-        ),
-      ),
-    )();
+    return this.db
+      .transaction(() => {
+        this.refuseDuplicates(jobs);
+        return jobs.map((job) =>
+          Number(
+            insert.run({ ...job, requestData: JSON.stringify(job.requestData), createdAt: now })
+              .lastInsertRowid,
+          ),
+        );
+      })
+      .immediate();
+  }
+
+  /** Unique jobs: checked inside the write transaction, which SQLite runs one at a time. */
+  private refuseDuplicates(jobs: readonly NewJob[]): void {
+    const seen = new Set<string>();
+    for (const job of jobs) {
+      if (!job.unique || job.businessKey === null) continue;
+      const active = this.sql.activeByKey.get(job.businessKey) as { id: number } | undefined;
+      if (active) throw new DuplicateJobError(job.businessKey, active.id);
+      if (seen.has(job.businessKey)) {
+        throw new ValidationError(`Two unique jobs with business key "${job.businessKey}" in one batch`);
+      }
+      seen.add(job.businessKey);
+    }
   }
 
   async get(id: number, options: GetOptions = {}): Promise<Job | undefined> {
