@@ -17,7 +17,7 @@ import {
 } from '../core/index.js';
 import type { CommandContext, CommandDefinition } from '../commands/command.js';
 import type { CommandRegistry } from '../commands/registry.js';
-import type { Completion, JobStore } from '../store/job-store.js';
+import type { Completion, ConcurrencyLimits, JobStore } from '../store/job-store.js';
 
 /** Options of the worker pool; every field has a default. */
 export interface ExecutorOptions {
@@ -37,6 +37,8 @@ export interface ExecutorOptions {
   executorId?: string;
   /** Only run jobs of these containers (and jobs without one). Default: the registry's containers. */
   containers?: readonly string[];
+  /** At most this many jobs of a command or container running at once, across all workers of the store. */
+  limits?: ConcurrencyLimits;
   /** How long stop() lets running jobs finish before aborting and releasing them. Default 10 s. */
   stopDeadlineMs?: number;
   logger?: Logger;
@@ -84,7 +86,7 @@ export class WorkerLostError extends Error {
  */
 export class Executor extends EventEmitter<ExecutorEvents> {
   readonly workerId: string;
-  private readonly options: typeof DEFAULTS & Pick<ExecutorOptions, 'executorId' | 'containers'>;
+  private readonly options: typeof DEFAULTS & Pick<ExecutorOptions, 'executorId' | 'containers' | 'limits'>;
   private readonly log: Logger;
   private readonly running = new Map<number, Running>();
   private pending: { completion: Completion; job: ClaimedJob; settle: (written: boolean) => void }[] = [];
@@ -195,6 +197,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
           leaseMs: this.options.leaseMs,
           owner: this.options.executorId,
           containers: this.options.containers ?? this.registry.containerIds(),
+          limits: this.options.limits,
         });
         for (const job of jobs) this.run(job);
         if (jobs.length === free) this.pumpAgain = true;

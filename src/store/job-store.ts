@@ -35,8 +35,44 @@ export interface ClaimOptions {
   containers?: readonly string[];
   /** This executor's id: jobs owned by another executor are left alone. */
   owner?: string;
-  /** Commands not to claim now (e.g. at their concurrency limit). */
+  /** Commands not to claim now. */
   excludeCommands?: readonly string[];
+  /** At most this many jobs of a command, or of a container, RUNNING at once across all workers of the store. */
+  limits?: ConcurrencyLimits;
+}
+
+/** Concurrency limits by command name and by container id. */
+export interface ConcurrencyLimits {
+  commands?: Readonly<Record<string, number>>;
+  containers?: Readonly<Record<string, number>>;
+}
+
+export function hasLimits(limits: ConcurrencyLimits | undefined): limits is ConcurrencyLimits {
+  return Object.keys(limits?.commands ?? {}).length + Object.keys(limits?.containers ?? {}).length > 0;
+}
+
+/**
+ * Picks, from due candidates in claim order, those that fit the remaining capacity of their command and
+ * container (`remaining` is decremented). Shared by the stores so limits mean the same everywhere.
+ */
+export function fitLimits<T extends { command: string; container_id: string | null }>(
+  candidates: readonly T[],
+  remaining: { commands: Map<string, number>; containers: Map<string, number> },
+  max: number,
+): T[] {
+  const chosen: T[] = [];
+  for (const candidate of candidates) {
+    if (chosen.length >= max) break;
+    const byCommand = remaining.commands.get(candidate.command);
+    const byContainer =
+      candidate.container_id === null ? undefined : remaining.containers.get(candidate.container_id);
+    if (byCommand !== undefined && byCommand <= 0) continue;
+    if (byContainer !== undefined && byContainer <= 0) continue;
+    if (byCommand !== undefined) remaining.commands.set(candidate.command, byCommand - 1);
+    if (byContainer !== undefined) remaining.containers.set(candidate.container_id!, byContainer - 1);
+    chosen.push(candidate);
+  }
+  return chosen;
 }
 
 /** A failed attempt as recorded in the job's error history. */

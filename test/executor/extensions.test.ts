@@ -120,3 +120,26 @@ describe('unique jobs', () => {
     );
   });
 });
+
+describe('concurrency limits', () => {
+  it('never runs more jobs of a limited command at once than its limit', async () => {
+    let running = 0;
+    let peak = 0;
+    const kjobs = await startKjobs({
+      executor: { concurrency: 8, limits: { commands: { 'com.acme.SendMail': 2 } } },
+      commands: {
+        'com.acme.SendMail': async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          running--;
+        },
+      },
+    });
+    const ids = await kjobs.scheduleMany(
+      Array.from({ length: 10 }, () => ({ command: 'com.acme.SendMail' })),
+    );
+    for (const id of ids) assert.equal((await kjobs.waitFor(id)).status, 'DONE');
+    assert.equal(peak, 2);
+  });
+});

@@ -362,6 +362,63 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
       });
     });
 
+    describe('concurrency limits', () => {
+      it('claims no more jobs of a command or container than its limit leaves, counting what already runs', async () => {
+        await store.schedule([
+          ...Array.from({ length: 4 }, () => newJob({ command: 'mail' })),
+          ...Array.from({ length: 4 }, () => newJob({ command: 'report', containerId: 'acme' })),
+          ...Array.from({ length: 2 }, () => newJob({ command: 'free' })),
+        ]);
+        const limits = { commands: { mail: 2 }, containers: { acme: 1 } };
+        const first = await store.claim({
+          workerId: 'w1',
+          limit: 10,
+          now: Date.now(),
+          leaseMs: LEASE,
+          limits,
+        });
+        const count = (jobs: { command: string }[], command: string) =>
+          jobs.filter((job) => job.command === command).length;
+        assert.equal(count(first, 'mail'), 2);
+        assert.equal(count(first, 'report'), 1);
+        assert.equal(count(first, 'free'), 2);
+        const second = await store.claim({
+          workerId: 'w2',
+          limit: 10,
+          now: Date.now(),
+          leaseMs: LEASE,
+          limits,
+        });
+        assert.deepEqual(second, [], 'the limits count jobs RUNNING on other workers');
+        const mail = first.find((job) => job.command === 'mail')!;
+        await store.complete([
+          { kind: 'succeed', jobId: mail.id, workerId: 'w1', now: Date.now(), responseData: {} },
+        ]);
+        const third = await store.claim({
+          workerId: 'w2',
+          limit: 10,
+          now: Date.now(),
+          leaseMs: LEASE,
+          limits,
+        });
+        assert.deepEqual(
+          third.map((job) => job.command),
+          ['mail'],
+        );
+      });
+
+      it('keeps limits under concurrent claims', async () => {
+        await store.schedule(Array.from({ length: 20 }, () => newJob({ command: 'mail' })));
+        const limits = { commands: { mail: 3 } };
+        const claims = await Promise.all(
+          ['a', 'b', 'c', 'd'].map((workerId) =>
+            store.claim({ workerId, limit: 5, now: Date.now(), leaseMs: LEASE, limits }),
+          ),
+        );
+        assert.equal(claims.flat().length, 3);
+      });
+    });
+
     describe('complete', () => {
       it('records success: DONE with response data', async () => {
         const id = await jobIn(store, 'RUNNING');

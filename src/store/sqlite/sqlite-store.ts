@@ -22,7 +22,10 @@ import {
 import {
   emptyCounts,
   trimAttemptError,
+  fitLimits,
+  hasLimits,
   type ClaimOptions,
+  type ConcurrencyLimits,
   type Completion,
   type DeleteFinishedQuery,
   type GetOptions,
@@ -86,12 +89,43 @@ const LIST_COLUMN = {
   processInstance: 'process_instance_id',
 } as const;
 
+const MARK_RUNNING = `UPDATE jobs SET status = 'RUNNING', executions = executions + 1, scheduled_at = @now,
+  started_at = @now, worker_id = @workerId, lease_expires_at = @now + @leaseMs`;
+
+interface CandidateRow {
+  id: number;
+  command: string;
+  container_id: string | null;
+}
+
+/** Named parameters of the claim statements. */
+function claimParams(
+  options: ClaimOptions & { excludeContainers?: readonly string[] },
+): Record<string, unknown> {
+  const params: Record<string, unknown> = {
+    now: options.now,
+    limit: options.limit,
+    workerId: options.workerId,
+    leaseMs: options.leaseMs,
+  };
+  if (options.owner !== undefined) params.owner = options.owner;
+  options.containers?.forEach((name, i) => (params[`c${i}`] = name));
+  options.excludeCommands?.forEach((name, i) => (params[`x${i}`] = name));
+  options.excludeContainers?.forEach((name, i) => (params[`y${i}`] = name));
+  return params;
+}
+
+function saturatedKeys(remaining: Map<string, number>): string[] {
+  return [...remaining].filter(([, left]) => left <= 0).map(([key]) => key);
+}
+
 const sqlList = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).join(', ');
 
 /** The embedded store: one SQLite file in WAL mode, shared safely by the processes of one machine. */
 export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
   private prepared: ReturnType<SqliteJobStore['prepare']> | undefined;
+  private readonly claimStatements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -237,36 +271,86 @@ export class SqliteJobStore implements JobStore {
 
   async claim(options: ClaimOptions): Promise<ClaimedJob[]> {
     if (options.limit <= 0) return [];
+    const rows = this.db
+      .transaction(() => {
+        if (!hasLimits(options.limits))
+          return this.claimStatement(options, 'claim').all(claimParams(options));
+        // With concurrency limits: count what runs, then pick due jobs that fit. The write transaction
+        // keeps other workers out meanwhile.
+        const remaining = this.remainingCapacity(options.limits);
+        const chosen: number[] = [];
+        for (let round = 0; round < 3 && chosen.length < options.limit; round++) {
+          const saturated = {
+            excludeCommands: [...(options.excludeCommands ?? []), ...saturatedKeys(remaining.commands)],
+            excludeContainers: saturatedKeys(remaining.containers),
+          };
+          const params = claimParams({ ...options, ...saturated });
+          const candidates = this.claimStatement({ ...options, ...saturated }, 'candidates').all(
+            params,
+          ) as CandidateRow[];
+          const fit = fitLimits(
+            candidates.filter((candidate) => !chosen.includes(candidate.id)),
+            remaining,
+            options.limit - chosen.length,
+          );
+          chosen.push(...fit.map((candidate) => candidate.id));
+          if (candidates.length < options.limit) break;
+        }
+        if (chosen.length === 0) return [];
+        return this.db
+          .prepare(`${MARK_RUNNING} WHERE id IN (${chosen.map(() => '?').join(', ')}) RETURNING *`)
+          .all({ now: options.now, workerId: options.workerId, leaseMs: options.leaseMs }, ...chosen);
+      })
+      .immediate() as JobRow[];
+    return rows.map((row) => toJob(row) as ClaimedJob).sort(claimOrder);
+  }
+
+  /** The claim statements, built once per shape of options and kept prepared. */
+  private claimStatement(
+    options: ClaimOptions & { excludeContainers?: readonly string[] },
+    kind: 'claim' | 'candidates',
+  ) {
     const where = [`status IN (${sqlList(allowedFrom('claim'))})`, 'scheduled_at <= @now'];
-    const params: Record<string, unknown> = {
-      now: options.now,
-      limit: options.limit,
-      workerId: options.workerId,
-      lease: options.now + options.leaseMs,
-    };
-    if (options.owner !== undefined) {
-      where.push('(owner IS NULL OR owner = @owner)');
-      params.owner = options.owner;
-    } else {
-      where.push('owner IS NULL');
-    }
+    where.push(options.owner !== undefined ? '(owner IS NULL OR owner = @owner)' : 'owner IS NULL');
     if (options.containers !== undefined) {
       const names = options.containers.map((_, i) => `@c${i}`);
-      options.containers.forEach((name, i) => (params[`c${i}`] = name));
       where.push(`(container_id IS NULL${names.length ? ` OR container_id IN (${names.join(', ')})` : ''})`);
     }
     if (options.excludeCommands?.length) {
-      const names = options.excludeCommands.map((_, i) => `@x${i}`);
-      options.excludeCommands.forEach((name, i) => (params[`x${i}`] = name));
-      where.push(`command NOT IN (${names.join(', ')})`);
+      where.push(`command NOT IN (${options.excludeCommands.map((_, i) => `@x${i}`).join(', ')})`);
     }
-    const sql = `UPDATE jobs SET status = 'RUNNING', executions = executions + 1, scheduled_at = @now,
-        started_at = @now, worker_id = @workerId, lease_expires_at = @lease
-      WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE ${where.join(' AND ')}
-        ORDER BY priority DESC, scheduled_at, id LIMIT @limit)
-      RETURNING *`;
-    const rows = this.db.transaction(() => this.db.prepare(sql).all(params) as JobRow[]).immediate();
-    return rows.map((row) => toJob(row) as ClaimedJob).sort(claimOrder);
+    if (options.excludeContainers?.length) {
+      const names = options.excludeContainers.map((_, i) => `@y${i}`).join(', ');
+      where.push(`(container_id IS NULL OR container_id NOT IN (${names}))`);
+    }
+    const due = `SELECT id, command, container_id FROM jobs INDEXED BY jobs_due WHERE ${where.join(' AND ')}
+      ORDER BY priority DESC, scheduled_at, id LIMIT @limit`;
+    const sql = kind === 'claim' ? `${MARK_RUNNING} WHERE id IN (SELECT id FROM (${due})) RETURNING *` : due;
+    let statement = this.claimStatements.get(sql);
+    if (!statement) {
+      if (this.claimStatements.size > 200) this.claimStatements.clear(); // shapes vary only with limits
+      statement = this.db.prepare(sql);
+      this.claimStatements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** What each limited command and container may still start: its limit less what RUNNING now. */
+  private remainingCapacity(limits: ConcurrencyLimits) {
+    const running = this.db
+      .prepare(
+        `SELECT command, container_id, count(*) AS n FROM jobs WHERE status = 'RUNNING' GROUP BY command, container_id`,
+      )
+      .all() as { command: string; container_id: string | null; n: number }[];
+    const commands = new Map(Object.entries(limits.commands ?? {}));
+    const containers = new Map(Object.entries(limits.containers ?? {}));
+    for (const row of running) {
+      const byCommand = commands.get(row.command);
+      if (byCommand !== undefined) commands.set(row.command, byCommand - row.n);
+      const byContainer = row.container_id === null ? undefined : containers.get(row.container_id);
+      if (byContainer !== undefined) containers.set(row.container_id!, byContainer - row.n);
+    }
+    return { commands, containers };
   }
 
   async complete(outcomes: readonly Completion[]): Promise<boolean[]> {
