@@ -16,6 +16,7 @@ import {
   type NewJob,
 } from '../core/index.js';
 import type { CommandContext, CommandDefinition } from '../commands/command.js';
+import { runGuarded } from './exit-guard.js';
 import type { CommandRegistry } from '../commands/registry.js';
 import type { Completion, ConcurrencyLimits, JobStore } from '../store/job-store.js';
 
@@ -257,7 +258,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
               }, timeoutMs);
             })
           : undefined;
-      const runPromise = Promise.resolve().then(() => command.run(context));
+      const runPromise = runGuarded(job.id, () => Promise.resolve().then(() => command.run(context)));
       const result = await (timedOut ? Promise.race([runPromise, timedOut]) : runPromise);
       clearTimeout(timer);
       const responseData = toResponseData(result);

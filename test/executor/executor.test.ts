@@ -464,3 +464,34 @@ describe('graceful stop', () => {
     assert.equal((await kjobs.get(later)).status, 'QUEUED', 'a stopped executor claims nothing');
   });
 });
+
+describe('commands that misbehave', () => {
+  it('survives a command that calls process.exit, recording the attempt as failed', async () => {
+    const kjobs = await startKjobs({
+      commands: {
+        quitter: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          process.exit(3);
+        },
+        fine: () => ({ ok: true }),
+      },
+    });
+    const job = await kjobs.waitFor(await kjobs.schedule({ command: 'quitter', data: { retries: 0 } }));
+    assert.equal(job.status, 'ERROR');
+    assert.match(job.errors?.[0]?.message ?? '', /called process.exit\(3\)/);
+    const after = await kjobs.waitFor(await kjobs.schedule({ command: 'fine' }));
+    assert.equal(after.status, 'DONE', 'the executor still runs jobs');
+  });
+
+  it('survives a command that throws something that is not an Error', async () => {
+    const kjobs = await startKjobs({
+      commands: {
+        throwsString: () => {
+          throw 'plain string';
+        },
+      },
+    });
+    const job = await kjobs.waitFor(await kjobs.schedule({ command: 'throwsString', data: { retries: 0 } }));
+    assert.equal(job.errors?.[0]?.message, 'plain string');
+  });
+});
