@@ -52,7 +52,10 @@ const DEFAULT_PAGE_SIZE = 10;
 
 /** Events of a kjobs instance, for library users who want to react to jobs. */
 export interface KjobsEvents {
-  scheduled: [ids: number[]];
+  /** Jobs were scheduled (one event per call, with every job of the batch). */
+  scheduled: [jobs: { id: number; command: string; containerId: string | null }[]];
+  /** A job was cancelled. */
+  cancelled: [job: Job];
   /** A job reached DONE, ERROR or CANCELLED. */
   finished: [jobId: number, status: JobStatus];
 }
@@ -145,7 +148,10 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     });
     if (jobs.length === 0) return [];
     const ids = await this.store.schedule(jobs);
-    this.emit('scheduled', ids);
+    this.emit(
+      'scheduled',
+      ids.map((id, index) => ({ id, command: jobs[index]!.command, containerId: jobs[index]!.containerId })),
+    );
     this.executor?.wake();
     return ids;
   }
@@ -188,6 +194,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   /** Cancels a QUEUED, RETRYING or ERROR job; throws InvalidStateError otherwise. */
   async cancel(id: number): Promise<Job> {
     const job = await this.store.cancel(checkId(id), Date.now());
+    this.emit('cancelled', job);
     this.emit('finished', job.id, 'CANCELLED');
     return job;
   }
