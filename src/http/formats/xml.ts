@@ -1,0 +1,470 @@
+/**
+ * KIE's XML, as JAXB writes and reads it: `<?xml ... standalone="yes"?>`, 4-space indentation, null fields left
+ * out, dates as `xs:dateTime`, and maps as JAXB maps whose values carry their type:
+ *
+ *   <entry><key>retries</key><value xsi:type="xs:int" xmlns:xs="..." xmlns:xsi="...">3</value></entry>
+ *
+ * Values: strings `xs:string`, whole numbers `xs:int` (or `xs:long` beyond 32 bits), other numbers `xs:double`,
+ * booleans `xs:boolean`, dates (`{"java.util.Date": ms}` in stored data) `xs:dateTime`. Nested maps and lists take
+ * the form KIE's Java client gives them (ModelWrapper): `xsi:type="jaxbMap"` holding `<entries>`, and
+ * `xsi:type="jaxbList"` holding `<items>` of `<items xsi:type=...>` elements. A null value is an entry without
+ * `<value>` (or a `<value xsi:nil="true"/>` on input).
+ *
+ * Input never resolves entities beyond XML's five and character references: a DOCTYPE is refused outright.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { ValidationError, type DataMap } from '../../core/index.js';
+import { DATE_WRAPPER_KEY, dateWrapper, formatIsoDate, isDateWrapper, parseIsoDate } from './dates.js';
+import type { JobRequestInstance, KieServerInfo, RequestInfoInstance } from './model.js';
+
+export const XML_MEDIA_TYPE = 'application/xml';
+const XML_HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
+const XS = 'http://www.w3.org/2001/XMLSchema';
+const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+const TYPE_NAMESPACES = `xmlns:xs="${XS}" xmlns:xsi="${XSI}"`;
+const INDENT = '    ';
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Writing
+
+/** Characters XML 1.0 cannot carry at all; replaced so the document stays well-formed. */
+// eslint-disable-next-line no-control-regex
+const NOT_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
+export function escapeXmlText(text: string): string {
+  return text
+    .replace(NOT_XML_CHARS, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\r/g, '&#13;');
+}
+
+function escapeXmlAttribute(text: string): string {
+  return escapeXmlText(text).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
+}
+
+/** A tiny JAXB-like tree: an element with text, or with child elements, or empty. */
+interface Node {
+  name: string;
+  attributes?: string;
+  text?: string;
+  children?: Node[];
+}
+
+function render(node: Node, depth: number): string {
+  const pad = INDENT.repeat(depth);
+  const open = node.attributes ? `${node.name} ${node.attributes}` : node.name;
+  if (node.text !== undefined) return `${pad}<${open}>${escapeXmlText(node.text)}</${node.name}>\n`;
+  if (!node.children || node.children.length === 0) return `${pad}<${open}/>\n`;
+  return `${pad}<${open}>\n${node.children.map((child) => render(child, depth + 1)).join('')}${pad}</${node.name}>\n`;
+}
+
+function document(root: Node): string {
+  return XML_HEADER + render(root, 0);
+}
+
+const text = (name: string, value: string | number): Node => ({ name, text: String(value) });
+
+/** Optional field: JAXB leaves out null fields. */
+const optional = (name: string, value: string | number | null): Node[] =>
+  value === null ? [] : [text(name, value)];
+
+function xmlDate(ms: number): string {
+  return formatIsoDate(ms, { zulu: true });
+}
+
+/** A map value as a typed element named `name` (`value` in a map entry, `items` in a list). */
+function typedValue(name: string, value: unknown): Node | undefined {
+  const typed = (type: string, content: string): Node => ({
+    name,
+    attributes: `xsi:type="${type}" ${TYPE_NAMESPACES}`,
+    text: content,
+  });
+  if (value === null || value === undefined) return undefined;
+  switch (typeof value) {
+    case 'string':
+      return typed('xs:string', value);
+    case 'boolean':
+      return typed('xs:boolean', String(value));
+    case 'number':
+      if (Number.isInteger(value) && value >= INT_MIN && value <= INT_MAX)
+        return typed('xs:int', String(value));
+      if (Number.isSafeInteger(value)) return typed('xs:long', String(value));
+      return typed(
+        'xs:double',
+        Number.isFinite(value) ? String(value).replace('e+', 'E').replace('e', 'E') : 'NaN',
+      );
+    case 'bigint':
+      return typed('xs:long', value.toString());
+    case 'object':
+      break;
+    default:
+      return typed('xs:string', String(value));
+  }
+  if (isDateWrapper(value)) return typed('xs:dateTime', xmlDate(value[DATE_WRAPPER_KEY]));
+  if (Array.isArray(value)) {
+    const items = value.map(
+      (item) =>
+        typedValue('items', item) ?? { name: 'items', attributes: `xsi:nil="true" xmlns:xsi="${XSI}"` },
+    );
+    return {
+      name,
+      attributes: `xsi:type="jaxbList" ${TYPE_NAMESPACES}`,
+      children: [{ name: 'items', children: items }],
+    };
+  }
+  return {
+    name,
+    attributes: `xsi:type="jaxbMap" ${TYPE_NAMESPACES}`,
+    children: [{ name: 'entries', children: entries(value as DataMap) }],
+  };
+}
+
+/** The `<entry>` elements of a JAXB map. */
+function entries(map: DataMap): Node[] {
+  return Object.entries(map)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => {
+      const typed = typedValue('value', value);
+      return { name: 'entry', children: typed ? [text('key', key), typed] : [text('key', key)] };
+    });
+}
+
+function requestInfoNode(info: RequestInfoInstance): Node {
+  const children: Node[] = [
+    text('request-instance-id', info.id),
+    text('request-status', info.status),
+    ...optional('request-business-key', info.businessKey),
+    text('request-message', info.message),
+    text('request-retries', info.retries),
+    text('request-executions', info.executions),
+    text('request-command', info.command),
+    text('request-scheduled-date', xmlDate(info.scheduledDate)),
+  ];
+  if (info.requestData !== null) children.push({ name: 'request-data', children: entries(info.requestData) });
+  if (info.responseData !== null)
+    children.push({ name: 'response-data', children: entries(info.responseData) });
+  if (info.errors !== null) {
+    children.push({
+      name: 'request-errors',
+      children: info.errors.map((error) => ({
+        name: 'error-info-instance',
+        children: [
+          text('error-instance-id', error.id),
+          text('request-instance-id', error.requestId),
+          ...optional('error-message', error.message),
+          ...optional('error-stacktrace', error.stacktrace),
+          text('error-date', xmlDate(error.date)),
+        ],
+      })),
+    });
+  }
+  children.push(...optional('request-container-id', info.containerId));
+  return { name: 'request-info-instance', children };
+}
+
+/** The answer of schedule: the id as JAXB wraps a Long. */
+export function writeScheduledIdXml(id: number): string {
+  return document({ name: 'long-type', children: [text('value', id)] });
+}
+
+export function writeRequestInfoXml(info: RequestInfoInstance): string {
+  return document(requestInfoNode(info));
+}
+
+export function writeRequestInfoListXml(list: readonly RequestInfoInstance[]): string {
+  return document({ name: 'request-info-instance-list', children: list.map(requestInfoNode) });
+}
+
+/** `GET /server`: a ServiceResponse; JAXB orders KieServerInfo's properties by name (id is `serverId`). */
+export function writeServerInfoXml(info: KieServerInfo): string {
+  return document({
+    name: 'response',
+    attributes: `type="SUCCESS" msg="${escapeXmlAttribute('Kie Server info')}"`,
+    children: [
+      {
+        name: 'kie-server-info',
+        children: [
+          ...info.capabilities.map((capability) => text('capabilities', capability)),
+          text('location', info.location),
+          ...info.messages.map((message) => ({
+            name: 'messages',
+            children: [
+              ...message.content.map((line) => text('content', line)),
+              text('severity', message.severity),
+              text('timestamp', xmlDate(message.timestamp)),
+            ],
+          })),
+          text('mode', info.mode),
+          text('name', info.name),
+          text('id', info.id),
+          text('version', info.version),
+        ],
+      },
+    ],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading
+
+/** A parsed element: local name, attributes by qualified name, in-scope namespaces, children and text. */
+interface Element {
+  name: string;
+  attributes: Record<string, string>;
+  namespaces: ReadonlyMap<string, string>;
+  children: Element[];
+  text: string;
+}
+
+type RawNode = Record<string, unknown> & { ':@'?: Record<string, string> };
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  trimValues: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: false, // decoded below, by the five XML entities and character references only
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  cdataPropName: '#cdata',
+  commentPropName: '#comment',
+});
+
+const ENTITY = /&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));/g;
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function decodeEntities(raw: string): string {
+  const decoded = raw.replace(
+    ENTITY,
+    (_, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
+      if (name) return NAMED[name] as string;
+      const code = dec !== undefined ? Number(dec) : Number.parseInt(hex as string, 16);
+      if (!Number.isInteger(code) || code <= 0 || code > 0x10ffff) {
+        throw new ValidationError(`Malformed XML: invalid character reference &#${dec ?? 'x' + hex};`);
+      }
+      return String.fromCodePoint(code);
+    },
+  );
+  // Any & left over in the raw text was not one of the above: an undefined entity or a bare ampersand.
+  const stray = raw.replace(ENTITY, '').match(/&[^;\s]{0,20};?/);
+  if (stray) throw new ValidationError(`Malformed XML: undefined entity or bare ampersand "${stray[0]}"`);
+  return decoded;
+}
+
+function localName(qualified: string): string {
+  const colon = qualified.indexOf(':');
+  return colon < 0 ? qualified : qualified.slice(colon + 1);
+}
+
+function toElement(raw: RawNode, inherited: ReadonlyMap<string, string>): Element | undefined {
+  const tag = Object.keys(raw).find((key) => key !== ':@');
+  if (tag === undefined || tag.startsWith('#') || tag.startsWith('?')) return undefined;
+  const attributes: Record<string, string> = {};
+  let namespaces = inherited;
+  for (const [name, value] of Object.entries(raw[':@'] ?? {})) {
+    const decoded = decodeEntities(value);
+    attributes[name] = decoded;
+    if (name === 'xmlns' || name.startsWith('xmlns:')) {
+      if (namespaces === inherited) namespaces = new Map(inherited);
+      (namespaces as Map<string, string>).set(name === 'xmlns' ? '' : name.slice(6), decoded);
+    }
+  }
+  const element: Element = { name: localName(tag), attributes, namespaces, children: [], text: '' };
+  for (const child of (raw[tag] as RawNode[] | undefined) ?? []) {
+    if ('#text' in child) element.text += decodeEntities(String(child['#text']));
+    else if ('#cdata' in child) {
+      for (const part of child['#cdata'] as RawNode[]) element.text += String(part['#text'] ?? '');
+    } else if (!('#comment' in child)) {
+      const sub = toElement(child, namespaces);
+      if (sub) element.children.push(sub);
+    }
+  }
+  return element;
+}
+
+/** Parses a request body into its root element; refuses DOCTYPEs, malformed XML and several roots. */
+export function parseXml(body: string): Element {
+  if (body.trim() === '') throw new ValidationError('The request has no body');
+  if (/<!DOCTYPE/i.test(body) || /<!ENTITY/i.test(body)) {
+    throw new ValidationError('XML with a DOCTYPE is refused: kjobs never resolves DTDs or entities');
+  }
+  const valid = XMLValidator.validate(body);
+  if (valid !== true) {
+    throw new ValidationError(
+      `Malformed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`,
+    );
+  }
+  let raw: RawNode[];
+  try {
+    raw = parser.parse(body) as RawNode[];
+  } catch (error) {
+    throw new ValidationError(`Malformed XML: ${(error as Error).message}`);
+  }
+  const roots = raw.map((node) => toElement(node, new Map())).filter((node): node is Element => !!node);
+  const [root] = roots;
+  if (roots.length !== 1 || !root)
+    throw new ValidationError('Malformed XML: a document has exactly one root element');
+  return root;
+}
+
+function child(element: Element, ...names: string[]): Element | undefined {
+  return element.children.find((candidate) => names.includes(candidate.name));
+}
+
+/** The xsi attribute `name` (`type`, `nil`) of an element, whatever prefix the document bound XSI to. */
+function xsiAttribute(element: Element, name: string): string | undefined {
+  for (const [qualified, value] of Object.entries(element.attributes)) {
+    const colon = qualified.indexOf(':');
+    if (colon < 0 || qualified.slice(colon + 1) !== name) continue;
+    const prefix = qualified.slice(0, colon);
+    const uri = element.namespaces.get(prefix);
+    if (uri === XSI || (uri === undefined && prefix === 'xsi')) return value;
+  }
+  return undefined;
+}
+
+/** The value's type: an XML Schema type as `xs:<name>`, otherwise the local name (`jaxbMap`, `jaxbList`). */
+function valueType(element: Element): string | undefined {
+  const type = xsiAttribute(element, 'type')?.trim();
+  if (type === undefined) return undefined;
+  const colon = type.indexOf(':');
+  if (colon < 0) return type;
+  const prefix = type.slice(0, colon);
+  const uri = element.namespaces.get(prefix);
+  const local = type.slice(colon + 1);
+  if (uri === XS || (uri === undefined && (prefix === 'xs' || prefix === 'xsd'))) return `xs:${local}`;
+  return local;
+}
+
+const WHOLE_NUMBER_TYPES = new Set([
+  'xs:int',
+  'xs:long',
+  'xs:short',
+  'xs:byte',
+  'xs:integer',
+  'xs:unsignedInt',
+  'xs:unsignedShort',
+  'xs:unsignedByte',
+  'xs:unsignedLong',
+  'xs:nonNegativeInteger',
+  'xs:positiveInteger',
+  'xs:negativeInteger',
+  'xs:nonPositiveInteger',
+]);
+const STRING_TYPES = new Set([
+  'xs:string',
+  'xs:normalizedString',
+  'xs:token',
+  'xs:anyURI',
+  'xs:NCName',
+  'xs:Name',
+]);
+
+/** A typed `<value>` (or list `<items>`) element as a stored data value. */
+function readTypedValue(element: Element, where: string): unknown {
+  if (xsiAttribute(element, 'nil')?.trim() === 'true') return null;
+  const type = valueType(element);
+  const content = element.text;
+  const trimmed = content.trim();
+  const bad = (expected: string) =>
+    new ValidationError(`${where}: ${JSON.stringify(content)} is not ${expected} (xsi:type="${type}")`);
+  if (type === undefined) {
+    if (element.children.length > 0) {
+      throw new ValidationError(
+        `${where}: a value with child elements needs xsi:type="jaxbMap" or "jaxbList"`,
+      );
+    }
+    return content; // JAXB would keep an untyped DOM node; its text is the useful part
+  }
+  if (STRING_TYPES.has(type)) return content;
+  if (WHOLE_NUMBER_TYPES.has(type)) {
+    const number = /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+    if (!Number.isSafeInteger(number)) throw bad('a whole number');
+    return number;
+  }
+  switch (type) {
+    case 'xs:boolean':
+      if (trimmed === 'true' || trimmed === '1') return true;
+      if (trimmed === 'false' || trimmed === '0') return false;
+      throw bad('a boolean (true or false)');
+    case 'xs:double':
+    case 'xs:float':
+    case 'xs:decimal': {
+      const number = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(trimmed) ? Number(trimmed) : NaN;
+      if (!Number.isFinite(number)) throw bad('a finite number');
+      return number;
+    }
+    case 'xs:dateTime':
+    case 'xs:date': {
+      const ms = parseIsoDate(trimmed);
+      if (ms === undefined) throw bad('an xs:dateTime like 2018-10-20T10:16:51.326+02:00');
+      return dateWrapper(ms);
+    }
+    case 'jaxbMap':
+    case 'map-type':
+      return readEntries(child(element, 'entries') ?? element, where);
+    case 'jaxbList':
+    case 'list-type': {
+      const wrapper = child(element, 'items');
+      const items = wrapper ? wrapper.children.filter((item) => item.name === 'items') : [];
+      return items.map((item, index) => readTypedValue(item, `${where}[${index}]`));
+    }
+    default:
+      throw new ValidationError(
+        `${where}: unsupported xsi:type="${type}" (use xs:string, xs:int, xs:long, xs:boolean, xs:double, ` +
+          'xs:dateTime, jaxbMap or jaxbList)',
+      );
+  }
+}
+
+/** The `<entry><key/><value/></entry>` children of a JAXB map element. */
+function readEntries(element: Element, where: string): DataMap {
+  const map: DataMap = {};
+  for (const entry of element.children) {
+    if (entry.name !== 'entry') continue;
+    const key = child(entry, 'key');
+    if (!key) throw new ValidationError(`${where}: every <entry> needs a <key>`);
+    const value = child(entry, 'value');
+    map[key.text] = value ? readTypedValue(value, `${where}.${key.text}`) : null;
+  }
+  return map;
+}
+
+/** The schedule body: `<job-request-instance>` with `<job-command>`, `<scheduled-date>`, `<request-data>` (or `<data>`). */
+export function readJobRequestXml(body: string): JobRequestInstance {
+  const root = parseXml(body);
+  if (root.name !== 'job-request-instance') {
+    throw new ValidationError(`Expected a <job-request-instance> document, got <${root.name}>`);
+  }
+  const command = child(root, 'job-command')?.text.trim();
+  if (!command) throw new ValidationError('job-command is required: the name of the command to run');
+  const dateElement = child(root, 'scheduled-date');
+  let scheduledAt: number | null = null;
+  if (dateElement && xsiAttribute(dateElement, 'nil')?.trim() !== 'true' && dateElement.text.trim() !== '') {
+    const ms = parseIsoDate(dateElement.text);
+    if (ms === undefined) {
+      throw new ValidationError(
+        `scheduled-date is not a valid xs:dateTime: ${JSON.stringify(dateElement.text)} (e.g. 2018-10-20T10:16:51.326+02:00)`,
+      );
+    }
+    scheduledAt = ms;
+  }
+  const data = child(root, 'request-data', 'data');
+  return { command, scheduledAt, data: data ? readEntries(data, data.name) : {} };
+}
+
+/** The update-data body: `<map-type><entries><entry>...</entry></entries></map-type>`. */
+export function readDataMapXml(body: string): DataMap {
+  const root = parseXml(body);
+  if (root.name !== 'map-type') {
+    throw new ValidationError(`Expected a <map-type> document with <entries>, got <${root.name}>`);
+  }
+  return readEntries(child(root, 'entries') ?? root, 'map-type');
+}

@@ -1,0 +1,74 @@
+/**
+ * Path and query parameters of the jobs API, validated once here. KIE lets the JAX-RS runtime answer 404 for
+ * non-numeric ids and 500 for unknown statuses or negative pages; kjobs answers 400 with the reason.
+ */
+import { isJobStatus, JOB_STATUSES, ValidationError, type JobStatus } from '../core/index.js';
+
+type QueryValue = string | string[] | undefined;
+
+function single(name: string, value: QueryValue): string | undefined {
+  if (Array.isArray(value)) {
+    if (value.length > 1) throw new ValidationError(`${name} was given ${value.length} times; give it once`);
+    return value[0];
+  }
+  return value;
+}
+
+function wholeNumber(name: string, raw: string | undefined, { min }: { min?: number } = {}): number {
+  const text = (raw ?? '').trim();
+  const value = /^[+-]?\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || (min !== undefined && value < min)) {
+    const range = min === undefined ? 'a whole number' : `a whole number >= ${min}`;
+    throw new ValidationError(`${name} must be ${range}, got ${JSON.stringify(raw ?? '')}`);
+  }
+  return value;
+}
+
+/** A job id from the path: a whole number (negative ids are valid longs; they simply do not exist). */
+export function parseJobId(raw: string): number {
+  return wholeNumber('Job id', raw);
+}
+
+export function parseProcessInstanceId(raw: string): number {
+  return wholeNumber('Process instance id', raw);
+}
+
+export interface ListParams {
+  status?: JobStatus[];
+  page: number;
+  pageSize: number;
+}
+
+/** `status` (repeated), `page` (default 0) and `pageSize` (default 10). */
+export function parseListParams(query: Record<string, QueryValue>): ListParams {
+  const rawStatuses =
+    query.status === undefined ? [] : Array.isArray(query.status) ? query.status : [query.status];
+  const status = rawStatuses.map((value) => {
+    if (isJobStatus(value)) return value;
+    const hint = value.includes(',')
+      ? '; repeat the parameter for several statuses (?status=QUEUED&status=ERROR)'
+      : '';
+    throw new ValidationError(
+      `Unknown status ${JSON.stringify(value)}: use ${JOB_STATUSES.join(', ')}${hint}`,
+    );
+  });
+  const page = single('page', query.page);
+  const pageSize = single('pageSize', query.pageSize);
+  return {
+    ...(status.length > 0 ? { status } : {}),
+    page: page === undefined ? 0 : wholeNumber('page', page, { min: 0 }),
+    pageSize: pageSize === undefined ? 10 : wholeNumber('pageSize', pageSize, { min: 0 }),
+  };
+}
+
+/** KIE's `Boolean.valueOf`: "true" in any case is true, anything else (or nothing) is false. */
+export function parseFlag(value: QueryValue): boolean {
+  const text = Array.isArray(value) ? value[0] : value;
+  return text?.trim().toLowerCase() === 'true';
+}
+
+/** The optional `containerId` query parameter; empty means none. */
+export function parseContainerId(value: QueryValue): string | undefined {
+  const text = single('containerId', value);
+  return text === undefined || text.trim() === '' ? undefined : text;
+}

@@ -1,0 +1,34 @@
+/** Health endpoints for orchestrators, outside the KIE API and without authentication. */
+import type { FastifyInstance } from 'fastify';
+import type { Kjobs } from '../../kjobs.js';
+
+const READY_TIMEOUT_MS = 2000;
+
+export async function healthRoutes(app: FastifyInstance, { kjobs }: { kjobs: Kjobs }) {
+  // The process is up and serving HTTP.
+  app.get('/healthz', async (_request, reply) => reply.code(200).send({ status: 'UP' }));
+
+  // The store answers: a primary-key read, bounded in time.
+  app.get('/readyz', async (request, reply) => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        kjobs.store.get(0),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)),
+            READY_TIMEOUT_MS,
+          );
+        }),
+      ]);
+      return reply.code(200).send({ status: 'READY' });
+    } catch (error) {
+      request.log.warn({ err: error }, 'readiness check failed');
+      return reply
+        .code(503)
+        .send({ status: 'NOT_READY', reason: `the job store does not answer: ${(error as Error).message}` });
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+}

@@ -1,0 +1,116 @@
+/** The ten operations of KIE Server's "Asynchronous jobs" API, under `.../server/jobs`. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationError, type Job } from '../../core/index.js';
+import type { Kjobs, ListOptions } from '../../kjobs.js';
+import { codecFor, type Codec } from '../formats/codec.js';
+import { toRequestInfoInstance, type WriteOptions } from '../formats/model.js';
+import { negotiationOf } from '../hooks.js';
+import {
+  parseContainerId,
+  parseFlag,
+  parseJobId,
+  parseListParams,
+  parseProcessInstanceId,
+} from '../params.js';
+
+type Query = Record<string, string | string[] | undefined>;
+type Request = FastifyRequest<{ Params: Record<string, string>; Querystring: Query }>;
+
+export interface JobRoutesOptions {
+  kjobs: Kjobs;
+  jsonDates: WriteOptions['jsonDates'];
+}
+
+function bodyOf(request: FastifyRequest): string {
+  return typeof request.body === 'string' ? request.body : '';
+}
+
+function send(reply: FastifyReply, status: number, codec: Codec, body: string): FastifyReply {
+  return reply.code(status).header('content-type', codec.mediaType).send(body);
+}
+
+export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobRoutesOptions): Promise<void> {
+  const codecOf = (request: FastifyRequest) => codecFor(negotiationOf(request), jsonDates);
+
+  const list =
+    (query: (request: Request, options: ListOptions) => Promise<Job[]>) =>
+    async (request: Request, reply: FastifyReply) => {
+      const codec = codecOf(request);
+      const jobs = await query(request, parseListParams(request.query));
+      return send(reply, 200, codec, codec.requestInfoList(jobs.map((job) => toRequestInfoInstance(job))));
+    };
+
+  // scheduleRequest: 201 and the new id.
+  app.post('/jobs', async (request: Request, reply) => {
+    const codec = codecOf(request);
+    const containerId = parseContainerId(request.query.containerId);
+    const job = codec.readJobRequest(bodyOf(request));
+    const id = await kjobs.schedule({ ...job, containerId: containerId ?? null });
+    return send(reply, 201, codec, codec.scheduledId(id));
+  });
+
+  // getRequestsByStatus: QUEUED by default, newest first.
+  app.get(
+    '/jobs',
+    list((_request, options) => kjobs.listByStatus(options)),
+  );
+  // getRequestsByBusinessKey: all statuses by default.
+  app.get(
+    '/jobs/keys/:key',
+    list((request, options) => kjobs.listByBusinessKey(request.params.key ?? '', options)),
+  );
+  // getRequestsByCommand: all statuses by default.
+  app.get(
+    '/jobs/commands/:cmd',
+    list((request, options) => kjobs.listByCommand(request.params.cmd ?? '', options)),
+  );
+  // getRequestsByContainer: QUEUED by default.
+  app.get(
+    '/jobs/containers/:containerId',
+    list((request, options) => kjobs.listByContainer(request.params.containerId ?? '', options)),
+  );
+  // getRequestsByProcessInstance: QUEUED by default.
+  app.get(
+    '/jobs/processes/instances/:processInstanceId',
+    list((request, options) =>
+      kjobs.listByProcessInstance(parseProcessInstanceId(request.params.processInstanceId ?? ''), options),
+    ),
+  );
+
+  // getRequestById: errors and data only when asked for. containerId is accepted and ignored.
+  app.get('/jobs/:jobId', async (request: Request, reply) => {
+    const codec = codecOf(request);
+    const id = parseJobId(request.params.jobId ?? '');
+    const withErrors = parseFlag(request.query.withErrors);
+    const withData = parseFlag(request.query.withData);
+    const job = await kjobs.get(id, { withErrors, withData });
+    return send(reply, 200, codec, codec.requestInfo(toRequestInfoInstance(job, { withData, withErrors })));
+  });
+
+  // cancelRequest: 204; 404 for an unknown job, 409 for a job that cannot be cancelled.
+  app.delete('/jobs/:jobId', async (request: Request, reply) => {
+    codecOf(request);
+    await kjobs.cancel(parseJobId(request.params.jobId ?? ''));
+    return reply.code(204).send();
+  });
+
+  // requeueRequest: 201 with an empty body; 404 unknown, 409 DONE or CANCELLED. The body, if any, is ignored.
+  app.put('/jobs/:jobId', async (request: Request, reply) => {
+    codecOf(request);
+    await kjobs.requeue(parseJobId(request.params.jobId ?? ''));
+    return reply.code(201).send();
+  });
+
+  // updateRequestData: 201 with an empty body; KIE's 400 for RUNNING, DONE and CANCELLED jobs.
+  app.post('/jobs/:jobId/data', async (request: Request, reply) => {
+    const codec = codecOf(request);
+    const id = parseJobId(request.params.jobId ?? '');
+    const containerId = parseContainerId(request.query.containerId);
+    if (containerId !== undefined && !kjobs.registry.hasContainer(containerId)) {
+      throw new ValidationError(`No container found for id ${containerId}`);
+    }
+    const data = codec.readDataMap(bodyOf(request));
+    await kjobs.updateData(id, data);
+    return reply.code(201).send();
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * The HTTP server: KIE Server's jobs API and `GET /server` under `/kie-server/services/rest/server`, health
+ * endpoints beside it. Formats are negotiated per request (see negotiation.ts); every error goes through
+ * errors.ts.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import type { Kjobs } from '../kjobs.js';
+import { BasicAuthenticator, type User } from './auth.js';
+import { HttpError, makeErrorHandler, sendError } from './errors.js';
+import type { JsonDates } from './formats/dates.js';
+import { conversationIdHook, negotiationHook } from './hooks.js';
+import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+import { serverInfoRoutes } from './routes/server-info.js';
+
+/** Where KIE Server's REST API lives. */
+export const KIE_SERVER_PATH = '/kie-server/services/rest/server';
+/** Default limit of request bodies: 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Options of the HTTP server; all have defaults. */
+export interface ServerOptions {
+  /** Users of the API; none: authentication is off (listen on loopback only, see assertSafeBinding). */
+  users?: readonly User[];
+  /** JSON dates: KIE's `{"java.util.Date": ms}` wrapper (default) or ISO-8601 strings. */
+  jsonDates?: JsonDates;
+  /** Largest accepted request body in bytes; larger ones get 413. Default 1 MiB. */
+  bodyLimit?: number;
+  /** KieServerInfo id and name. Default `kjobs`. */
+  serverId?: string;
+  serverName?: string;
+  /** KieServerInfo version. Default the kjobs version. */
+  serverVersion?: string;
+  /** KieServerInfo location: the public URL of `/kie-server/services/rest/server`. Default: from the request. */
+  location?: string;
+  logger?: Logger;
+}
+
+/** Builds the server (not listening yet): `await app.listen({ port, host })`, `await app.close()`. */
+export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const jsonDates = options.jsonDates ?? 'kie';
+  const app = Fastify({
+    loggerInstance: (options.logger ?? pino({ level: 'silent' })) as FastifyBaseLogger,
+    // Requests are logged once, at debug level, by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+  });
+
+  // Bodies are read as text and parsed by the negotiated format; which media types are allowed is decided by
+  // negotiation (415 for the others), before the body is read.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler(makeErrorHandler(bodyLimit));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, { status: 404, message: `Not found: ${request.method} ${request.url.split('?')[0]}` }),
+  );
+  app.addHook('onSend', conversationIdHook);
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  await app.register(healthRoutes, { kjobs });
+
+  const authenticator = new BasicAuthenticator(options.users ?? []);
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', authenticator.hook());
+      api.addHook('onRequest', negotiationHook);
+      const info = {
+        id: options.serverId ?? 'kjobs',
+        name: options.serverName ?? options.serverId ?? 'kjobs',
+        version: options.serverVersion ?? 'unknown',
+        location: options.location,
+        startedAt: Date.now(),
+        jsonDates,
+        basePath: KIE_SERVER_PATH,
+      };
+      await api.register(serverInfoRoutes, info);
+      await api.register(jobRoutes, { kjobs, jsonDates });
+    },
+    { prefix: KIE_SERVER_PATH },
+  );
+  return app;
+}
+
+export { HttpError };
