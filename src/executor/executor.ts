@@ -390,6 +390,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     try {
       written = await this.store.complete(batch.map((item) => item.completion));
     } catch (error) {
+      if (this.state === 'stopped') {
+        // A run that ended after stop() gave it back: its job is already QUEUED again, or will be rescued.
+        batch.forEach((item) => item.settle(false));
+        return;
+      }
       // The store is unreachable: keep the outcomes and try again; the leases cover the jobs meanwhile.
       this.emitError(error);
       this.pending.unshift(...batch);

@@ -191,7 +191,7 @@ export class SqliteJobStore implements JobStore {
         WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
       expired: db.prepare(`SELECT * FROM jobs WHERE status = 'RUNNING' AND lease_expires_at < ?
         ORDER BY lease_expires_at LIMIT ?`),
-      nextDue: db.prepare(`SELECT min(scheduled_at) AS next FROM jobs WHERE status IN (${due})`),
+      nextDue: db.prepare(`SELECT min(scheduled_at) AS next FROM jobs INDEXED BY jobs_due_time WHERE status IN (${due})`),
       counts: db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status'),
       setStatus:
         db.prepare(`UPDATE jobs SET status = ?, finished_at = ?, worker_id = NULL, lease_expires_at = NULL

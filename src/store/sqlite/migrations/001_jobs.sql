@@ -30,15 +30,19 @@ CREATE TABLE job_errors (
 );
 CREATE INDEX job_errors_by_job ON job_errors (job_id, id);
 
--- One index per list query: the filter column, then the status, then the id the list is ordered by.
+-- One index per list query, ordered by the id the list is sorted by. Key and command lists show all statuses
+-- by default, so their indexes leave the status out (and are not rewritten on every state change);
+-- container and process instance lists show QUEUED by default, so theirs include the status.
 CREATE INDEX jobs_by_status ON jobs (status, id);
-CREATE INDEX jobs_by_business_key ON jobs (business_key, status, id);
-CREATE INDEX jobs_by_command ON jobs (command, status, id);
+CREATE INDEX jobs_by_business_key ON jobs (business_key, id);
+CREATE INDEX jobs_by_command ON jobs (command, id);
 CREATE INDEX jobs_by_container ON jobs (container_id, status, id);
 CREATE INDEX jobs_by_process_instance ON jobs (process_instance_id, status, id);
 
--- Claiming: only waiting jobs are in this index, in the order they are claimed.
+-- Claiming: only waiting jobs are in these indexes, in the order they are claimed, and by due time for the
+-- executor's wake-up timer.
 CREATE INDEX jobs_due ON jobs (priority DESC, scheduled_at, id) WHERE status IN ('QUEUED', 'RETRYING');
+CREATE INDEX jobs_due_time ON jobs (scheduled_at) WHERE status IN ('QUEUED', 'RETRYING');
 -- Rescuing jobs of lost workers.
 CREATE INDEX jobs_leases ON jobs (lease_expires_at) WHERE status = 'RUNNING';
 -- Cleaning up finished jobs.
