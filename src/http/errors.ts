@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  DuplicateJobError,
   InvalidStateError,
   JobNotFoundError,
   StoreUnavailableError,
@@ -40,6 +41,7 @@ export function errorAnswer(error: unknown, bodyLimit: number): ErrorAnswer {
   if (error instanceof JobNotFoundError) return { status: 404, message: error.message };
   if (error instanceof InvalidStateError)
     return { status: INVALID_STATE_STATUS[error.event] ?? 409, message: error.message };
+  if (error instanceof DuplicateJobError) return { status: 409, message: error.message };
   if (error instanceof ValidationError) return { status: 400, message: error.message };
   if (error instanceof StoreUnavailableError) {
     return { status: 503, message: `The job store is unavailable, try again later: ${error.message}` };

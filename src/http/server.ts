@@ -6,6 +6,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { Kjobs } from '../kjobs.js';
+import type { Metrics } from '../observability/metrics.js';
 import { BasicAuthenticator, type User } from './auth.js';
 import { HttpError, makeErrorHandler, sendError } from './errors.js';
 import type { JsonDates } from './formats/dates.js';
@@ -34,6 +35,8 @@ export interface ServerOptions {
   serverVersion?: string;
   /** KieServerInfo location: the public URL of `/kie-server/services/rest/server`. Default: from the request. */
   location?: string;
+  /** Prometheus metrics: HTTP requests are observed, and `GET /metrics` serves them (behind the API's auth). */
+  metrics?: Metrics;
   logger?: Logger;
 }
 
@@ -61,7 +64,14 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     sendError(reply, { status: 404, message: `Not found: ${request.method} ${request.url.split('?')[0]}` }),
   );
   app.addHook('onSend', conversationIdHook);
+  const metrics = options.metrics;
   app.addHook('onResponse', async (request, reply) => {
+    metrics?.observeHttp(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     request.log.debug(
       {
         method: request.method,
@@ -94,6 +104,14 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     },
     { prefix: KIE_SERVER_PATH },
   );
+  if (metrics) {
+    await app.register(async (scope) => {
+      scope.addHook('onRequest', authenticator.hook());
+      scope.get('/metrics', async (_request, reply) =>
+        reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+      );
+    });
+  }
   return app;
 }
 

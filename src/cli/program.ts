@@ -1,0 +1,110 @@
+/** The `kjobs` command line: `kjobs serve` and `kjobs worker`. */
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { ConfigError, describeConfig, loadConfig, type ConfigFlags } from '../config/config.js';
+import { KJOBS_VERSION } from '../config/version.js';
+import { serve, stopOnSignals, worker } from './run.js';
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** Only the flags given on the command line, so that the environment fills the rest. */
+function givenFlags(command: Command): ConfigFlags {
+  const options = command.opts<Record<string, unknown>>();
+  return Object.fromEntries(
+    Object.keys(options)
+      .filter((key) => command.getOptionValueSource(key) === 'cli')
+      .map((key) => [key, options[key]]),
+  ) as ConfigFlags;
+}
+
+function storeOptions(command: Command): Command {
+  return command
+    .option(
+      '--db <path-or-url>',
+      'SQLite file (default ./data/kjobs.db) or postgres:// URL [KJOBS_DATABASE_URL]',
+    )
+    .option(
+      '--container <ID=MODULE>',
+      'load a container module; repeatable [KJOBS_CONTAINERS=id=mod,id2=mod2]',
+      collect,
+    )
+    .option('--concurrency <n>', 'jobs run at once (default 10) [KJOBS_CONCURRENCY]')
+    .option(
+      '--stop-timeout <ms>',
+      'on shutdown, time running jobs get to finish (default 10000) [KJOBS_STOP_TIMEOUT]',
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level (default info) [KJOBS_LOG_LEVEL]').choices([
+        'fatal',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+        'silent',
+      ]),
+    );
+}
+
+type Start = typeof serve;
+
+async function start(command: Command, run: Start, env: NodeJS.ProcessEnv): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(env, givenFlags(command));
+  } catch (error) {
+    if (error instanceof ConfigError) command.error(`kjobs: ${error.message}`, { exitCode: 2 });
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  logger.info({ config: describeConfig(config), version: KJOBS_VERSION }, 'kjobs configuration');
+  try {
+    const running = await run(config, logger);
+    stopOnSignals(running, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, `kjobs could not start: ${(error as Error).message}`);
+    logger.flush?.();
+    process.exitCode = 1;
+  }
+}
+
+export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
+  const program = new Command('kjobs')
+    .description('Asynchronous jobs service speaking the KIE Server (jBPM) jobs REST API')
+    .version(KJOBS_VERSION);
+
+  storeOptions(
+    program
+      .command('serve')
+      .description('serve the KIE jobs REST API, and run jobs unless --no-executor')
+      .option('--port <port>', 'HTTP port, 0 for any free port (default 8080) [KJOBS_PORT]')
+      .option('--host <host>', 'address to listen on (default 127.0.0.1) [KJOBS_HOST]')
+      .option(
+        '--user <NAME:PASSWORD[:ROLES]>',
+        'API user, roles comma-separated (default kie-server); repeatable [KJOBS_USERS, ;-separated]',
+        collect,
+      )
+      .option('--insecure', 'allow an API without users on a non-loopback address [KJOBS_INSECURE]')
+      .addOption(
+        new Option(
+          '--json-dates <style>',
+          'JSON dates: kie ({"java.util.Date": ms}) or iso (default kie) [KJOBS_JSON_DATES]',
+        ).choices(['kie', 'iso']),
+      )
+      .option('--no-executor', 'serve the API only; other processes run the jobs [KJOBS_EXECUTOR=false]')
+      .option('--body-limit <size>', 'largest request body, e.g. 1mb (default) [KJOBS_BODY_LIMIT]')
+      .option('--server-id <id>', 'id and name in GET /server (default kjobs) [KJOBS_SERVER_ID]')
+      .option(
+        '--location <url>',
+        'public URL of .../kie-server/services/rest/server for GET /server [KJOBS_LOCATION]',
+      ),
+  ).action(async (_options, command: Command) => start(command, serve, env));
+
+  storeOptions(
+    program
+      .command('worker')
+      .description('run jobs without HTTP, sharing the store with other kjobs processes'),
+  ).action(async (_options, command: Command) => start(command, worker, env));
+
+  return program;
+}

@@ -1,0 +1,132 @@
+/** Starting and stopping kjobs as a service (`kjobs serve`) or as a worker without HTTP (`kjobs worker`). */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { KJOBS_VERSION } from '../config/version.js';
+import { assertSafeBinding } from '../http/auth.js';
+import { createServer } from '../http/server.js';
+import { createKjobs, type Kjobs } from '../kjobs.js';
+import { createMetrics } from '../observability/metrics.js';
+import type { JobStore } from '../store/job-store.js';
+import { openStore } from '../store/open-store.js';
+
+/** A running kjobs process: close() stops it gracefully. */
+export interface Running {
+  kjobs: Kjobs;
+  /** The HTTP address (`http://127.0.0.1:8080`), for `serve`. */
+  address?: string;
+  close(): Promise<void>;
+}
+
+async function startKjobs(
+  config: Config,
+  logger: Logger,
+  executor: boolean,
+): Promise<{ kjobs: Kjobs; store: JobStore }> {
+  const store = await openStore(config.database);
+  try {
+    const kjobs = await createKjobs({
+      store,
+      containers: config.containers,
+      executor: executor ? { concurrency: config.concurrency, stopDeadlineMs: config.stopTimeoutMs } : false,
+      logger,
+    });
+    return { kjobs, store };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** `kjobs serve`: the REST API, and the executor unless disabled. */
+export async function serve(config: Config, logger: Logger): Promise<Running> {
+  assertSafeBinding(config);
+  const { kjobs, store } = await startKjobs(config, logger, config.executor);
+  let app: FastifyInstance | undefined;
+  try {
+    app = await createServer(kjobs, {
+      users: config.users,
+      jsonDates: config.jsonDates,
+      bodyLimit: config.bodyLimit,
+      serverId: config.serverId,
+      serverVersion: KJOBS_VERSION,
+      ...(config.location ? { location: config.location } : {}),
+      metrics: createMetrics(kjobs),
+      logger,
+    });
+    await kjobs.start();
+    const address = await app.listen({ port: config.port, host: config.host });
+    logger.info(
+      { address, api: `${address}/kie-server/services/rest/server`, executor: config.executor },
+      `kjobs listening on ${address}`,
+    );
+    const server = app;
+    return {
+      kjobs,
+      address,
+      close: async () => {
+        await server.close();
+        await kjobs.stop(config.stopTimeoutMs);
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await app?.close();
+    await kjobs.stop(0);
+    await store.close();
+    throw error;
+  }
+}
+
+/** `kjobs worker`: the executor alone, sharing the store with other processes. */
+export async function worker(config: Config, logger: Logger): Promise<Running> {
+  const { kjobs, store } = await startKjobs(config, logger, true);
+  try {
+    await kjobs.start();
+  } catch (error) {
+    await kjobs.stop(0);
+    await store.close();
+    throw error;
+  }
+  logger.info(
+    { concurrency: config.concurrency, workerId: kjobs.executor?.workerId },
+    'kjobs worker started',
+  );
+  return {
+    kjobs,
+    close: async () => {
+      await kjobs.stop(config.stopTimeoutMs);
+      await store.close();
+    },
+  };
+}
+
+/**
+ * Stops gracefully on SIGTERM or SIGINT (server first, then running jobs get their deadline); a second signal
+ * exits at once.
+ */
+export function stopOnSignals(running: Running, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping kjobs');
+    running.close().then(
+      () => {
+        logger.info('kjobs stopped');
+        process.exitCode = 0;
+        process.removeListener('SIGTERM', onSignal);
+        process.removeListener('SIGINT', onSignal);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'kjobs did not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
