@@ -28,14 +28,13 @@ function needsBuild() {
 if (needsBuild()) {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   if (!existsSync(tsc)) {
-    console.error('kjobs: dist/ is missing or out of date and TypeScript is not installed: run npm install first');
+    console.error(
+      'kjobs: dist/ is missing or out of date and TypeScript is not installed: run npm install first',
+    );
     process.exit(1);
   }
   console.error('kjobs: building (dist/ is missing or older than src/)...');
-  const steps = [
-    [tsc, '-p', join(root, 'tsconfig.build.json')],
-    [join(root, 'scripts', 'copy-assets.mjs')],
-  ];
+  const steps = [[tsc, '-p', join(root, 'tsconfig.build.json')], [join(root, 'scripts', 'copy-assets.mjs')]];
   for (const args of steps) {
     const result = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
     if (result.status !== 0) {
