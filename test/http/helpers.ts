@@ -78,7 +78,7 @@ export async function startServer(
       if (contentType) all['content-type'] = contentType;
       if (auth) all.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
       const response = await fetch(
-        origin + (path.startsWith('/') && !path.startsWith(API) ? API + path : path),
+        origin + (path.startsWith('/jobs') ? API + path : path),
         {
           method,
           headers: all,
