@@ -120,6 +120,8 @@ export function stopOnSignals(running: Running, logger: Logger): void {
         process.exitCode = 0;
         process.removeListener('SIGTERM', onSignal);
         process.removeListener('SIGINT', onSignal);
+        // Everything is closed, so the process ends by itself; should a stray handle keep it alive, end it anyway.
+        setTimeout(() => process.exit(0), 2000).unref();
       },
       (error: unknown) => {
         logger.error({ err: error }, 'kjobs did not stop cleanly');

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createInterface } from 'node:readline';
+import { createKjobs } from '../../src/kjobs.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kjobs-cli-'));
 const children: ChildProcess[] = [];
@@ -21,8 +22,15 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-/** Runs the CLI entry through tsx (bin/kjobs.js runs the compiled form of the same file). */
-function start(args: string[], env: Record<string, string> = {}): Promise<Started> {
+/**
+ * Runs the CLI entry through tsx (bin/kjobs.js runs the compiled form of the same file) until it logs `ready`
+ * (the listening line by default).
+ */
+function start(
+  args: string[],
+  env: Record<string, string> = {},
+  ready = 'kjobs listening',
+): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -40,9 +48,9 @@ function start(args: string[], env: Record<string, string> = {}): Promise<Starte
       logs.push(line);
       try {
         const entry = JSON.parse(line) as { address?: string; msg?: string };
-        if (entry.address && entry.msg?.startsWith('kjobs listening')) {
+        if (entry.msg?.startsWith(ready)) {
           clearTimeout(timer);
-          resolve({ child, address: entry.address, logs, exited });
+          resolve({ child, address: entry.address ?? '', logs, exited });
         }
       } catch {
         // not a log line
@@ -115,5 +123,20 @@ describe('kjobs serve', () => {
       /Refusing to listen on 0\.0\.0\.0/,
     );
     await assert.rejects(start(['serve', '--port', 'eighty', '--db', db]), /--port must be a whole number/);
+  });
+
+  it('kjobs worker runs jobs scheduled by another process on the same database, and stops on SIGTERM', async () => {
+    const db = join(folder, 'shared.db');
+    const api = await createKjobs({ store: db, executor: false });
+    const id = await api.schedule({ command: 'org.jbpm.executor.commands.PrintOutCommand', data: { n: 1 } });
+    const worker = await start(['worker', '--db', db, '--concurrency', '2'], {}, 'kjobs worker started');
+    try {
+      const job = await api.waitFor(id, { timeoutMs: 15_000 });
+      assert.equal(job.status, 'DONE');
+    } finally {
+      await api.stop();
+    }
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
   });
 });

@@ -77,14 +77,11 @@ export async function startServer(
       if (accept) all.accept = accept;
       if (contentType) all['content-type'] = contentType;
       if (auth) all.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
-      const response = await fetch(
-        origin + (path.startsWith('/jobs') ? API + path : path),
-        {
-          method,
-          headers: all,
-          ...(body !== undefined ? { body } : {}),
-        },
-      );
+      const response = await fetch(origin + (path.startsWith('/jobs') ? API + path : path), {
+        method,
+        headers: all,
+        ...(body !== undefined ? { body } : {}),
+      });
       return {
         status: response.status,
         type: response.headers.get('content-type'),

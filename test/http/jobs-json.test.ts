@@ -99,6 +99,18 @@ describe('jobs API, JSON', () => {
     assertGolden('job-queued-with-data.json', answer.text);
   });
 
+  it('fields=not_null leaves null fields out (KIE 7.39+)', async () => {
+    const answer = await server.call('GET', '/jobs/1', { accept: 'application/json;fields=not_null' });
+    const job = JSON.parse(answer.text);
+    assert.equal(job['request-instance-id'], 1);
+    assert.ok(!('request-data' in job) && !('request-errors' in job) && !('request-container-id' in job));
+    assert.equal(
+      JSON.parse((await get('/jobs/1')).text)['request-data'],
+      null,
+      'nulls are written by default',
+    );
+  });
+
   it('getRequestsByStatus: QUEUED by default, newest first, paged', async () => {
     const all = JSON.parse((await get('/jobs')).text)['request-info-instance'];
     assert.deepEqual(
