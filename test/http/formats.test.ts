@@ -121,6 +121,22 @@ describe('XML', () => {
     assert.throws(() => parseXml('   '), /no body/);
   });
 
+  it('refuses data nested too deep and numbers it cannot store; keeps __proto__ as a plain key', () => {
+    let deepJson = '1';
+    for (let i = 0; i < 1000; i++) deepJson = `[${deepJson}]`;
+    assert.throws(() => readDataMapJson(`{"a": ${deepJson}}`), /nests deeper than 100 levels/);
+    assert.throws(() => readDataMapJson('{"a": 1e400}'), /numbers must be finite/);
+    let deepXml = 'v';
+    for (let i = 0; i < 1000; i++) deepXml = `<a>${deepXml}</a>`;
+    assert.throws(() => readDataMapXml(`<map-type>${deepXml}</map-type>`), /nest/);
+    const map = readDataMapXml(
+      `<map-type><entries><entry><key>__proto__</key><value xsi:type="xs:string" ${NS}>x</value></entry></entries></map-type>`,
+    );
+    assert.equal(Object.getPrototypeOf(map), Object.prototype);
+    assert.deepEqual(Object.keys(map), ['__proto__']);
+    assert.equal(JSON.stringify(map), '{"__proto__":"x"}');
+  });
+
   it('escapes what XML text cannot hold', () => {
     assert.equal(escapeXmlText('a<b>&c\r\u0001'), 'a&lt;b&gt;&amp;c&#13;\uFFFD');
   });

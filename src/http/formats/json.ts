@@ -198,15 +198,28 @@ export function readJsonDate(value: unknown, field: string): number | null {
   );
 }
 
+/** How deep data may nest; deeper documents are refused rather than risking the stack. */
+export const MAX_DATA_DEPTH = 100;
+
 /** Data values: date wrappers holding an ISO string are stored with epoch milliseconds, like every stored date. */
-function normalizeDataValue(value: unknown, path: string): unknown {
-  if (Array.isArray(value)) return value.map((item, index) => normalizeDataValue(item, `${path}[${index}]`));
+function normalizeDataValue(value: unknown, path: string, depth = 0): unknown {
+  if (depth > MAX_DATA_DEPTH) {
+    throw new ValidationError(`Data nests deeper than ${MAX_DATA_DEPTH} levels`);
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new ValidationError(`${path}: ${value} cannot be stored (numbers must be finite)`);
+  }
+  if (Array.isArray(value)) {
+    return value.map((item, index) => normalizeDataValue(item, `${path}[${index}]`, depth + 1));
+  }
   if (!isPlainObject(value)) return value;
   const keys = Object.keys(value);
   if (keys.length === 1 && keys[0] === DATE_WRAPPER_KEY) {
     return dateWrapper(readJsonDate(value, path) as number);
   }
-  return Object.fromEntries(keys.map((key) => [key, normalizeDataValue(value[key], `${path}.${key}`)]));
+  return Object.fromEntries(
+    keys.map((key) => [key, normalizeDataValue(value[key], `${path}.${key}`, depth + 1)]),
+  );
 }
 
 function readDataMap(value: unknown, field: string): DataMap {
@@ -236,5 +249,5 @@ export function readJobRequestJson(text: string): JobRequestInstance {
 
 /** The update-data body: a JSON object. */
 export function readDataMapJson(text: string): DataMap {
-  return readDataMap(parseJson(text, 'a JSON object of data to merge'), 'The body');
+  return readDataMap(parseJson(text, 'a JSON object of data to merge'), 'data');
 }

@@ -263,7 +263,13 @@ function localName(qualified: string): string {
   return colon < 0 ? qualified : qualified.slice(colon + 1);
 }
 
-function toElement(raw: RawNode, inherited: ReadonlyMap<string, string>): Element | undefined {
+/** How deep elements may nest (data maps take three elements a level); deeper documents are refused. */
+const MAX_ELEMENT_DEPTH = 300;
+
+function toElement(raw: RawNode, inherited: ReadonlyMap<string, string>, depth = 0): Element | undefined {
+  if (depth > MAX_ELEMENT_DEPTH) {
+    throw new ValidationError(`XML elements nest deeper than ${MAX_ELEMENT_DEPTH} levels`);
+  }
   const tag = Object.keys(raw).find((key) => key !== ':@');
   if (tag === undefined || tag.startsWith('#') || tag.startsWith('?')) return undefined;
   const attributes: Record<string, string> = {};
@@ -282,7 +288,7 @@ function toElement(raw: RawNode, inherited: ReadonlyMap<string, string>): Elemen
     else if ('#cdata' in child) {
       for (const part of child['#cdata'] as RawNode[]) element.text += String(part['#text'] ?? '');
     } else if (!('#comment' in child)) {
-      const sub = toElement(child, namespaces);
+      const sub = toElement(child, namespaces, depth + 1);
       if (sub) element.children.push(sub);
     }
   }
@@ -432,7 +438,13 @@ function readEntries(element: Element, where: string): DataMap {
     const key = child(entry, 'key');
     if (!key) throw new ValidationError(`${where}: every <entry> needs a <key>`);
     const value = child(entry, 'value');
-    map[key.text] = value ? readTypedValue(value, `${where}.${key.text}`) : null;
+    // defineProperty: a key such as __proto__ is data like any other.
+    Object.defineProperty(map, key.text, {
+      value: value ? readTypedValue(value, `${where}.${key.text}`) : null,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return map;
 }
