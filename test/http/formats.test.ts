@@ -137,6 +137,16 @@ describe('XML', () => {
     assert.equal(JSON.stringify(map), '{"__proto__":"x"}');
   });
 
+  it('ignores a byte order mark', () => {
+    assert.equal(
+      readJobRequestXml(
+        '\uFEFF<?xml version="1.0"?><job-request-instance><job-command>c</job-command></job-request-instance>',
+      ).command,
+      'c',
+    );
+    assert.equal(readJobRequestJson('\uFEFF{"job-command": "c"}').command, 'c');
+  });
+
   it('escapes what XML text cannot hold', () => {
     assert.equal(escapeXmlText('a<b>&c\r\u0001'), 'a&lt;b&gt;&amp;c&#13;\uFFFD');
   });

@@ -154,7 +154,8 @@ export function writeServerInfoJson(info: KieServerInfo, options: WriteOptions):
 // ---------------------------------------------------------------------------------------------------------------
 // Reading
 
-function parseJson(text: string, what: string): unknown {
+function parseJson(raw: string, what: string): unknown {
+  const text = raw.replace(/^\uFEFF/, ''); // a byte order mark is not part of the document
   if (text.trim() === '') throw new ValidationError(`The request has no body: send ${what}`);
   try {
     return JSON.parse(text);

@@ -296,7 +296,8 @@ function toElement(raw: RawNode, inherited: ReadonlyMap<string, string>, depth =
 }
 
 /** Parses a request body into its root element; refuses DOCTYPEs, malformed XML and several roots. */
-export function parseXml(body: string): Element {
+export function parseXml(text: string): Element {
+  const body = text.replace(/^\uFEFF/, ''); // a byte order mark is not part of the document
   if (body.trim() === '') throw new ValidationError('The request has no body');
   if (/<!DOCTYPE/i.test(body) || /<!ENTITY/i.test(body)) {
     throw new ValidationError('XML with a DOCTYPE is refused: kjobs never resolves DTDs or entities');
