@@ -5,6 +5,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { KJOBS_VERSION } from '../config/version.js';
 import type { Kjobs } from '../kjobs.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BasicAuthenticator, type User } from './auth.js';
@@ -93,7 +94,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       const info = {
         id: options.serverId ?? 'kjobs',
         name: options.serverName ?? options.serverId ?? 'kjobs',
-        version: options.serverVersion ?? 'unknown',
+        version: options.serverVersion ?? KJOBS_VERSION,
         location: options.location,
         startedAt: Date.now(),
         jsonDates,
