@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { KJOBS_VERSION } from '../config/version.js';
-import { assertSafeBinding } from '../http/auth.js';
+import { assertSafeBinding, isLoopbackHost } from '../http/auth.js';
 import { createServer } from '../http/server.js';
 import { createKjobs, type Kjobs } from '../kjobs.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -41,6 +41,12 @@ async function startKjobs(
 /** `kjobs serve`: the REST API, and the executor unless disabled. */
 export async function serve(config: Config, logger: Logger): Promise<Running> {
   assertSafeBinding(config);
+  if (config.users.length === 0 && !isLoopbackHost(config.host)) {
+    logger.warn(
+      { host: config.host },
+      'authentication is off (--insecure): anyone who reaches this address can use the API',
+    );
+  }
   const { kjobs, store } = await startKjobs(config, logger, config.executor);
   let app: FastifyInstance | undefined;
   try {
