@@ -26,8 +26,18 @@ function wholeNumber(name: string, raw: string | undefined, { min }: { min?: num
 
 /** A job id from the path: a whole number (negative ids are valid longs; they simply do not exist). */
 export function parseJobId(raw: string): number {
+  const list = LIST_PATHS.get(raw);
+  if (list) throw new ValidationError(`${list[0]} is missing: use ${list[1]}`);
   return wholeNumber('Job id', raw);
 }
+
+/** `/jobs/keys/` and the like, without their value, arrive as a job id. */
+const LIST_PATHS = new Map<string, [string, string]>([
+  ['keys', ['The business key', '/jobs/keys/{key}']],
+  ['commands', ['The command name', '/jobs/commands/{cmd}']],
+  ['containers', ['The container id', '/jobs/containers/{containerId}']],
+  ['processes', ['The process instance id', '/jobs/processes/instances/{processInstanceId}']],
+]);
 
 export function parseProcessInstanceId(raw: string): number {
   return wholeNumber('Process instance id', raw);

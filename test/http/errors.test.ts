@@ -79,6 +79,12 @@ describe('errors', () => {
       400,
       /Process instance id must be a whole number/,
     );
+    await expectError(
+      server.call('GET', '/jobs/keys/'),
+      400,
+      'The business key is missing: use /jobs/keys/{key}',
+    );
+    await expectError(server.call('GET', '/jobs/constructor'), 400, /Job id must be a whole number/);
   });
 
   it('400 for unknown statuses and bad paging', async () => {
