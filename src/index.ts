@@ -12,3 +12,6 @@ export {
   type ExecutorOptions,
   type ExecutorEvents,
 } from './executor/executor.js';
+export { createServer, type ServerOptions } from './http/server.js';
+export { openStore } from './store/open-store.js';
+export { createMetrics, type Metrics } from './observability/metrics.js';

@@ -32,10 +32,10 @@ export function buildNewJob(request: ScheduleRequest, defaults: ScheduleDefaults
   if (typeof request.command !== 'string' || request.command.trim() === '') {
     throw new ValidationError('job-command is required: the name of the command to run');
   }
-  const data: DataMap = { ...(request.data ?? {}) };
   if (request.data != null && (typeof request.data !== 'object' || Array.isArray(request.data))) {
     throw new ValidationError('request-data must be a map of names to values');
   }
+  const data: DataMap = { ...(request.data ?? {}) };
   const containerId = request.containerId ? request.containerId : containerFromData(data);
   if (request.containerId) data.deploymentId = request.containerId;
   if (data.retryDelay !== undefined && data.retryDelay !== null) {

@@ -125,7 +125,7 @@ const sqlList = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).j
 export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
   private prepared: ReturnType<SqliteJobStore['prepare']> | undefined;
-  private readonly claimStatements = new Map<string, Database.Statement>();
+  private readonly statementCache = new Map<string, Database.Statement>();
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -266,7 +266,7 @@ export class SqliteJobStore implements JobStore {
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY id ${query.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`;
     params.push(query.limit, query.offset);
-    return (this.db.prepare(sql).all(...params) as JobRow[]).map(toJob);
+    return (this.cachedStatement(sql).all(...params) as JobRow[]).map(toJob);
   }
 
   async claim(options: ClaimOptions): Promise<ClaimedJob[]> {
@@ -326,11 +326,16 @@ export class SqliteJobStore implements JobStore {
     const due = `SELECT id, command, container_id FROM jobs INDEXED BY jobs_due WHERE ${where.join(' AND ')}
       ORDER BY priority DESC, scheduled_at, id LIMIT @limit`;
     const sql = kind === 'claim' ? `${MARK_RUNNING} WHERE id IN (SELECT id FROM (${due})) RETURNING *` : due;
-    let statement = this.claimStatements.get(sql);
+    return this.cachedStatement(sql);
+  }
+
+  /** Statements whose SQL depends on the query's shape (lists, claims), prepared once per shape. */
+  private cachedStatement(sql: string): Database.Statement {
+    let statement = this.statementCache.get(sql);
     if (!statement) {
-      if (this.claimStatements.size > 200) this.claimStatements.clear(); // shapes vary only with limits
+      if (this.statementCache.size > 500) this.statementCache.clear(); // shapes are few; this only bounds it
       statement = this.db.prepare(sql);
-      this.claimStatements.set(sql, statement);
+      this.statementCache.set(sql, statement);
     }
     return statement;
   }
