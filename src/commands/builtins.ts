@@ -25,24 +25,24 @@ export function builtinCommands(store: JobStore): Record<string, CommandDefiniti
 
 /** Logs its data, returns nothing. */
 const printOut: CommandDefinition = {
-  run({ data, jobId, log }) {
-    log.info({ jobId, data }, 'PrintOutCommand');
+  run({ data, log }) {
+    log.info({ data }, 'PrintOutCommand');
   },
 };
 
 /** Waits `delay` milliseconds (default 10 s), then logs its data. */
 const delayedPrintOut: CommandDefinition = {
-  async run({ data, jobId, log, signal }) {
+  async run({ data, log, signal }) {
     const delay = typeof data.delay === 'number' ? data.delay : 10_000;
     await sleep(delay, undefined, { signal });
-    log.info({ jobId, data }, 'DelayedPrintOutCommand');
+    log.info({ data }, 'DelayedPrintOutCommand');
   },
 };
 
 /** Logs its data and runs again every `interval` (a time expression, default 1s, as KIE's every second). */
 const reoccurringPrintOut: CommandDefinition = {
-  run({ data, jobId, log }) {
-    log.info({ jobId, data }, 'ReoccurringPrintOutCommand');
+  run({ data, log }) {
+    log.info({ data }, 'ReoccurringPrintOutCommand');
   },
   nextRunAt({ data, now }) {
     const interval = typeof data.interval === 'string' ? parseTimeExpression(data.interval) : 1_000;
