@@ -1,0 +1,641 @@
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import pino, { type Logger } from 'pino';
+import {
+  canApply,
+  DuplicateJobError,
+  FINAL_STATUSES,
+  InvalidStateError,
+  JobNotFoundError,
+  ValidationError,
+  type ClaimedJob,
+  type DataMap,
+  type Job,
+  type JobError,
+  type JobEvent,
+  type JobStatus,
+  type NewJob,
+} from '../../core/index.js';
+import {
+  emptyCounts,
+  fitLimits,
+  hasLimits,
+  trimAttemptError,
+  type ClaimOptions,
+  type Completion,
+  type ConcurrencyLimits,
+  type DeleteFinishedQuery,
+  type GetOptions,
+  type JobStore,
+  type ListQuery,
+  type StatusCounts,
+} from '../job-store.js';
+import { readMigrations } from '../migrations.js';
+import { Notifier } from './notifier.js';
+import {
+  channelOf,
+  LIST_COLUMN,
+  migrationStatements,
+  SCHEMA_PATTERN,
+  storeStatements,
+  type Statement,
+  type StoreStatements,
+} from './statements.js';
+import { isConnectionError, isRetryable, toStoreError } from './unavailable.js';
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
+
+/** Options of the PostgreSQL store; only the connection string is needed. */
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/database` (any libpq-style URL the pg driver reads). */
+  connectionString: string;
+  /** Connections in the pool. Default 10. */
+  poolSize?: number;
+  /** Schema of the store's tables, created by migrate(). Default `kjobs`. */
+  schema?: string;
+  /** How long to wait for a connection before the operation fails with StoreUnavailableError. Default 5000 ms. */
+  connectionTimeoutMs?: number;
+  /** Where lost connections and reconnections are logged. Default: silent. */
+  logger?: Logger;
+}
+
+/** bigint columns (ids, epoch milliseconds, counts) come back as JS numbers: all stay below 2^53. */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === pg.types.builtins.INT8
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Retries of a transaction that PostgreSQL aborted as a deadlock or serialization failure. */
+const TRANSACTION_ATTEMPTS = 3;
+
+interface JobRow {
+  id: number;
+  status: JobStatus;
+  command: string;
+  business_key: string | null;
+  container_id: string | null;
+  process_instance_id: number | null;
+  owner: string | null;
+  message: string;
+  priority: number;
+  retries: number;
+  executions: number;
+  scheduled_at: number;
+  request_data?: DataMap;
+  response_data?: DataMap | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  worker_id: string | null;
+  lease_expires_at: number | null;
+}
+
+interface ErrorRow {
+  id: number;
+  job_id: number;
+  message: string | null;
+  stacktrace: string | null;
+  error_date: number;
+}
+
+interface CandidateRow {
+  id: number;
+  command: string;
+  container_id: string | null;
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * The store for many kjobs nodes: one PostgreSQL database (one schema) shared by every API and worker process.
+ * Claims are one `FOR UPDATE SKIP LOCKED` statement per batch, completions one statement per kind of outcome,
+ * and scheduling NOTIFYs the nodes listening (subscribe). A database that cannot be reached makes operations fail
+ * at once with StoreUnavailableError; the pool reconnects by itself when it is back.
+ */
+export class PostgresJobStore implements JobStore {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  private readonly sql: StoreStatements;
+  private readonly channel: string;
+  private readonly clientConfig: pg.ClientConfig;
+  private readonly log: Logger;
+  private notifier: Notifier | undefined;
+  private closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    this.schema = options.schema ?? 'kjobs';
+    if (!SCHEMA_PATTERN.test(this.schema)) {
+      throw new ValidationError(
+        `PostgreSQL schema name "${this.schema}": use letters, digits and underscores (at most 51), not starting with a digit`,
+      );
+    }
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({
+      store: 'postgres',
+      schema: this.schema,
+    });
+    this.sql = storeStatements(this.schema);
+    this.channel = channelOf(this.schema);
+    this.clientConfig = {
+      connectionString: options.connectionString,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      application_name: 'kjobs',
+      types: TYPES,
+    };
+    this.pool = new pg.Pool({ ...this.clientConfig, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
+    // An idle client whose server went away emits here; without a listener the process would crash.
+    this.pool.on('error', (error) => {
+      this.log.warn({ err: error }, 'an idle PostgreSQL connection was lost; the pool will open new ones');
+    });
+  }
+
+  /** Applies the numbered migrations not yet recorded, under an advisory lock: nodes may start at once. */
+  async migrate(): Promise<void> {
+    const statements = migrationStatements(this.schema);
+    await this.guard(() =>
+      this.transaction(async (client) => {
+        await client.query(statements.lock, [this.schema]);
+        await client.query(statements.createSchema);
+        await client.query(statements.createTable);
+        const applied = new Set(
+          (await client.query<{ version: number }>(statements.applied)).rows.map((row) => row.version),
+        );
+        for (const migration of readMigrations(MIGRATIONS_FOLDER)) {
+          if (applied.has(migration.version)) continue;
+          await client.query(statements.searchPath);
+          await client.query(migration.sql);
+          await client.query(statements.record, [migration.version, migration.name]);
+          this.log.info({ migration: migration.name }, 'applied migration');
+        }
+      }),
+    );
+  }
+
+  async schedule(jobs: readonly NewJob[]): Promise<number[]> {
+    if (jobs.length === 0) return [];
+    const uniqueKeys = jobs
+      .filter((job) => job.unique && job.businessKey !== null)
+      .map((job) => job.businessKey!);
+    return this.guard(async () => {
+      if (uniqueKeys.length === 0) return this.insert(this.pool, jobs, Date.now());
+      return this.transaction(async (client) => {
+        await this.refuseDuplicates(client, jobs, uniqueKeys);
+        return this.insert(client, jobs, Date.now());
+      });
+    });
+  }
+
+  /** One statement for the whole batch (arrays unnested in order); NOTIFYs the channel on commit. */
+  private async insert(
+    db: Queryable,
+    jobs: readonly NewJob[],
+    createdAt: number | number[],
+  ): Promise<number[]> {
+    const rows = await this.query<{ id: number }>(db, this.sql.insert, [
+      jobs.map((job) => job.command),
+      jobs.map((job) => job.businessKey),
+      jobs.map((job) => job.containerId),
+      jobs.map((job) => job.processInstanceId),
+      jobs.map((job) => job.owner),
+      jobs.map((job) => job.message),
+      jobs.map((job) => job.priority),
+      jobs.map((job) => job.retries),
+      jobs.map((job) => job.scheduledAt),
+      jobs.map((job) => JSON.stringify(job.requestData)),
+      Array.isArray(createdAt) ? createdAt : jobs.map(() => createdAt),
+      this.channel,
+    ]);
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Unique jobs: the keys are locked (advisory, per key) for the transaction, so two schedules of one key take
+   * turns, and the second sees the first's job.
+   */
+  private async refuseDuplicates(
+    client: pg.PoolClient,
+    jobs: readonly NewJob[],
+    keys: readonly string[],
+  ): Promise<void> {
+    await this.query(client, this.sql.lockKeys, [`kjobs.unique:${this.schema}`, keys]);
+    const active = new Map(
+      (await this.query<{ business_key: string; id: number }>(client, this.sql.activeByKeys, [keys])).map(
+        (row) => [row.business_key, row.id],
+      ),
+    );
+    const seen = new Set<string>();
+    for (const job of jobs) {
+      if (!job.unique || job.businessKey === null) continue;
+      const existing = active.get(job.businessKey);
+      if (existing !== undefined) throw new DuplicateJobError(job.businessKey, existing);
+      if (seen.has(job.businessKey)) {
+        throw new ValidationError(`Two unique jobs with business key "${job.businessKey}" in one batch`);
+      }
+      seen.add(job.businessKey);
+    }
+  }
+
+  async get(id: number, options: GetOptions = {}): Promise<Job | undefined> {
+    return this.guard(async () => {
+      const [rows, errors] = await Promise.all([
+        this.query<JobRow>(this.pool, options.withData ? this.sql.getFull : this.sql.getSummary, [id]),
+        options.withErrors ? this.query<ErrorRow>(this.pool, this.sql.errorsOf, [id]) : undefined,
+      ]);
+      const row = rows[0];
+      if (!row) return undefined;
+      const job = toJob(row);
+      if (errors) job.errors = errors.map(toJobError);
+      return job;
+    });
+  }
+
+  async list(query: ListQuery): Promise<Job[]> {
+    const column = LIST_COLUMN[query.filter.by];
+    const withStatuses = query.statuses.length > 0;
+    const values: unknown[] = [query.limit, query.offset];
+    if (column && 'value' in query.filter) values.push(query.filter.value);
+    if (withStatuses) values.push(query.statuses);
+    const statement = this.sql.list(column, withStatuses, query.order);
+    return this.guard(async () => (await this.query<JobRow>(this.pool, statement, values)).map(toJob));
+  }
+
+  async claim(options: ClaimOptions): Promise<ClaimedJob[]> {
+    if (options.limit <= 0) return [];
+    const due = [
+      options.now,
+      options.owner ?? null,
+      options.containers ? [...options.containers] : null,
+      [...(options.excludeCommands ?? [])],
+    ];
+    const rows = await this.guard(() =>
+      hasLimits(options.limits)
+        ? this.transaction((client) => this.claimWithinLimits(client, options, due, options.limits!))
+        : this.query<JobRow>(this.pool, this.sql.claim, [
+            ...due,
+            options.workerId,
+            options.leaseMs,
+            options.limit,
+          ]),
+    );
+    return rows.map((row) => toJob(row) as ClaimedJob).sort(claimOrder);
+  }
+
+  /**
+   * With concurrency limits, claims take turns (an advisory lock held to commit): count what RUNNING across all
+   * workers, pick due jobs that fit (shared rule: fitLimits), mark them RUNNING.
+   */
+  private async claimWithinLimits(
+    client: pg.PoolClient,
+    options: ClaimOptions,
+    due: unknown[],
+    limits: ConcurrencyLimits,
+  ): Promise<JobRow[]> {
+    await this.query(client, this.sql.limitsLock, [`kjobs.limits:${this.schema}`]);
+    const remaining = {
+      commands: new Map(Object.entries(limits.commands ?? {})),
+      containers: new Map(Object.entries(limits.containers ?? {})),
+    };
+    const running = await this.query<{ command: string; container_id: string | null; n: number }>(
+      client,
+      this.sql.runningCounts,
+      [],
+    );
+    for (const row of running) {
+      const byCommand = remaining.commands.get(row.command);
+      if (byCommand !== undefined) remaining.commands.set(row.command, byCommand - row.n);
+      const byContainer = row.container_id === null ? undefined : remaining.containers.get(row.container_id);
+      if (byContainer !== undefined) remaining.containers.set(row.container_id!, byContainer - row.n);
+    }
+    const chosen: number[] = [];
+    for (let round = 0; round < 3 && chosen.length < options.limit; round++) {
+      const excludeCommands = [...(options.excludeCommands ?? []), ...saturatedKeys(remaining.commands)];
+      const candidates = await this.query<CandidateRow>(client, this.sql.candidates, [
+        due[0],
+        due[1],
+        due[2],
+        excludeCommands,
+        options.limit,
+        saturatedKeys(remaining.containers),
+      ]);
+      const fit = fitLimits(
+        candidates.filter((candidate) => !chosen.includes(candidate.id)),
+        remaining,
+        options.limit - chosen.length,
+      );
+      chosen.push(...fit.map((candidate) => candidate.id));
+      if (candidates.length < options.limit) break;
+    }
+    if (chosen.length === 0) return [];
+    return this.query<JobRow>(client, this.sql.claimChosen, [
+      options.now,
+      options.workerId,
+      options.leaseMs,
+      chosen,
+    ]);
+  }
+
+  /**
+   * Writes a batch of outcomes: one statement per kind (fenced on RUNNING and the worker), so a batch of
+   * successes is one round trip. Outcomes needing more (errors of several kinds, reschedules, a NOTIFY for jobs
+   * that wait again) share one transaction.
+   */
+  async complete(outcomes: readonly Completion[]): Promise<boolean[]> {
+    if (outcomes.length === 0) return [];
+    const rounds = roundsOf(outcomes);
+    const wakesOthers = outcomes.some(
+      (outcome) => outcome.kind === 'release' || outcome.kind === 'retry' || outcome.reschedule !== undefined,
+    );
+    const single = rounds.length === 1 && !wakesOthers && new Set(outcomes.map((o) => o.kind)).size === 1;
+    return this.guard(async () => {
+      const written = new Set<number>();
+      const write = async (db: Queryable) => {
+        for (const round of rounds) {
+          for (const n of await this.writeRound(db, outcomes, round)) written.add(n);
+        }
+        const reschedules = outcomes.flatMap((outcome, n) =>
+          written.has(n) && outcome.kind !== 'release' && outcome.reschedule
+            ? [{ job: outcome.reschedule, now: outcome.now }]
+            : [],
+        );
+        if (reschedules.length > 0) {
+          await this.insert(
+            db,
+            reschedules.map((r) => r.job),
+            reschedules.map((r) => r.now),
+          );
+        }
+        if (wakesOthers) await this.query(db, this.sql.notify, [this.channel]);
+      };
+      if (single) await write(this.pool);
+      else await this.transaction(write);
+      return outcomes.map((_, n) => written.has(n));
+    });
+  }
+
+  /** Writes the outcomes at `indexes` (no job twice), answering the indexes written. */
+  private async writeRound(
+    db: Queryable,
+    outcomes: readonly Completion[],
+    indexes: number[],
+  ): Promise<number[]> {
+    const succeeded: number[] = [];
+    const failed: number[] = [];
+    const released: number[] = [];
+    for (const n of indexes) {
+      const kind = outcomes[n]!.kind;
+      (kind === 'succeed' ? succeeded : kind === 'release' ? released : failed).push(n);
+    }
+    const written: number[] = [];
+    const pick = <T>(list: number[], value: (outcome: Completion) => T) =>
+      list.map((n) => value(outcomes[n]!));
+    if (succeeded.length > 0) {
+      const rows = await this.query<{ n: number }>(db, this.sql.succeed, [
+        pick(succeeded, (o) => o.jobId),
+        pick(succeeded, (o) => o.workerId),
+        pick(succeeded, (o) => (o.kind === 'succeed' ? JSON.stringify(o.responseData) : '{}')),
+        pick(succeeded, (o) => o.now),
+        succeeded,
+      ]);
+      written.push(...rows.map((row) => row.n));
+    }
+    if (failed.length > 0) {
+      const failures = failed.map((n) => outcomes[n] as Extract<Completion, { kind: 'retry' | 'fail' }>);
+      const errors = failures.map((o) => storableError(o.error));
+      const rows = await this.query<{ n: number }>(db, this.sql.failOrRetry, [
+        failures.map((o) => o.jobId),
+        failures.map((o) => o.workerId),
+        failures.map((o) => (o.kind === 'retry' ? 'RETRYING' : 'ERROR')),
+        failures.map((o) => o.retries),
+        failures.map((o) => o.scheduledAt),
+        failures.map((o) => (o.kind === 'fail' ? o.now : null)),
+        failed,
+        errors.map((e) => e.message),
+        errors.map((e) => e.stacktrace),
+        failures.map((o) => o.now),
+      ]);
+      written.push(...rows.map((row) => row.n));
+    }
+    if (released.length > 0) {
+      const rows = await this.query<{ n: number }>(db, this.sql.release, [
+        pick(released, (o) => o.jobId),
+        pick(released, (o) => o.workerId),
+        released,
+      ]);
+      written.push(...rows.map((row) => row.n));
+    }
+    return written;
+  }
+
+  async renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.guard(() => this.query(this.pool, this.sql.renew, [leaseExpiresAt, [...jobIds], workerId]));
+  }
+
+  async findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]> {
+    return this.guard(async () =>
+      (await this.query<JobRow>(this.pool, this.sql.expired, [now, limit])).map(
+        (row) => toJob(row) as ClaimedJob,
+      ),
+    );
+  }
+
+  async cancel(id: number, now: number): Promise<Job> {
+    return this.guard(() => this.transition(id, 'cancel', this.sql.cancel, [id, now]));
+  }
+
+  async requeue(id: number, _now: number): Promise<Job> {
+    return this.guard(() => this.transition(id, 'requeue', this.sql.requeue, [id, this.channel]));
+  }
+
+  /** One guarded statement; when it changes nothing, the job is missing or its status refuses `event`. */
+  private async transition(
+    id: number,
+    event: JobEvent,
+    statement: Statement,
+    values: unknown[],
+  ): Promise<Job> {
+    const [row] = await this.query<JobRow>(this.pool, statement, values);
+    if (row) return toJob(row);
+    const [current] = await this.query<{ status: JobStatus }>(this.pool, this.sql.statusOf, [id]);
+    if (!current) throw new JobNotFoundError(id);
+    throw new InvalidStateError(id, event, current.status);
+  }
+
+  async updateData(id: number, patch: DataMap): Promise<Job> {
+    return this.guard(() =>
+      this.transaction(async (client) => {
+        const [row] = await this.query<{ status: JobStatus; request_data: DataMap }>(
+          client,
+          this.sql.dataForUpdate,
+          [id],
+        );
+        if (!row) throw new JobNotFoundError(id);
+        if (!canApply('updateData', row.status)) throw new InvalidStateError(id, 'updateData', row.status);
+        // Merged here, not with jsonb's ||, so that the keys keep their order.
+        const data = { ...row.request_data, ...patch };
+        const [updated] = await this.query<JobRow>(client, this.sql.setData, [id, JSON.stringify(data)]);
+        return toJob(updated!);
+      }),
+    );
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    return this.guard(async () => {
+      const [row] = await this.query<{ next: number | null }>(this.pool, this.sql.nextDue, []);
+      return row?.next ?? null;
+    });
+  }
+
+  async deleteFinished(query: DeleteFinishedQuery): Promise<{ jobs: number; errors: number }> {
+    const statuses = query.statuses.length ? query.statuses : FINAL_STATUSES;
+    return this.guard(async () => {
+      const [row] = await this.query<{ jobs: number; errors: number }>(this.pool, this.sql.deleteFinished, [
+        statuses,
+        query.olderThan,
+        query.containerId || null,
+      ]);
+      return { jobs: row?.jobs ?? 0, errors: row?.errors ?? 0 };
+    });
+  }
+
+  async countByStatus(): Promise<StatusCounts> {
+    return this.guard(async () => {
+      const counts = emptyCounts();
+      for (const row of await this.query<{ status: JobStatus; n: number }>(this.pool, this.sql.counts, [])) {
+        counts[row.status] = row.n;
+      }
+      return counts;
+    });
+  }
+
+  /** LISTENs on a dedicated connection; `listener` is called on every schedule, requeue, retry and release. */
+  async subscribe(listener: () => void): Promise<() => Promise<void>> {
+    this.notifier ??= new Notifier(this.clientConfig, this.channel, this.log);
+    return this.notifier.add(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.notifier?.close();
+    await this.pool.end();
+  }
+
+  private async query<R extends pg.QueryResultRow>(
+    db: Queryable,
+    statement: Statement,
+    values: unknown[],
+  ): Promise<R[]> {
+    return (await db.query<R>({ name: statement.name, text: statement.text, values })).rows;
+  }
+
+  /**
+   * Runs `work` in a transaction on one pooled connection; a deadlock or serialization failure runs it again.
+   * A connection that broke is dropped from the pool rather than given back.
+   */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        client.release();
+        return result;
+      } catch (error) {
+        let broken = isConnectionError(error);
+        if (!broken)
+          broken = await client.query('ROLLBACK').then(
+            () => false,
+            () => true,
+          );
+        client.release(broken ? toError(error) : undefined);
+        if (!broken && isRetryable(error) && attempt < TRANSACTION_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** Maps a lost database to StoreUnavailableError (HTTP 503); domain errors pass as they are. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+}
+
+/**
+ * Splits a batch into rounds in which no job appears twice (a job can appear twice only in odd cases, e.g. the
+ * outcome of its worker and a rescue); rounds are written in order, as the SQLite store writes outcomes one by one.
+ */
+function roundsOf(outcomes: readonly Completion[]): number[][] {
+  const rounds: number[][] = [];
+  const seen = new Map<number, number>();
+  outcomes.forEach((outcome, n) => {
+    const round = seen.get(outcome.jobId) ?? 0;
+    seen.set(outcome.jobId, round + 1);
+    (rounds[round] ??= []).push(n);
+  });
+  return rounds;
+}
+
+/** Trimmed as KIE trims it; U+0000, which PostgreSQL text cannot hold, becomes U+FFFD (same length). */
+function storableError(error: { message: string | null; stacktrace: string | null }) {
+  const trimmed = trimAttemptError(error);
+  const clean = (text: string | null) => (text === null ? null : text.replace(/\0/g, '\uFFFD'));
+  return { message: clean(trimmed.message), stacktrace: clean(trimmed.stacktrace) };
+}
+
+function saturatedKeys(remaining: Map<string, number>): string[] {
+  return [...remaining].filter(([, left]) => left <= 0).map(([key]) => key);
+}
+
+function claimOrder(a: Job, b: Job): number {
+  return b.priority - a.priority || a.scheduledAt - b.scheduledAt || a.id - b.id;
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function toJob(row: JobRow): Job {
+  const job: Job = {
+    id: row.id,
+    status: row.status,
+    businessKey: row.business_key,
+    message: row.message,
+    retries: row.retries,
+    executions: row.executions,
+    command: row.command,
+    scheduledAt: row.scheduled_at,
+    priority: row.priority,
+    containerId: row.container_id,
+    processInstanceId: row.process_instance_id,
+    owner: row.owner,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    workerId: row.worker_id,
+    leaseExpiresAt: row.lease_expires_at,
+  };
+  if (row.request_data !== undefined) {
+    job.requestData = row.request_data;
+    job.responseData = row.response_data ?? null;
+  }
+  return job;
+}
+
+function toJobError(row: ErrorRow): JobError {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    message: row.message,
+    stacktrace: row.stacktrace,
+    date: row.error_date,
+  };
+}
