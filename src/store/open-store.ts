@@ -1,16 +1,20 @@
 /**
  * The single place that picks a store from configuration: a file path (or `sqlite:PATH`) opens the embedded
- * SQLite store; a `postgres://` (or `postgresql://`) URL is meant for the PostgreSQL store.
+ * SQLite store; a `postgres://` (or `postgresql://`) URL opens the PostgreSQL store (its tables in schema `kjobs`,
+ * or in the one a `schema` URL parameter names: `postgres://host/db?schema=jobs_eu`).
  */
+import type { Logger } from 'pino';
 import type { JobStore } from './job-store.js';
+import { PostgresJobStore } from './postgres/postgres-store.js';
 import { SqliteJobStore } from './sqlite/sqlite-store.js';
 
 /** Opens (but does not migrate) the store `database` names. */
-export async function openStore(database: string): Promise<JobStore> {
+export async function openStore(database: string, options: { logger?: Logger } = {}): Promise<JobStore> {
   if (/^postgres(ql)?:\/\//i.test(database)) {
-    throw new Error(
-      'PostgreSQL stores are not available in this build yet: use a SQLite file path for --db / KJOBS_DATABASE_URL',
-    );
+    const url = new URL(database);
+    const schema = url.searchParams.get('schema') ?? undefined;
+    url.searchParams.delete('schema');
+    return new PostgresJobStore({ connectionString: url.toString(), schema, logger: options.logger });
   }
   const path = database.replace(/^sqlite:(\/\/)?/i, '');
   if (!path) throw new Error('The database path is empty');
