@@ -1,4 +1,249 @@
-import { runStoreContract } from './contract.js';
-import { openTestStore } from './postgres-helpers.js';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import { StoreUnavailableError } from '../../src/core/index.js';
+import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
+import { eventually } from '../helpers.js';
+import { newJob, runStoreContract } from './contract.js';
+import { dropSchema, freshSchema, openTestStore, POSTGRES_URL } from './postgres-helpers.js';
 
 runStoreContract('PostgreSQL', () => openTestStore());
+
+const LEASE = 60_000;
+
+async function admin<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Several stores (each with its own pool, as on several nodes) on one schema; all closed and dropped after. */
+async function withStores<T>(
+  count: number,
+  work: (stores: PostgresJobStore[], schema: string) => Promise<T>,
+  options: { migrate?: boolean; applicationName?: string } = {},
+): Promise<T> {
+  const schema = freshSchema('multi');
+  const stores = Array.from(
+    { length: count },
+    () =>
+      new PostgresJobStore({
+        connectionString: POSTGRES_URL,
+        schema,
+        poolSize: 3,
+        applicationName: options.applicationName ?? 'kjobs-test',
+      }),
+  );
+  try {
+    if (options.migrate !== false) {
+      for (const store of stores) await store.migrate();
+    }
+    return await work(stores, schema);
+  } finally {
+    await Promise.all(stores.map((store) => store.close()));
+    await dropSchema(schema);
+  }
+}
+
+describe('PostgreSQL store', () => {
+  it('applies migrations once when several nodes start at the same moment', async () => {
+    await withStores(
+      6,
+      async (stores, schema) => {
+        await Promise.all(stores.map((store) => store.migrate()));
+        const versions = await admin<{ version: number }>(`SELECT version FROM "${schema}".kjobs_migrations`);
+        assert.deepEqual(
+          versions.map((row) => row.version),
+          [1],
+        );
+        // Migrating again is a no-op, and every node can use the tables.
+        await Promise.all(stores.map((store) => store.migrate()));
+        const ids = await Promise.all(stores.map((store) => store.schedule([newJob()])));
+        assert.equal(new Set(ids.flat()).size, 6);
+      },
+      { migrate: false },
+    );
+  });
+
+  it('answers ids and times as numbers', async () => {
+    const store = await openTestStore();
+    try {
+      const [id] = await store.schedule([newJob({ processInstanceId: 2 ** 40 })]);
+      assert.equal(typeof id, 'number');
+      const job = await store.get(id!);
+      assert.equal(job?.processInstanceId, 2 ** 40);
+      assert.equal(typeof job?.createdAt, 'number');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('never gives one job to two nodes: concurrent claims from several pools', async () => {
+    await withStores(4, async (stores) => {
+      const total = 2000;
+      for (let i = 0; i < total; i += 500) {
+        await stores[0]!.schedule(Array.from({ length: 500 }, (_, j) => newJob({ priority: (i + j) % 10 })));
+      }
+      const claimedBy = await Promise.all(
+        stores.map(async (store, index) => {
+          const ids: number[] = [];
+          for (;;) {
+            const batch = await store.claim({
+              workerId: `node-${index}`,
+              limit: 25,
+              now: Date.now(),
+              leaseMs: LEASE,
+            });
+            if (batch.length === 0) return ids;
+            ids.push(...batch.map((job) => job.id));
+          }
+        }),
+      );
+      const all = claimedBy.flat();
+      assert.equal(all.length, total);
+      assert.equal(new Set(all).size, total, 'no job claimed twice');
+      assert.ok(
+        claimedBy.filter((ids) => ids.length > 0).length >= 2,
+        `the claims were shared: ${claimedBy.map((ids) => ids.length).join(', ')}`,
+      );
+      const counts = await stores[1]!.countByStatus();
+      assert.equal(counts.RUNNING, total);
+    });
+  });
+
+  it('wakes subscribers of other nodes when jobs are scheduled, requeued or released', async () => {
+    await withStores(2, async ([listening, scheduling]) => {
+      let calls = 0;
+      const unsubscribe = await listening!.subscribe(() => calls++);
+      const started = Date.now();
+      const [id] = await scheduling!.schedule([newJob()]);
+      await eventually(
+        () => calls,
+        (n) => n >= 1,
+        2000,
+      );
+      const latency = Date.now() - started;
+      console.log(`NOTIFY reached the other node ${latency} ms after the schedule call began`);
+      await scheduling!.claim({ workerId: 'w', limit: 1, now: Date.now(), leaseMs: LEASE });
+      await scheduling!.complete([{ kind: 'release', jobId: id!, workerId: 'w', now: Date.now() }]);
+      await eventually(
+        () => calls,
+        (n) => n >= 2,
+        2000,
+      );
+      await scheduling!.requeue(id!, Date.now());
+      await eventually(
+        () => calls,
+        (n) => n >= 3,
+        2000,
+      );
+      await unsubscribe();
+      const before = calls;
+      await scheduling!.schedule([newJob()]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(calls, before, 'no call after unsubscribing');
+    });
+  });
+
+  it('re-listens after its connection is killed, and tells the listener', async () => {
+    await withStores(
+      2,
+      async ([listening, scheduling]) => {
+        let calls = 0;
+        const unsubscribe = await listening!.subscribe(() => calls++);
+        const killed = await admin<{ pid: number }>(
+          `SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity
+           WHERE application_name = 'kjobs-relisten' AND query LIKE 'LISTEN%'`,
+        );
+        assert.equal(killed.length, 1, 'the listening connection was found');
+        // Reconnected: the listener is called once for what it may have missed, then for new jobs again.
+        await eventually(
+          () => calls,
+          (n) => n >= 1,
+          5000,
+        );
+        const after = calls;
+        await scheduling!.schedule([newJob()]);
+        await eventually(
+          () => calls,
+          (n) => n > after,
+          5000,
+        );
+        await unsubscribe();
+      },
+      { applicationName: 'kjobs-relisten' },
+    );
+  });
+
+  it('survives its connections being killed: the pool does not crash the process and recovers', async () => {
+    await withStores(
+      1,
+      async ([store]) => {
+        await Promise.all([store!.countByStatus(), store!.countByStatus(), store!.countByStatus()]);
+        const killed = await admin(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'kjobs-kill'`,
+        );
+        assert.ok(killed.length >= 1);
+        // The first operations may meet a dead connection (StoreUnavailableError); the pool then opens new ones.
+        const answer = await eventually(
+          () =>
+            store!.schedule([newJob()]).then(
+              (ids) => ids,
+              (error: unknown) => {
+                assert.ok(error instanceof StoreUnavailableError, String(error));
+                return undefined;
+              },
+            ),
+          (ids) => ids !== undefined,
+          5000,
+        );
+        assert.equal(answer?.length, 1);
+        assert.equal((await store!.countByStatus()).QUEUED, 1);
+      },
+      { applicationName: 'kjobs-kill' },
+    );
+  });
+
+  it('fails fast with StoreUnavailableError when PostgreSQL cannot be reached', async () => {
+    const store = new PostgresJobStore({
+      connectionString: 'postgres://postgres@127.0.0.1:1/test',
+      schema: 'unreachable',
+      connectionTimeoutMs: 1000,
+    });
+    try {
+      const started = Date.now();
+      await assert.rejects(store.get(1), StoreUnavailableError);
+      await assert.rejects(store.schedule([newJob()]), StoreUnavailableError);
+      await assert.rejects(
+        store.claim({ workerId: 'w', limit: 5, now: Date.now(), leaseMs: 1000 }),
+        StoreUnavailableError,
+      );
+      await assert.rejects(store.migrate(), StoreUnavailableError);
+      assert.ok(Date.now() - started < 2000, 'no waiting for a server that refuses connections');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('claims in index order: the claim is served by the partial index, without sorting the queue', async () => {
+    const store = await openTestStore();
+    try {
+      await store.schedule(Array.from({ length: 2000 }, (_, i) => newJob({ priority: i % 10 })));
+      await admin(`ANALYZE "${store.schema}".jobs`);
+      const plans = await admin<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT id FROM "${store.schema}".jobs
+         WHERE status IN ('QUEUED', 'RETRYING') AND scheduled_at <= ${Date.now()}
+         ORDER BY priority DESC, scheduled_at, id LIMIT 10 FOR UPDATE SKIP LOCKED`,
+      );
+      const text = plans.map((row) => row['QUERY PLAN']).join('\n');
+      assert.match(text, /Index Scan using jobs_due/);
+      assert.doesNotMatch(text, /Sort/);
+    } finally {
+      await store.close();
+    }
+  });
+});

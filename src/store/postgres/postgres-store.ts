@@ -55,6 +55,8 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** How long to wait for a connection before the operation fails with StoreUnavailableError. Default 5000 ms. */
   connectionTimeoutMs?: number;
+  /** The connections' application_name, as pg_stat_activity shows it. Default `kjobs`. */
+  applicationName?: string;
   /** Where lost connections and reconnections are logged. Default: silent. */
   logger?: Logger;
 }
@@ -142,7 +144,7 @@ export class PostgresJobStore implements JobStore {
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
-      application_name: 'kjobs',
+      application_name: options.applicationName ?? 'kjobs',
       types: TYPES,
     };
     this.pool = new pg.Pool({ ...this.clientConfig, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
