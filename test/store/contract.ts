@@ -147,6 +147,25 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
         assert.equal(full?.errors?.length, 1);
       });
 
+      it('keeps the keys of request and response data in the order given, also after update data', async () => {
+        const id = await jobIn(store, 'QUEUED', { requestData: { zeta: 1, alpha: 2, mid: { y: 1, b: 2 } } });
+        await store.updateData(id, { beta: 3, zeta: 4 });
+        const job = await store.get(id, { withData: true });
+        assert.deepEqual(Object.keys(job!.requestData!), ['zeta', 'alpha', 'mid', 'beta']);
+        assert.deepEqual(Object.keys(job!.requestData!.mid as object), ['y', 'b']);
+        const [claimed] = await store.claim({ workerId: WORKER, limit: 1, now: Date.now(), leaseMs: LEASE });
+        await store.complete([
+          {
+            kind: 'succeed',
+            jobId: claimed!.id,
+            workerId: WORKER,
+            now: Date.now(),
+            responseData: { z: 1, a: 2 },
+          },
+        ]);
+        assert.deepEqual(Object.keys((await store.get(id, { withData: true }))!.responseData!), ['z', 'a']);
+      });
+
       it('answers undefined for an unknown id', async () => {
         assert.equal(await store.get(987654), undefined);
       });
@@ -546,6 +565,47 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
         const released = await store.get(ids[2]!);
         assert.equal(released?.status, 'QUEUED');
         assert.equal(released?.executions, 0, 'a released run is not counted');
+      });
+
+      it('writes two outcomes of one job in one batch in order: the first wins', async () => {
+        const id = await jobIn(store, 'RUNNING');
+        const written = await store.complete([
+          { kind: 'succeed', jobId: id, workerId: WORKER, now: Date.now(), responseData: { first: true } },
+          {
+            kind: 'fail',
+            jobId: id,
+            workerId: WORKER,
+            now: Date.now(),
+            error: { message: 'second', stacktrace: null },
+            retries: 0,
+            scheduledAt: Date.now(),
+          },
+        ]);
+        assert.deepEqual(written, [true, false]);
+        const job = await store.get(id, { withData: true, withErrors: true });
+        assert.equal(job?.status, 'DONE');
+        assert.deepEqual(job?.responseData, { first: true });
+        assert.deepEqual(job?.errors, []);
+      });
+
+      it('records error text of any characters (a NUL may be replaced, the length is kept)', async () => {
+        const id = await jobIn(store, 'RUNNING');
+        const [written] = await store.complete([
+          {
+            kind: 'fail',
+            jobId: id,
+            workerId: WORKER,
+            now: Date.now(),
+            error: { message: 'bad\u0000byte \u00e9\u{1F600}', stacktrace: 'at \u0000' },
+            retries: 0,
+            scheduledAt: Date.now(),
+          },
+        ]);
+        assert.equal(written, true);
+        const [error] = (await store.get(id, { withErrors: true }))!.errors!;
+        assert.equal(error?.message?.length, 'bad\u0000byte \u00e9\u{1F600}'.length);
+        assert.ok(error?.message?.startsWith('bad') && error.message.endsWith('byte \u00e9\u{1F600}'));
+        assert.equal(error?.stacktrace?.length, 4);
       });
 
       it('schedules the next occurrence of a reoccurring job with the outcome', async () => {
