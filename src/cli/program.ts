@@ -33,6 +33,14 @@ function storeOptions(command: Command): Command {
       '--stop-timeout <ms>',
       'on shutdown, time running jobs get to finish (default 10000) [KJOBS_STOP_TIMEOUT]',
     )
+    .option(
+      '--lease-ms <ms>',
+      "lease of a running job; a crashed worker's jobs run again after it (default 30000) [KJOBS_LEASE_MS]",
+    )
+    .option(
+      '--default-timeout <duration>',
+      'timeout of jobs whose data names none, e.g. 5m (default none) [KJOBS_DEFAULT_TIMEOUT]',
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (default info) [KJOBS_LOG_LEVEL]').choices([
         'fatal',
@@ -93,6 +101,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       )
       .option('--no-executor', 'serve the API only; other processes run the jobs [KJOBS_EXECUTOR=false]')
       .option('--body-limit <size>', 'largest request body, e.g. 1mb (default) [KJOBS_BODY_LIMIT]')
+      .option(
+        '--login-failures <n>',
+        'failed logins per client address and minute before 429; 0: no limit (default 10) [KJOBS_LOGIN_FAILURES]',
+      )
       .option('--server-id <id>', 'id and name in GET /server (default kjobs) [KJOBS_SERVER_ID]')
       .option(
         '--location <url>',

@@ -28,7 +28,14 @@ async function startKjobs(
     const kjobs = await createKjobs({
       store,
       containers: config.containers,
-      executor: executor ? { concurrency: config.concurrency, stopDeadlineMs: config.stopTimeoutMs } : false,
+      executor: executor
+        ? {
+            concurrency: config.concurrency,
+            stopDeadlineMs: config.stopTimeoutMs,
+            leaseMs: config.leaseMs,
+            defaultTimeoutMs: config.defaultTimeoutMs,
+          }
+        : false,
       logger,
     });
     return { kjobs, store };
@@ -58,6 +65,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
       serverVersion: KJOBS_VERSION,
       ...(config.location ? { location: config.location } : {}),
       metrics: createMetrics(kjobs),
+      loginLimit: { maxFailures: config.loginFailures },
       logger,
     });
     await kjobs.start();

@@ -2,6 +2,7 @@
  * kjobs' configuration: one typed object with defaults, filled from `KJOBS_*` environment variables, then from
  * command-line flags (flags win). Printed at start-up with secrets masked (describeConfig).
  */
+import { parseTimeExpression } from '../core/time-expression.js';
 import type { User } from '../http/auth.js';
 import type { JsonDates } from '../http/formats/dates.js';
 
@@ -37,6 +38,12 @@ export interface Config {
   location: string | undefined;
   /** How long running jobs get to finish on shutdown, ms (`--stop-timeout`, KJOBS_STOP_TIMEOUT). Default 10000. */
   stopTimeoutMs: number;
+  /** A claimed job's lease, ms (`--lease-ms`, KJOBS_LEASE_MS): a crashed worker's jobs run again after it. */
+  leaseMs: number;
+  /** Timeout of a run whose data names no `timeout`, ms; 0 for none (`--default-timeout`, KJOBS_DEFAULT_TIMEOUT). */
+  defaultTimeoutMs: number;
+  /** Failed logins a client address may make per minute before it gets 429 (`--login-failures`); 0: no limit. */
+  loginFailures: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -54,6 +61,9 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   serverId: 'kjobs',
   location: undefined,
   stopTimeoutMs: 10_000,
+  leaseMs: 30_000,
+  defaultTimeoutMs: 0,
+  loginFailures: 10,
 });
 
 /** Flags as the CLI hands them over: only those given on the command line. */
@@ -72,6 +82,9 @@ export interface ConfigFlags {
   serverId?: string;
   location?: string;
   stopTimeout?: string;
+  leaseMs?: string;
+  defaultTimeout?: string;
+  loginFailures?: string;
 }
 
 /** A configuration value that cannot be used; the message names the flag and the variable. */
@@ -96,6 +109,20 @@ function boolean(name: string, text: string): boolean {
   if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
   if (['0', 'false', 'no', 'off', ''].includes(normalized)) return false;
   throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(text)}`);
+}
+
+/** Milliseconds as a time expression (`30s`, `1m`, `500ms`) or a bare number; 0 allowed. */
+function duration(name: string, text: string): number {
+  let value: number;
+  try {
+    value = parseTimeExpression(text);
+  } catch {
+    value = NaN;
+  }
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(`${name} must be a duration like 30s, 1m or 500 (ms), got ${JSON.stringify(text)}`);
+  }
+  return value;
 }
 
 const SIZE_UNITS: Record<string, number> = {
@@ -188,6 +215,9 @@ interface Source {
   serverId?: string | undefined;
   location?: string | undefined;
   stopTimeout?: string | undefined;
+  leaseMs?: string | undefined;
+  defaultTimeout?: string | undefined;
+  loginFailures?: string | undefined;
 }
 
 function apply(config: Config, source: Source, label: (flag: string, variable: string) => string): void {
@@ -240,6 +270,17 @@ function apply(config: Config, source: Source, label: (flag: string, variable: s
   if (source.stopTimeout !== undefined) {
     config.stopTimeoutMs = integer(name('--stop-timeout', 'KJOBS_STOP_TIMEOUT'), source.stopTimeout, 0);
   }
+  if (source.leaseMs !== undefined)
+    config.leaseMs = integer(name('--lease-ms', 'KJOBS_LEASE_MS'), source.leaseMs, 150);
+  if (source.defaultTimeout !== undefined) {
+    config.defaultTimeoutMs = duration(
+      name('--default-timeout', 'KJOBS_DEFAULT_TIMEOUT'),
+      source.defaultTimeout,
+    );
+  }
+  if (source.loginFailures !== undefined) {
+    config.loginFailures = integer(name('--login-failures', 'KJOBS_LOGIN_FAILURES'), source.loginFailures, 0);
+  }
 }
 
 /** Defaults, then the environment, then the flags. Throws ConfigError on an unusable value. */
@@ -262,6 +303,9 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       serverId: env.KJOBS_SERVER_ID,
       location: env.KJOBS_LOCATION,
       stopTimeout: env.KJOBS_STOP_TIMEOUT,
+      leaseMs: env.KJOBS_LEASE_MS,
+      defaultTimeout: env.KJOBS_DEFAULT_TIMEOUT,
+      loginFailures: env.KJOBS_LOGIN_FAILURES,
     },
     (_flag, variable) => variable,
   );
@@ -282,6 +326,9 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       serverId: flags.serverId,
       location: flags.location,
       stopTimeout: flags.stopTimeout,
+      leaseMs: flags.leaseMs,
+      defaultTimeout: flags.defaultTimeout,
+      loginFailures: flags.loginFailures,
     },
     (flag) => flag,
   );

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './errors.js';
+import type { LoginLimiter } from './login-limiter.js';
 
 /** A user of the REST API. */
 export interface User {
@@ -35,6 +36,8 @@ export class BasicAuthenticator {
   constructor(
     users: readonly User[],
     private readonly requiredRoles: readonly string[] = API_ROLES,
+    /** Limits failed logins per client address (429 beyond); none: no limit. */
+    private readonly limiter?: LoginLimiter,
   ) {
     for (const user of users)
       this.users.set(user.name, { digest: sha256(user.password), roles: new Set(user.roles) });
@@ -61,11 +64,32 @@ export class BasicAuthenticator {
     return credentials.name;
   }
 
-  /** A Fastify onRequest hook; a no-op when no users are configured. */
+  /**
+   * A Fastify onRequest hook; a no-op when no users are configured. An address with too many failed logins
+   * gets 429 before its credentials are even looked at (the limiter counts wrong credentials, by socket address).
+   */
   hook() {
     return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
       if (!this.enabled) return;
-      const user = this.authenticate(request.headers.authorization);
+      const wait = this.limiter?.retryAfter(request.ip) ?? 0;
+      if (wait > 0) {
+        request.log.warn({ ip: request.ip, retryAfter: wait }, 'login refused: too many failed logins');
+        throw new HttpError(429, `Too many failed logins: try again in ${wait} s`, {
+          'retry-after': String(wait),
+        });
+      }
+      let user: string;
+      try {
+        user = this.authenticate(request.headers.authorization);
+      } catch (error) {
+        const wrongCredentials =
+          error instanceof HttpError && error.statusCode === 401 && parseBasic(request.headers.authorization);
+        if (wrongCredentials) {
+          this.limiter?.fail(request.ip);
+          request.log.warn({ ip: request.ip }, 'failed login');
+        }
+        throw error;
+      }
       request.log = request.log.child({ user });
     };
   }

@@ -12,6 +12,8 @@ import { BasicAuthenticator, type User } from './auth.js';
 import { HttpError, makeErrorHandler, sendError } from './errors.js';
 import type { JsonDates } from './formats/dates.js';
 import { conversationIdHook, negotiationHook } from './hooks.js';
+import { LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
+import { securityHeadersHook } from './security-headers.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { serverInfoRoutes } from './routes/server-info.js';
@@ -38,6 +40,8 @@ export interface ServerOptions {
   location?: string;
   /** Prometheus metrics: HTTP requests are observed, and `GET /metrics` serves them (behind the API's auth). */
   metrics?: Metrics;
+  /** Failed logins allowed per client address and window before 429 (default 10 a minute; 0: no limit). */
+  loginLimit?: LoginLimiterOptions;
   logger?: Logger;
 }
 
@@ -65,6 +69,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     sendError(reply, { status: 404, message: `Not found: ${request.method} ${request.url.split('?')[0]}` }),
   );
   app.addHook('onSend', conversationIdHook);
+  app.addHook('onSend', securityHeadersHook);
   const metrics = options.metrics;
   app.addHook('onResponse', async (request, reply) => {
     metrics?.observeHttp(
@@ -86,7 +91,11 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
 
   await app.register(healthRoutes, { kjobs });
 
-  const authenticator = new BasicAuthenticator(options.users ?? []);
+  const authenticator = new BasicAuthenticator(
+    options.users ?? [],
+    undefined,
+    new LoginLimiter(options.loginLimit),
+  );
   await app.register(
     async (api) => {
       api.addHook('onRequest', authenticator.hook());

@@ -111,4 +111,18 @@ describe('config', () => {
     assert.match(printed, /postgres:\/\/kjobs:\*\*\*@db:5432\/jobs/);
     assert.equal(maskDatabase('./data/kjobs.db'), './data/kjobs.db');
   });
+  it('reads lease, default timeout and failed-login limit (issue 8)', () => {
+    const env = { KJOBS_LEASE_MS: '2000', KJOBS_DEFAULT_TIMEOUT: '1m', KJOBS_LOGIN_FAILURES: '5' };
+    const fromEnv = loadConfig(env, {});
+    assert.equal(fromEnv.leaseMs, 2000);
+    assert.equal(fromEnv.defaultTimeoutMs, 60_000);
+    assert.equal(fromEnv.loginFailures, 5);
+    const withFlags = loadConfig(env, { leaseMs: '500', defaultTimeout: '1500', loginFailures: '0' });
+    assert.equal(withFlags.leaseMs, 500);
+    assert.equal(withFlags.defaultTimeoutMs, 1500);
+    assert.equal(withFlags.loginFailures, 0);
+    assert.equal(loadConfig({}, {}).defaultTimeoutMs, 0);
+    assert.throws(() => loadConfig({}, { defaultTimeout: 'soon' }), /--default-timeout must be a duration/);
+    assert.throws(() => loadConfig({ KJOBS_LEASE_MS: '10' }, {}), /KJOBS_LEASE_MS must be a whole number/);
+  });
 });

@@ -1,0 +1,197 @@
+// Security of the HTTP layer: headers on every answer, rate limiting of failed logins, no stack traces in error
+// bodies, and container modules that no request can make the server load.
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { SECURITY_HEADERS } from '../../src/http/security-headers.js';
+import { API, FAR_FUTURE, jobJson, NS, PRINT_OUT, startServer, type TestServer } from './helpers.js';
+
+const USER = { name: 'ops', password: 'right', roles: ['kie-server'] };
+const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
+
+/** A GET from a chosen loopback source address (127.0.0.2 is a different client than 127.0.0.1). */
+function getFrom(
+  origin: string,
+  path: string,
+  localAddress: string,
+  authorization?: string,
+): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      origin + path,
+      { localAddress, headers: authorization ? { authorization } : {}, timeout: 5000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer to ${path} in 5 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('security headers', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ server: { users: [USER], bodyLimit: 1024 } });
+  });
+
+  it('are on every answer: success, errors, health (metrics: test/cli/service.test.ts)', async () => {
+    const auth = 'ops:right';
+    const answers = {
+      'GET /server': await server.call('GET', API, { auth, accept: 'application/json' }),
+      'POST /jobs 201': await server.call('POST', '/jobs', {
+        auth,
+        contentType: 'application/json',
+        accept: 'application/json',
+        body: jobJson(PRINT_OUT),
+      }),
+      'GET /jobs': await server.call('GET', '/jobs', { auth }),
+      '401': await server.call('GET', '/jobs'),
+      '404': await server.call('GET', '/nowhere', { auth }),
+      '400': await server.call('GET', '/jobs/x', { auth }),
+      '413': await server.call('POST', '/jobs', {
+        auth,
+        contentType: 'application/json',
+        body: 'x'.repeat(5000),
+      }),
+      '415': await server.call('POST', '/jobs', { auth, contentType: 'text/html', body: '<p>' }),
+      healthz: await server.call('GET', '/healthz'),
+      readyz: await server.call('GET', '/readyz'),
+    };
+    for (const [what, answer] of Object.entries(answers)) {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+        assert.equal(answer.headers.get(name), value, `${what} (${answer.status}): ${name}`);
+      }
+      assert.equal(answer.headers.get('cache-control'), 'no-store', `${what}: cache-control`);
+    }
+    assert.equal(answers['POST /jobs 201'].status, 201);
+    assert.equal(answers['413'].status, 413);
+  });
+});
+
+describe('rate limiting of failed logins', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({
+      server: { users: [USER], loginLimit: { maxFailures: 3, windowMs: 1500 } },
+    });
+  });
+
+  it('answers 429 with Retry-After after too many wrong passwords, only to that address, and forgets', async () => {
+    const path = `${API}/jobs`;
+    // Requests without credentials (a browser's first try) and successful logins never count.
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await getFrom(server.origin, path, '127.0.0.1')).status, 401);
+      assert.equal((await getFrom(server.origin, path, '127.0.0.1', basic('ops:right'))).status, 200);
+    }
+    for (let i = 0; i < 3; i++) {
+      const wrong = await getFrom(server.origin, path, '127.0.0.1', basic(`ops:wrong${i}`));
+      assert.equal(wrong.status, 401, wrong.text);
+    }
+    const limited = await getFrom(server.origin, path, '127.0.0.1', basic('ops:wrong'));
+    assert.equal(limited.status, 429);
+    assert.match(limited.text, /^"Too many failed logins: try again in \d s"$/);
+    const retryAfter = Number(limited.headers['retry-after']);
+    assert.ok(retryAfter >= 1 && retryAfter <= 2, `Retry-After ${retryAfter}`);
+    // While limited, even the right password is not checked (else guessing would go on, told by 200 vs 429)...
+    assert.equal((await getFrom(server.origin, path, '127.0.0.1', basic('ops:right'))).status, 429);
+    assert.equal((await getFrom(server.origin, '/healthz', '127.0.0.1')).status, 200);
+    // ...another address is not limited...
+    assert.equal((await getFrom(server.origin, path, '127.0.0.2', basic('ops:right'))).status, 200);
+    assert.equal((await getFrom(server.origin, path, '127.0.0.2', basic('ops:wrong'))).status, 401);
+    // ...and once the failures leave the window, the right password works again.
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100));
+    assert.equal((await getFrom(server.origin, path, '127.0.0.1', basic('ops:right'))).status, 200);
+  });
+
+  it('is off with maxFailures 0', async () => {
+    const open = await startServer({ server: { users: [USER], loginLimit: { maxFailures: 0 } } });
+    for (let i = 0; i < 20; i++) {
+      assert.equal((await open.call('GET', '/jobs', { auth: 'ops:bad' })).status, 401);
+    }
+  });
+});
+
+describe('error bodies', () => {
+  it('an unexpected failure answers 500 with its message only, never a stack trace', async () => {
+    const server = await startServer();
+    const id = await server.kjobs.schedule({ command: PRINT_OUT, scheduledAt: FAR_FUTURE });
+    const store = server.kjobs.store as { get: unknown };
+    const original = store.get;
+    store.get = async () => {
+      throw new Error('disk on fire');
+    };
+    try {
+      for (const accept of ['application/json', 'application/xml']) {
+        const answer = await server.call('GET', `/jobs/${id}`, { accept });
+        assert.equal(answer.status, 500);
+        assert.equal(answer.text, '"Unexpected error during processing: disk on fire\n"');
+        assert.doesNotMatch(answer.text, /\bat .*:\d+:\d+|\.ts\b|node_modules/);
+      }
+    } finally {
+      store.get = original;
+    }
+  });
+});
+
+describe('container modules', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'kjobs-evil-'));
+  after(() => rmSync(folder, { recursive: true, force: true }));
+  const marker = join(folder, 'loaded');
+  const evil = join(folder, 'evil.mjs');
+  // Importing this module leaves a file behind: proof that something loaded it.
+  writeFileSync(
+    evil,
+    `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'loaded');\n` +
+      `export default { 'com.evil.Run': () => ({ pwned: true }) };\n`,
+  );
+
+  it('come only from the configuration: no request can make the server load one', async () => {
+    const server = await startServer({ kjobs: { executor: {} } });
+    const id = await server.kjobs.schedule({ command: PRINT_OUT, scheduledAt: FAR_FUTURE });
+    const names = [evil, pathToFileURL(evil).href, './evil.mjs', `data:text/javascript,export default {}`];
+    const json = { contentType: 'application/json', accept: 'application/json' };
+    for (const name of names) {
+      const tries = [
+        await server.call('POST', `/jobs?containerId=${encodeURIComponent(name)}`, {
+          ...json,
+          body: jobJson('com.evil.Run'),
+        }),
+        await server.call('POST', `/jobs?containerId=${encodeURIComponent(name)}`, {
+          ...json,
+          body: jobJson(PRINT_OUT),
+        }),
+        await server.call('POST', '/jobs', { ...json, body: jobJson(PRINT_OUT, { deploymentId: name }) }),
+        await server.call('POST', '/jobs', { ...json, body: jobJson(name) }),
+        await server.call('POST', '/jobs', {
+          ...json,
+          body: jobJson(PRINT_OUT, { callbacks: name }),
+        }),
+        await server.call('POST', '/jobs', {
+          contentType: 'application/xml',
+          body: `<job-request-instance><job-command>${PRINT_OUT}</job-command><request-data><entry><key>deploymentId</key><value xsi:type="xs:string" ${NS}>${name}</value></entry></request-data></job-request-instance>`,
+        }),
+        await server.call('POST', `/jobs/${id}/data?containerId=${encodeURIComponent(name)}`, {
+          ...json,
+          body: '{"x": 1}',
+        }),
+        await server.call('GET', `/jobs/containers/${encodeURIComponent(name)}`, json),
+      ];
+      for (const answer of tries) {
+        assert.ok(answer.status === 400 || answer.status === 200, `${answer.status} ${answer.text}`);
+        if (answer.status === 400) assert.match(answer.text, /container|command|callback/i);
+      }
+    }
+    assert.equal(existsSync(marker), false, 'a request made the server load a module');
+    assert.deepEqual(server.kjobs.registry.containerIds(), []);
+    assert.equal((await server.kjobs.countByStatus()).QUEUED, 1, 'nothing was scheduled');
+  });
+});
