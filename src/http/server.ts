@@ -3,13 +3,14 @@
  * endpoints beside it. Formats are negotiated per request (see negotiation.ts); every error goes through
  * errors.ts.
  */
+import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { KJOBS_VERSION } from '../config/version.js';
 import type { Kjobs } from '../kjobs.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BasicAuthenticator, type User } from './auth.js';
-import { HttpError, makeErrorHandler, sendError } from './errors.js';
+import { HttpError, makeErrorHandler, quoted, sendError } from './errors.js';
 import type { JsonDates } from './formats/dates.js';
 import { conversationIdHook, negotiationHook } from './hooks.js';
 import { LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
@@ -57,6 +58,15 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+  });
+
+  // CONNECT never reaches the routes, and without a listener Node drops the connection unanswered: refuse it.
+  app.server.on('connect', (_request: unknown, socket: Duplex) => {
+    const body = quoted('CONNECT is not supported');
+    socket.end(
+      'HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
 
   // Bodies are read as text and parsed by the negotiated format; which media types are allowed is decided by

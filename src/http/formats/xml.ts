@@ -246,7 +246,15 @@ function decodeEntities(raw: string): string {
     (_, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
       if (name) return NAMED[name] as string;
       const code = dec !== undefined ? Number(dec) : Number.parseInt(hex as string, 16);
-      if (!Number.isInteger(code) || code <= 0 || code > 0x10ffff) {
+      // XML 1.0's Char: no NUL or other C0 controls but tab and line ends, no surrogates, no U+FFFE or U+FFFF.
+      const isXmlChar =
+        code === 0x9 ||
+        code === 0xa ||
+        code === 0xd ||
+        (code >= 0x20 && code <= 0xd7ff) ||
+        (code >= 0xe000 && code <= 0xfffd) ||
+        (code >= 0x10000 && code <= 0x10ffff);
+      if (!Number.isInteger(code) || !isXmlChar) {
         throw new ValidationError(`Malformed XML: invalid character reference &#${dec ?? 'x' + hex};`);
       }
       return String.fromCodePoint(code);
