@@ -296,6 +296,7 @@ export class PostgresJobStore implements JobStore {
     limits: ConcurrencyLimits,
   ): Promise<JobRow[]> {
     await this.query(client, this.sql.limitsLock, [`kjobs.limits:${this.schema}`]);
+    await this.query(client, this.sql.noSorts, []);
     const remaining = {
       commands: new Map(Object.entries(limits.commands ?? {})),
       containers: new Map(Object.entries(limits.containers ?? {})),

@@ -60,16 +60,15 @@ export function storeStatements(schema: string) {
   const errors = `${quoteIdent(schema)}.job_errors`;
   const named = (name: string, text: string): Statement => ({ name: `kjobs_${name}`, text });
 
-  // Claim filters, shared by the claim and by the candidates of a claim with concurrency limits.
+  // Claim filters of a claim with concurrency limits, as in claim_jobs.
   // $1 now, $2 owner (null: only jobs without one), $3 containers (null: any), $4 commands left out.
   const dueWhere = `${from('claim')} AND scheduled_at <= $1::bigint
       AND (owner IS NULL OR owner = $2::text)
       AND ($3::text[] IS NULL OR container_id IS NULL OR container_id = ANY ($3::text[]))
       AND command <> ALL ($4::text[])`;
-  // The scheduled time moves to the start of the run, as in KIE. `now` is $1 in both claims.
-  const markRunning = (worker: string, lease: string) => `UPDATE ${jobs} SET status = 'RUNNING',
-      executions = executions + 1, scheduled_at = $1::bigint, started_at = $1::bigint, worker_id = ${worker}::text,
-      lease_expires_at = $1::bigint + ${lease}::bigint`;
+  // As in claim_jobs: the scheduled time moves to the start of the run.
+  const markRunning = `UPDATE ${jobs} SET status = 'RUNNING', executions = executions + 1, scheduled_at = $1::bigint,
+      started_at = $1::bigint, worker_id = $2::text, lease_expires_at = $1::bigint + $3::bigint`;
 
   return {
     /** Inserts a batch from arrays, in order, and wakes the listening nodes; answers the ids in order. */
@@ -107,21 +106,18 @@ export function storeStatements(schema: string) {
     errorsOf: named('errors_of', `SELECT * FROM ${errors} WHERE job_id = $1 ORDER BY id`),
 
     /**
-     * Claim: one statement, served by jobs_due in its ORDER BY order; SKIP LOCKED keeps claimers apart.
-     * $5 worker, $6 lease length, $7 limit.
+     * Claim: one statement (migrations/001_jobs.sql: claim_jobs, planned without sorts so that jobs_due serves it in
+     * its ORDER BY order whatever the statistics), FOR UPDATE SKIP LOCKED. $5 worker, $6 lease length, $7 limit.
      */
     claim: named(
       'claim',
-      `${markRunning('$5', '$6')}
-      WHERE id IN (
-        SELECT id FROM ${jobs}
-        WHERE ${dueWhere}
-        ORDER BY priority DESC, scheduled_at, id
-        LIMIT $7
-        FOR UPDATE SKIP LOCKED)
-      RETURNING *`,
+      `SELECT * FROM ${quoteIdent(schema)}.claim_jobs($1::bigint, $2::text, $3::text[], $4::text[], $5::text,
+        $6::bigint, $7::integer)`,
     ),
-    /** With concurrency limits (under the limits lock): due jobs to pick from; $5 limit, $6 containers left out. */
+    /**
+     * With concurrency limits (under the limits lock, sorting off as in claim_jobs): due jobs to pick from; $5 limit,
+     * $6 containers left out.
+     */
     candidates: named(
       'candidates',
       `SELECT id, command, container_id FROM ${jobs}
@@ -133,10 +129,11 @@ export function storeStatements(schema: string) {
     /** The chosen candidates: $2 worker, $3 lease length, $4 ids. */
     claimChosen: named(
       'claim_chosen',
-      `${markRunning('$2', '$3')} WHERE id = ANY ($4::bigint[]) AND ${from('claim')} RETURNING *`,
+      `${markRunning} WHERE id = ANY ($4::bigint[]) AND ${from('claim')} RETURNING *`,
     ),
     /** Claims with limits take turns: each counts what runs, then claims, then commits ($1 the namespace). */
     limitsLock: named('limits_lock', `SELECT pg_advisory_xact_lock(hashtext($1::text), 0)`),
+    noSorts: named('no_sorts', 'SET LOCAL enable_sort = off'),
     runningCounts: named(
       'running_counts',
       `SELECT command, container_id, count(*) AS n FROM ${jobs} WHERE status = 'RUNNING'

@@ -41,10 +41,36 @@ CREATE INDEX jobs_by_container ON jobs (container_id, status, id);
 CREATE INDEX jobs_by_process_instance ON jobs (process_instance_id, status, id);
 
 -- Claiming: only waiting jobs are in this index, in the claim's ORDER BY order, so a claim reads the first due
--- rows and stops. The second serves the executor's wake-up timer (min(scheduled_at) of waiting jobs).
+-- rows and stops (claim_jobs below). The second serves the executor's wake-up timer (min(scheduled_at) of waiting
+-- jobs).
 CREATE INDEX jobs_due ON jobs (priority DESC, scheduled_at, id) WHERE status IN ('QUEUED', 'RETRYING');
 CREATE INDEX jobs_due_time ON jobs (scheduled_at) WHERE status IN ('QUEUED', 'RETRYING');
 -- Rescuing jobs of lost workers.
 CREATE INDEX jobs_leases ON jobs (lease_expires_at) WHERE status = 'RUNNING';
 -- Cleaning up finished jobs.
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+
+-- Claiming due jobs for one worker: one statement. It sits in a function only to be planned with sorting switched
+-- off: whatever the statistics say (a fresh table, a burst after a quiet spell), the planner then reads jobs_due in
+-- the ORDER BY's order and stops after max_jobs rows, instead of sorting every due job on each claim (left to
+-- itself with stale statistics it does, at 5 ms a claim for 15,000 due jobs). SKIP LOCKED keeps concurrent
+-- claimers apart. The scheduled time moves to the start of the run, as in KIE. `owner_id` null: only jobs without
+-- an owner; `container_ids` null: any container.
+CREATE FUNCTION claim_jobs(due_by bigint, owner_id text, container_ids text[], left_out_commands text[],
+                           worker text, lease_ms bigint, max_jobs integer)
+RETURNS SETOF jobs LANGUAGE sql
+SET enable_sort = off SET search_path FROM CURRENT
+AS $$
+  UPDATE jobs SET status = 'RUNNING', executions = executions + 1, scheduled_at = due_by, started_at = due_by,
+    worker_id = worker, lease_expires_at = due_by + lease_ms
+  WHERE id IN (
+    SELECT id FROM jobs
+    WHERE status IN ('QUEUED', 'RETRYING') AND scheduled_at <= due_by
+      AND (owner IS NULL OR owner = owner_id)
+      AND (container_ids IS NULL OR container_id IS NULL OR container_id = ANY (container_ids))
+      AND command <> ALL (left_out_commands)
+    ORDER BY priority DESC, scheduled_at, id
+    LIMIT max_jobs
+    FOR UPDATE SKIP LOCKED)
+  RETURNING *
+$$;
