@@ -11,7 +11,8 @@ export interface Metrics {
 
 /** Creates the metrics and wires them to kjobs' events; `/metrics` serves `registry.metrics()`. */
 export function createMetrics(kjobs: Kjobs, registry = new Registry()): Metrics {
-  collectDefaultMetrics({ register: registry, prefix: 'kjobs_process_' });
+  // Node's defaults with kjobs' prefix: kjobs_process_cpu_seconds_total, kjobs_nodejs_eventloop_lag_seconds...
+  collectDefaultMetrics({ register: registry, prefix: 'kjobs_' });
   const labelNames = ['command', 'container'] as const;
   const counter = (name: string, help: string) =>
     new Counter({ name, help, labelNames, registers: [registry] });
