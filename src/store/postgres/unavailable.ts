@@ -15,10 +15,11 @@ const SOCKET_CODES = new Set([
 ]);
 
 /**
- * SQLSTATEs of a server that is going away, starting, full or read-only (a standby after a failover); class 08
- * (connection exception) is matched as a whole.
+ * SQLSTATEs of a server that is going away, starting, full or read-only (a standby after a failover), or that
+ * refuses the login or the database (a rotated password, a dropped database); class 08 (connection exception) is
+ * matched as a whole.
  */
-const SERVER_CODES = new Set(['57P01', '57P02', '57P03', '53300', '25006']);
+const SERVER_CODES = new Set(['57P01', '57P02', '57P03', '53300', '25006', '28000', '28P01', '3D000']);
 
 /** Messages of the pg driver and pool for a connection that is lost, not made in time, or closed. */
 const DRIVER_MESSAGES =
@@ -46,7 +47,7 @@ export function toStoreError(error: unknown): unknown {
   if (isConnectionError(error)) {
     const reason =
       error instanceof Error ? error.message || (error as { code?: string }).code : String(error);
-    return new StoreUnavailableError(`PostgreSQL is unreachable: ${reason}`, { cause: error });
+    return new StoreUnavailableError(`PostgreSQL is unavailable: ${reason}`, { cause: error });
   }
   // PostgreSQL text cannot hold U+0000 (SQLite can): refuse such input as invalid, not as a server failure.
   if ((error as { code?: unknown }).code === '22021') {
