@@ -3,6 +3,7 @@ export * from './core/index.js';
 export * from './kjobs.js';
 export type * from './store/job-store.js';
 export { SqliteJobStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
+export { PostgresJobStore, type PostgresStoreOptions } from './store/postgres/postgres-store.js';
 export { CommandRegistry } from './commands/registry.js';
 export type * from './commands/command.js';
 export {
