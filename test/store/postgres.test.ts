@@ -115,6 +115,33 @@ describe('PostgreSQL store', () => {
     });
   });
 
+  it('holds concurrency limits and unique business keys across nodes', async () => {
+    await withStores(4, async (stores) => {
+      await stores[0]!.schedule(Array.from({ length: 40 }, () => newJob({ command: 'mail' })));
+      const limits = { commands: { mail: 3 } };
+      const claims = await Promise.all(
+        stores.flatMap((store, index) =>
+          [0, 1].map((round) =>
+            store.claim({
+              workerId: `node-${index}-${round}`,
+              limit: 5,
+              now: Date.now(),
+              leaseMs: LEASE,
+              limits,
+            }),
+          ),
+        ),
+      );
+      assert.equal(claims.flat().length, 3, 'no more than the limit RUNNING across all nodes');
+      const schedules = await Promise.allSettled(
+        stores.flatMap((store) =>
+          [0, 1, 2].map(() => store.schedule([newJob({ businessKey: 'once', unique: true })])),
+        ),
+      );
+      assert.equal(schedules.filter((result) => result.status === 'fulfilled').length, 1);
+    });
+  });
+
   it('wakes subscribers of other nodes when jobs are scheduled, requeued or released', async () => {
     await withStores(2, async ([listening, scheduling]) => {
       let calls = 0;
