@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { StoreUnavailableError } from '../../src/core/index.js';
+import { allowedFrom, StoreUnavailableError } from '../../src/core/index.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { eventually } from '../helpers.js';
 import { newJob, runStoreContract } from './contract.js';
@@ -66,6 +66,14 @@ describe('PostgreSQL store', () => {
         assert.equal(new Set(ids.flat()).size, 6);
       },
       { migrate: false },
+    );
+  });
+
+  it('claims from the statuses the state machine allows (written out in claim_jobs and jobs_due)', () => {
+    assert.deepEqual(
+      allowedFrom('claim'),
+      ['QUEUED', 'RETRYING'],
+      'update claim_jobs and the jobs_due index (a new migration) with the state machine',
     );
   });
 

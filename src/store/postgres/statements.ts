@@ -107,7 +107,8 @@ export function storeStatements(schema: string) {
 
     /**
      * Claim: one statement (migrations/001_jobs.sql: claim_jobs, planned without sorts so that jobs_due serves it in
-     * its ORDER BY order whatever the statistics), FOR UPDATE SKIP LOCKED. $5 worker, $6 lease length, $7 limit.
+     * its ORDER BY order whatever the statistics), FOR UPDATE SKIP LOCKED. $1 now, $2 owner (null: only jobs without
+     * one), $3 containers (null: any), $4 commands left out, $5 worker, $6 lease length, $7 limit.
      */
     claim: named(
       'claim',
