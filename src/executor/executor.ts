@@ -16,7 +16,7 @@ import {
   type NewJob,
 } from '../core/index.js';
 import type { CommandContext, CommandDefinition } from '../commands/command.js';
-import { runGuarded } from './exit-guard.js';
+import { runGuarded, setLateErrorReporter } from './exit-guard.js';
 import type { CommandRegistry } from '../commands/registry.js';
 import type { Completion, ConcurrencyLimits, JobStore } from '../store/job-store.js';
 
@@ -113,6 +113,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     }
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ worker: this.workerId });
+    setLateErrorReporter((jobId, error) =>
+      this.log.warn(
+        { jobId, err: error },
+        'command failed after its run ended (a stray callback or promise)',
+      ),
+    );
   }
 
   get isRunning(): boolean {

@@ -54,6 +54,8 @@ describe('misbehaving commands over the service', () => {
       ['com.test.NotAMap', {}, /returned number; expected a map/],
       ['com.test.Exits', {}, /called process\.exit\(3\); the process was kept alive/],
       ['com.test.ExitsLater', {}, /called process\.exit\(4\)/],
+      ['com.test.StrayThrow', {}, /^stray timer error$/],
+      ['com.test.StrayReject', {}, /^stray rejection$/],
     ];
     const ids: number[] = [];
     for (const [command, data] of expected) ids.push(await schedule(service, command, data));
@@ -66,6 +68,11 @@ describe('misbehaving commands over the service', () => {
       assert.equal(messages.length, 1, `${command}: ${JSON.stringify(messages)}`);
       assert.match(messages[0]!, message, command);
     }
+
+    // A command whose timer throws after its run ended: the job is DONE, the error only logged.
+    const late = await schedule(service, 'com.test.LateStray');
+    assert.equal((await waitForStatus(service, late, ['DONE', 'ERROR']))['request-status'], 'DONE');
+    await new Promise((resolve) => setTimeout(resolve, 100));
 
     // Still alive, still serving, still running jobs.
     assert.equal(service.child.exitCode, null);
@@ -90,7 +97,7 @@ describe('misbehaving commands over the service', () => {
     assert.equal(sample(text, 'kjobs_jobs_failed_total{command="com.test.Exits",container="t"}'), 1);
     assert.equal(sample(text, 'kjobs_jobs_completed_total{command="com.test.Sleep",container="t"}'), 1);
     assert.equal(sample(text, 'kjobs_jobs{status="ERROR"}'), expected.length);
-    assert.equal(sample(text, 'kjobs_jobs{status="DONE"}'), 1);
+    assert.equal(sample(text, 'kjobs_jobs{status="DONE"}'), 2);
     assert.equal(sample(text, 'kjobs_jobs{status="QUEUED"}'), 0);
     assert.equal(
       sample(
@@ -109,7 +116,7 @@ describe('misbehaving commands over the service', () => {
         text,
         `kjobs_http_requests_total{method="POST",route="/kie-server/services/rest/server/jobs",status="201"}`,
       ),
-      expected.length + 1,
+      expected.length + 2,
     );
     assert.ok(
       sample(
@@ -142,6 +149,9 @@ describe('misbehaving commands over the service', () => {
       assert.equal(failed.level, 40);
       assert.match((failed.err as { message: string }).message, message);
     }
+    const lateLine = entries.find((entry) => entry.jobId === late && entry.level === 40);
+    assert.match(String(lateLine?.msg), /after its run ended/);
+    assert.equal((lateLine?.err as { message?: string } | undefined)?.message, 'late stray error');
     assert.ok(entries.some((entry) => entry.msg === 'kjobs stopped'));
   });
 });
