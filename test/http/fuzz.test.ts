@@ -507,3 +507,55 @@ describe('hostile requests at every endpoint', () => {
     );
   });
 });
+
+describe('hostile credentials', () => {
+  it('random Authorization headers are refused with 401 (or 429, 431), never let in, never a 500', async () => {
+    const server = await startServer({
+      server: {
+        users: [{ name: 'ops', password: 'right', roles: ['kie-server'] }],
+        loginLimit: { maxFailures: 50, windowMs: 60_000 },
+      },
+    });
+    const port = Number(new URL(server.origin).port);
+    const header = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }).map((bytes) => `Basic ${Buffer.from(bytes).toString('base64')}`),
+      fc
+        .tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }))
+        .filter(([name, password]) => !(name === 'ops' && password === 'right'))
+        .map(([name, password]) => `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`),
+      fc.stringMatching(/^[\x21-\x7e]{0,80}$/),
+      fc.constantFrom(
+        'Basic',
+        'Basic ',
+        'Basic ====',
+        'Basic b3Bz', // "ops", no colon
+        `Basic ${Buffer.from('ops:').toString('base64')}`,
+        `Basic ${Buffer.from(':right').toString('base64')}`,
+        `Basic ${Buffer.from('ops:right ').toString('base64')}`,
+        `Basic ${Buffer.from('OPS:right').toString('base64')}`,
+        'Bearer eyJhbGciOiJub25lIn0.e30.',
+        `Basic ${'A'.repeat(20_000)}`,
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        header,
+        fc.constantFrom('/jobs', '/jobs/1', '', '/jobs/keys/x'),
+        async (value, path) => {
+          const answer = await raw(port, 'GET', `${API}${path}`, {
+            authorization: value,
+            accept: 'application/json',
+          });
+          assert.ok([401, 429, 431, 400].includes(answer.status), `${value.slice(0, 100)} -> ${answer.head}`);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    const ok = await raw(port, 'GET', `${API}/jobs`, {
+      authorization: `Basic ${Buffer.from('ops:right').toString('base64')}`,
+      accept: 'application/json',
+    });
+    assert.ok([200, 429].includes(ok.status), ok.head);
+    assert.deepEqual(Object.values(await server.kjobs.countByStatus()), [0, 0, 0, 0, 0, 0]);
+  });
+});
