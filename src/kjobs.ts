@@ -17,11 +17,11 @@ import type { Command, CommandCallback, ContainerDefinition } from './commands/c
 import { CommandRegistry } from './commands/registry.js';
 import { Executor, type ExecutorOptions } from './executor/executor.js';
 import type { GetOptions, JobStore, ListFilter, StatusCounts } from './store/job-store.js';
-import { SqliteJobStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 
 /** Options of a kjobs instance; only the store is needed, and even that has a default. */
 export interface KjobsOptions {
-  /** A store, or the path of a SQLite file. Default `./data/kjobs.db`. */
+  /** A store, the path of a SQLite file, or a `postgres://` URL. Default `./data/kjobs.db`. */
   store?: JobStore | string;
   /** Containers by id: a definition, a map of commands, or the path of an ES module exporting one. */
   containers?: Record<string, ContainerDefinition | Record<string, Command> | string>;
@@ -82,12 +82,12 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   constructor(options: KjobsOptions = {}) {
     super();
     this.ownsStore = typeof options.store !== 'object';
+    this.log = options.logger ?? pino({ level: 'silent' });
     this.store =
       typeof options.store === 'object'
         ? options.store
-        : new SqliteJobStore({ path: options.store ?? './data/kjobs.db' });
+        : openStore(options.store ?? './data/kjobs.db', { logger: this.log });
     this.defaultRetries = options.defaultRetries ?? 3;
-    this.log = options.logger ?? pino({ level: 'silent' });
     for (const [name, command] of Object.entries(builtinCommands(this.store))) {
       this.registry.registerCommand(name, command);
     }

@@ -23,7 +23,7 @@ async function startKjobs(
   logger: Logger,
   executor: boolean,
 ): Promise<{ kjobs: Kjobs; store: JobStore }> {
-  const store = await openStore(config.database);
+  const store = openStore(config.database, { logger });
   try {
     const kjobs = await createKjobs({
       store,

@@ -9,7 +9,7 @@ import { PostgresJobStore } from './postgres/postgres-store.js';
 import { SqliteJobStore } from './sqlite/sqlite-store.js';
 
 /** Opens (but does not migrate) the store `database` names. */
-export async function openStore(database: string, options: { logger?: Logger } = {}): Promise<JobStore> {
+export function openStore(database: string, options: { logger?: Logger } = {}): JobStore {
   if (/^postgres(ql)?:\/\//i.test(database)) {
     const url = new URL(database);
     const schema = url.searchParams.get('schema') ?? undefined;
