@@ -23,6 +23,8 @@ import { serverInfoRoutes } from './routes/server-info.js';
 export const KIE_SERVER_PATH = '/kie-server/services/rest/server';
 /** Default limit of request bodies: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** Default time a client has to send a whole request: 30 s. */
+export const DEFAULT_REQUEST_TIMEOUT = 30_000;
 
 /** Options of the HTTP server; all have defaults. */
 export interface ServerOptions {
@@ -41,6 +43,11 @@ export interface ServerOptions {
   location?: string;
   /** Prometheus metrics: HTTP requests are observed, and `GET /metrics` serves them (behind the API's auth). */
   metrics?: Metrics;
+  /**
+   * Longest time a client may take to send a whole request, headers and body; slower ones get 408 and are
+   * disconnected, so slow clients cannot hold connections open (slowloris). Default 30 s.
+   */
+  requestTimeoutMs?: number;
   /** Failed logins allowed per client address and window before 429 (default 10 a minute; 0: no limit). */
   loginLimit?: LoginLimiterOptions;
   logger?: Logger;
@@ -50,7 +57,15 @@ export interface ServerOptions {
 export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const jsonDates = options.jsonDates ?? 'kie';
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT;
   const app = Fastify({
+    requestTimeout,
+    http: {
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      // How often Node looks for requests over their time (its default, 30 s, would double the limit).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(requestTimeout / 4))),
+    },
     loggerInstance: (options.logger ?? pino({ level: 'silent' })) as FastifyBaseLogger,
     // Requests are logged once, at debug level, by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),

@@ -2,6 +2,7 @@
 // bodies, and container modules that no request can make the server load.
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,5 +194,44 @@ describe('container modules', () => {
     assert.equal(existsSync(marker), false, 'a request made the server load a module');
     assert.deepEqual(server.kjobs.registry.containerIds(), []);
     assert.equal((await server.kjobs.countByStatus()).QUEUED, 1, 'nothing was scheduled');
+  });
+});
+
+describe('slow clients', () => {
+  /** Writes `text` and then nothing more; answers what the server sends before it closes, and when. */
+  function stall(port: number, text: string): Promise<{ answer: string; ms: number }> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const socket = connect(port, '127.0.0.1');
+      let answer = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error('the server kept a stalled request open for 10 s'));
+      }, 10_000);
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve({ answer, ms: Date.now() - started });
+      });
+      socket.on('error', () => undefined);
+      socket.write(text);
+    });
+  }
+
+  it('a request not sent whole within the request timeout gets 408 and is disconnected', async () => {
+    const server = await startServer({ server: { requestTimeoutMs: 600 } });
+    const port = Number(new URL(server.origin).port);
+    const [body, headers] = await Promise.all([
+      stall(
+        port,
+        `POST ${API}/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"job-`,
+      ),
+      stall(port, `GET ${API}/jobs HTTP/1.1\r\nHost: x\r\nX-Slow: `),
+    ]);
+    for (const { answer, ms } of [body, headers]) {
+      assert.match(answer, /^HTTP\/1\.1 408/);
+      assert.ok(ms >= 500 && ms < 3000, `closed after ${ms} ms`);
+    }
+    assert.equal((await server.call('GET', '/healthz')).status, 200);
   });
 });
