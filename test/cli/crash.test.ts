@@ -121,8 +121,11 @@ function postgresReady(): boolean {
 }
 
 /** During a PostgreSQL outage: what the API answered to scheduling and to the readiness check. */
-async function outage(service: Service, load: Load): Promise<{ schedule: number[]; ready: number[] }> {
-  const seen = { schedule: [] as number[], ready: [] as number[] };
+async function outage(
+  service: Service,
+  load: Load,
+): Promise<{ schedule: number[]; ready: number[]; reads: number[] }> {
+  const seen = { schedule: [] as number[], ready: [] as number[], reads: [] as number[] };
   postgresCluster('stop');
   try {
     const until = Date.now() + 2500;
@@ -141,6 +144,9 @@ async function outage(service: Service, load: Load): Promise<{ schedule: number[
         load.acknowledged.set(`outage-${seen.schedule.length - 1}`, Number(answer.text));
       else load.unacknowledged.add(`outage-${seen.schedule.length - 1}`);
       seen.ready.push((await service.call('GET', '/readyz', undefined, 10_000)).status);
+      for (const path of ['/jobs/1', '/jobs?status=QUEUED', '/jobs/keys/m-1']) {
+        seen.reads.push((await service.call('GET', path, undefined, 10_000)).status);
+      }
       await sleep(100);
     }
   } finally {
@@ -172,7 +178,7 @@ async function crashUnderLoad(
   // startService adds --port 0 first; the later --port wins.
   let service = await startService(args);
   const load = startLoad(`http://127.0.0.1:${port}`, auth);
-  let outageSeen: { schedule: number[]; ready: number[] } | undefined;
+  let outageSeen: Awaited<ReturnType<typeof outage>> | undefined;
   try {
     for (let kill = 0; kill < KILLS; kill++) {
       await sleep(randomBetween(300, 1200));
@@ -244,6 +250,11 @@ async function crashUnderLoad(
         `during the outage: ${outageSeen.schedule.join(' ')}`,
       );
       assert.ok(outageSeen.ready.includes(503), `readyz during the outage: ${outageSeen.ready.join(' ')}`);
+      assert.ok(outageSeen.reads.includes(503), `reads during the outage: ${outageSeen.reads.join(' ')}`);
+      assert.ok(
+        outageSeen.reads.every((status) => status === 503 || status === 200),
+        `reads during the outage: ${outageSeen.reads.join(' ')}`,
+      );
     }
     return (
       `${load.acknowledged.size} acknowledged, ${load.unacknowledged.size} not, ${jobs.length} stored, ` +
