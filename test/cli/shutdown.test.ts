@@ -54,4 +54,28 @@ describe('graceful shutdown', () => {
     assert.equal(await second.exited, 0);
     assert.ok(second.lines.some((line) => line.includes('"signal":"SIGINT"')));
   });
+  it('a second signal exits at once; the job it left RUNNING is rescued after its lease', async () => {
+    const db = join(tempFolder(), 'second-signal.db');
+    const args = ['--db', db, '--container', 't=test/fixtures/container-misbehave.mjs', '--lease-ms', '300'];
+    const first = await startService([...args, '--stop-timeout', '30000'], { KJOBS_TEST_SLEEP_MS: '60000' });
+    const scheduled = await first.call('POST', '/jobs?containerId=t', {
+      'job-command': 'com.test.Sleep',
+      'request-data': { retryDelay: '0' },
+    });
+    const id = Number(scheduled.text);
+    await waitForStatus(first, id, ['RUNNING']);
+    const signalled = Date.now();
+    first.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 1);
+    assert.ok(Date.now() - signalled < 3000, 'the second signal did not end the process at once');
+
+    const second = await startService(args, { KJOBS_TEST_SLEEP_MS: '10' });
+    const done = await waitForStatus(second, id, ['DONE', 'ERROR']);
+    assert.equal(done['request-status'], 'DONE');
+    assert.equal(done['request-executions'], 2, 'the interrupted run counts as an attempt');
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0);
+  });
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { LoginLimiter } from '../../src/http/login-limiter.js';
 import { SECURITY_HEADERS } from '../../src/http/security-headers.js';
 import { API, FAR_FUTURE, jobJson, NS, PRINT_OUT, startServer, type TestServer } from './helpers.js';
 
@@ -233,5 +234,27 @@ describe('slow clients', () => {
       assert.ok(ms >= 500 && ms < 3000, `closed after ${ms} ms`);
     }
     assert.equal((await server.call('GET', '/healthz')).status, 200);
+  });
+});
+
+describe('LoginLimiter', () => {
+  it('slides its window, and remembers a bounded number of addresses', () => {
+    const limiter = new LoginLimiter({ maxFailures: 2, windowMs: 1000, maxAddresses: 3 });
+    limiter.fail('a', 0);
+    assert.equal(limiter.retryAfter('a', 10), 0);
+    limiter.fail('a', 500);
+    assert.equal(limiter.retryAfter('a', 600), 1); // the failure at 0 leaves the window at 1000
+    assert.equal(limiter.retryAfter('a', 1000), 0);
+    limiter.fail('a', 1000);
+    assert.equal(limiter.retryAfter('a', 1001), 1); // failures at 500 and 1000
+    assert.equal(limiter.retryAfter('a', 1500), 0);
+    // Many addresses: the least recently failing ones are forgotten first.
+    for (const address of ['b', 'c', 'd', 'e']) {
+      limiter.fail(address, 2000);
+      limiter.fail(address, 2001);
+    }
+    assert.equal(limiter.retryAfter('b', 2002), 0, 'b was forgotten');
+    for (const address of ['c', 'd', 'e']) assert.equal(limiter.retryAfter(address, 2002), 1);
+    assert.equal(new LoginLimiter({ maxFailures: 0 }).enabled, false);
   });
 });
