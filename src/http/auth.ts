@@ -73,7 +73,7 @@ export class BasicAuthenticator {
       if (!this.enabled) return;
       const wait = this.limiter?.retryAfter(request.ip) ?? 0;
       if (wait > 0) {
-        request.log.warn({ ip: request.ip, retryAfter: wait }, 'login refused: too many failed logins');
+        request.log.debug({ ip: request.ip, retryAfter: wait }, 'login refused: too many failed logins');
         throw new HttpError(429, `Too many failed logins: try again in ${wait} s`, {
           'retry-after': String(wait),
         });
@@ -85,8 +85,10 @@ export class BasicAuthenticator {
         const wrongCredentials =
           error instanceof HttpError && error.statusCode === 401 && parseBasic(request.headers.authorization);
         if (wrongCredentials) {
-          this.limiter?.fail(request.ip);
-          request.log.warn({ ip: request.ip }, 'failed login');
+          const limited = this.limiter?.fail(request.ip) ?? false;
+          request.log.info({ ip: request.ip }, 'failed login');
+          // Once per address and window, not once per refused request: a flood must not flood the log.
+          if (limited) request.log.warn({ ip: request.ip }, 'too many failed logins: address limited');
         }
         throw error;
       }

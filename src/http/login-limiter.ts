@@ -40,9 +40,9 @@ export class LoginLimiter {
     return Math.max(1, Math.ceil(((times[0] as number) + this.windowMs - now) / 1000));
   }
 
-  /** Records a failed login of the address. */
-  fail(address: string, now = Date.now()): void {
-    if (!this.enabled) return;
+  /** Records a failed login of the address; answers true when this failure makes the address limited. */
+  fail(address: string, now = Date.now()): boolean {
+    if (!this.enabled) return false;
     const times = this.recent(address, now);
     times.push(now);
     if (times.length > this.maxFailures) times.shift();
@@ -53,6 +53,7 @@ export class LoginLimiter {
       const stalest = this.failures.keys().next().value as string;
       this.failures.delete(stalest);
     }
+    return times.length >= this.maxFailures;
   }
 
   private recent(address: string, now: number): number[] {
