@@ -1,0 +1,146 @@
+/** Turns a results object of bench/run.ts into Markdown tables (printed, and pasted into docs/benchmarks.md). */
+type Row = Record<string, unknown>;
+type Figures = Record<string, Record<string, Row | string>>;
+
+const fmt = (value: unknown, digits = 0): string =>
+  typeof value === 'number' && Number.isFinite(value)
+    ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '–';
+const num = (row: unknown, key: string): number | undefined => {
+  const value = (row as Row | undefined)?.[key];
+  return typeof value === 'number' ? value : undefined;
+};
+const table = (head: string[], rows: string[][]) =>
+  [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? `${fmt(a / b, 2)}x` : '–');
+
+export function printTables(all: Record<string, unknown>): string {
+  const out: string[] = [];
+  const queue = (all.queue ?? {}) as Figures;
+  const names = Object.keys(queue);
+  if (names.length) {
+    out.push('### Scheduling, processing, latency (one process, concurrency 10)\n');
+    out.push(
+      table(
+        ['system', 'bulk schedule jobs/s', 'process jobs/s', 'CPU ms / 1k jobs', 'latency p50 ms', 'p95 ms', 'p99 ms'],
+        names.map((name) => {
+          const q = queue[name]!;
+          return [
+            name + (q.error ? ` (failed: ${String(q.error).slice(0, 60)})` : ''),
+            fmt(num(q.bulk, 'jobsPerSecond')),
+            fmt(num(q.process, 'jobsPerSecond')) + ((q.process as Row | undefined)?.timedOut ? ' (timed out)' : ''),
+            fmt(num(q.process, 'cpuMsPer1k')),
+            fmt(num(q.latency, 'p50'), 2),
+            fmt(num(q.latency, 'p95'), 2),
+            fmt(num(q.latency, 'p99'), 2),
+          ];
+        }),
+      ),
+    );
+    const kjobs = names.filter((n) => n.startsWith('kjobs'));
+    const peers = names.filter((n) => !n.startsWith('kjobs'));
+    if (kjobs.length && peers.length) {
+      out.push('\n### Ratios: kjobs ÷ peer (throughput: higher is better; latency p50: peer ÷ kjobs, higher is better)\n');
+      const rows: string[][] = [];
+      for (const k of kjobs) {
+        for (const p of peers) {
+          rows.push([
+            `${k} vs ${p}`,
+            ratio(num(queue[k]!.bulk, 'jobsPerSecond'), num(queue[p]!.bulk, 'jobsPerSecond')),
+            ratio(num(queue[k]!.process, 'jobsPerSecond'), num(queue[p]!.process, 'jobsPerSecond')),
+            ratio(num(queue[p]!.latency, 'p50'), num(queue[k]!.latency, 'p50')),
+          ]);
+        }
+      }
+      out.push(table(['pair', 'bulk scheduling', 'processing', 'latency p50'], rows));
+    }
+  }
+  const http = all.http as Record<string, Row> | undefined;
+  if (http) {
+    const bare = http.bare as Record<string, Row>;
+    out.push('\n### HTTP (autocannon, 10 connections, server in its own process)\n');
+    const rows = [
+      ['bare Fastify GET /hello', bare.get],
+      ['bare Fastify POST /hello', bare.post],
+      ['kjobs POST /jobs, PostgreSQL', http['kjobs-pg']],
+      ['kjobs POST /jobs, SQLite', http['kjobs-sqlite']],
+    ].filter((r) => r[1]) as [string, Row][];
+    out.push(
+      table(
+        ['route', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', '% of bare POST', 'peak RSS MiB'],
+        rows.map(([label, r]) => [
+          label,
+          fmt(num(r, 'requestsPerSecond')),
+          fmt(num(r, 'latencyP50'), 1),
+          fmt(num(r, 'latencyP99'), 1),
+          fmt(num(r, 'non2xx')),
+          `${fmt((100 * (num(r, 'requestsPerSecond') ?? NaN)) / (num(bare.post, 'requestsPerSecond') ?? NaN))}%`,
+          fmt(num(r, 'peakRssMiB')),
+        ]),
+      ),
+    );
+  }
+  const lists = all.lists as Record<string, { jobs: number; loadMs: number; loadJobsPerSecond: number; peakRssMiB: number; results: Row[] }> | undefined;
+  if (lists && Object.keys(lists).length) {
+    const backends = Object.keys(lists);
+    const first = lists[backends[0]!]!;
+    out.push(`\n### List queries over HTTP, ${fmt(first.jobs)} jobs stored, page size 10 (ms)\n`);
+    out.push(
+      table(
+        ['query', 'matching rows', 'page', ...backends.flatMap((b) => [`${b} p50`, `${b} p99`])],
+        first.results.map((row, i) => [
+          String(row.query),
+          fmt(num(row, 'rows')),
+          fmt(num(row, 'page')),
+          ...backends.flatMap((b) => {
+            const r = lists[b]!.results[i];
+            const p99 = num(r, 'p99');
+            return [fmt(num(r, 'p50'), 2), `${fmt(p99, 2)}${p99 !== undefined && p99 > 10 ? ' ✗' : ''}`];
+          }),
+        ]),
+      ),
+    );
+    out.push(
+      '\n' +
+        backends
+          .map((b) => `${b}: loaded ${fmt(lists[b]!.jobs)} jobs in ${fmt(lists[b]!.loadMs / 1000, 1)} s (${fmt(lists[b]!.loadJobsPerSecond)} jobs/s); server peak RSS ${fmt(lists[b]!.peakRssMiB)} MiB`)
+          .join('\n\n'),
+    );
+  }
+  out.push('\n' + targets(all));
+  return out.join('\n');
+}
+
+/** The issue's targets, each met or not, from this run. */
+function targets(all: Record<string, unknown>): string {
+  const queue = (all.queue ?? {}) as Figures;
+  const v = (system: string, scenario: string, key: string) => num(queue[system]?.[scenario], key);
+  const rows: [string, number | undefined, string, boolean | undefined][] = [];
+  const check = (label: string, value: number | undefined, goal: string, ok: (x: number) => boolean) =>
+    rows.push([label, value, goal, value === undefined || Number.isNaN(value) ? undefined : ok(value)]);
+  const div = (a?: number, b?: number) => (a !== undefined && b ? a / b : undefined);
+  check('PG processing ÷ Graphile Worker', div(v('kjobs-pg', 'process', 'jobsPerSecond'), v('graphile', 'process', 'jobsPerSecond')), '>= 1.5', (x) => x >= 1.5);
+  check('PG processing ÷ pg-boss', div(v('kjobs-pg', 'process', 'jobsPerSecond'), v('pg-boss', 'process', 'jobsPerSecond')), '>= 3', (x) => x >= 3);
+  check('PG bulk scheduling ÷ Graphile Worker', div(v('kjobs-pg', 'bulk', 'jobsPerSecond'), v('graphile', 'bulk', 'jobsPerSecond')), '>= 1', (x) => x >= 1);
+  check('PG latency p50 ms', v('kjobs-pg', 'latency', 'p50'), '<= 5', (x) => x <= 5);
+  check('PG latency p99 ms', v('kjobs-pg', 'latency', 'p99'), '<= 25', (x) => x <= 25);
+  check('SQLite latency p50 ms', v('kjobs-sqlite', 'latency', 'p50'), '<= 2', (x) => x <= 2);
+  check('SQLite processing ÷ kjobs-pg', div(v('kjobs-sqlite', 'process', 'jobsPerSecond'), v('kjobs-pg', 'process', 'jobsPerSecond')), '>= 2', (x) => x >= 2);
+  const http = all.http as Record<string, Row> | undefined;
+  const barePost = num((http?.bare as Record<string, Row> | undefined)?.post, 'requestsPerSecond');
+  for (const k of ['kjobs-pg', 'kjobs-sqlite']) {
+    check(`HTTP POST /jobs ÷ bare POST (${k})`, div(num(http?.[k], 'requestsPerSecond'), barePost), '>= 0.40', (x) => x >= 0.4);
+  }
+  const lists = all.lists as Record<string, { results: Row[] }> | undefined;
+  for (const [backend, l] of Object.entries(lists ?? {})) {
+    const worst = Math.max(...l.results.map((r) => num(r, 'p99') ?? 0));
+    check(`worst list p99 ms (${backend})`, worst, '<= 10', (x) => x <= 10);
+  }
+  return (
+    '### Targets\n\n' +
+    table(
+      ['target', 'this run', 'goal', 'met'],
+      rows.map(([label, value, goal, ok]) => [label, fmt(value, 2), goal, ok === undefined ? '–' : ok ? 'yes' : '**no**']),
+    )
+  );
+}

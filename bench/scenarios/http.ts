@@ -1,0 +1,60 @@
+/** 4. Scheduling over HTTP with autocannon: kjobs' POST /jobs next to a bare Fastify route, same run. */
+import autocannon from 'autocannon';
+import { KIE_SERVER_PATH } from '../../src/http/server.js';
+import { startServer } from './server-process.js';
+
+export interface HttpResult {
+  requestsPerSecond: number;
+  latencyP50: number;
+  latencyP99: number;
+  non2xx: number;
+  errors: number;
+  peakRssMiB: number;
+}
+
+async function load(url: string, durationS: number, connections: number, body?: string): Promise<HttpResult & { total: number }> {
+  const result = await autocannon({
+    url,
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body,
+    connections,
+    duration: durationS,
+  });
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    latencyP50: result.latency.p50,
+    latencyP99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    peakRssMiB: 0,
+    total: result.requests.total,
+  };
+}
+
+/** The bare route: GET and POST hello-world. */
+export async function bareRoute(durationS: number, connections: number) {
+  const server = await startServer('bare');
+  try {
+    await load(`${server.url}/hello`, 1, connections); // warm-up
+    const get = await load(`${server.url}/hello`, durationS, connections);
+    const post = await load(`${server.url}/hello`, durationS, connections, '{"job-command":"noop"}');
+    return { get: { ...get, peakRssMiB: server.peakRssMiB() }, post: { ...post, peakRssMiB: server.peakRssMiB() } };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** kjobs: POST /kie-server/services/rest/server/jobs on a fresh store. */
+export async function kjobsPost(store: string, durationS: number, connections: number): Promise<HttpResult> {
+  const server = await startServer('kjobs', store);
+  try {
+    const body = JSON.stringify({ 'job-command': 'noop', 'request-data': { i: 1 } });
+    const url = `${server.url}${KIE_SERVER_PATH}/jobs`;
+    await load(url, 1, connections, body); // warm-up
+    const result = await load(url, durationS, connections, body);
+    return { ...result, peakRssMiB: server.peakRssMiB() };
+  } finally {
+    await server.stop();
+  }
+}
