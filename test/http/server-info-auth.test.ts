@@ -67,11 +67,19 @@ describe('health', () => {
     const server = await startServer();
     const store = server.kjobs.store as { get: (id: number) => Promise<unknown> };
     const original = store.get;
-    store.get = () => Promise.reject(new Error('database is down'));
+    store.get = () => Promise.reject(new Error('connect ECONNREFUSED 10.1.2.3:5432'));
     try {
       const ready = await server.call('GET', '/readyz');
       assert.equal(ready.status, 503);
-      assert.match(ready.text, /database is down/);
+      assert.deepEqual(JSON.parse(ready.text), {
+        status: 'NOT_READY',
+        reason: 'the job store does not answer',
+      });
+      assert.doesNotMatch(
+        ready.text,
+        /10\.1\.2\.3/,
+        'an unauthenticated endpoint told where the database is',
+      );
     } finally {
       store.get = original;
     }
