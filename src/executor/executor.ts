@@ -24,6 +24,11 @@ import type { Completion, ConcurrencyLimits, JobStore } from '../store/job-store
 export interface ExecutorOptions {
   /** Jobs run at once by this executor. Default 10. */
   concurrency?: number;
+  /**
+   * Jobs to claim ahead of free slots (each held under a lease, RUNNING, until a slot frees), or 'auto'
+   * (default): as many as the concurrency while recent runs are short (under 20 ms), none otherwise.
+   */
+  prefetch?: number | 'auto';
   /** Longest wait between looks for due jobs when nothing wakes the executor. Default 1000 ms. */
   pollIntervalMs?: number;
   /** A claimed job's lease; renewed every third of it while the job runs. Default 30 s. */
@@ -62,8 +67,12 @@ interface Running {
   abort: AbortController;
 }
 
+/** With prefetch 'auto', jobs are prefetched while runs average less than this. */
+const AUTO_PREFETCH_BELOW_MS = 20;
+
 const DEFAULTS = {
   concurrency: 10,
+  prefetch: 'auto' as number | 'auto',
   pollIntervalMs: 1000,
   leaseMs: 30_000,
   defaultTimeoutMs: 0,
@@ -92,6 +101,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private readonly running = new Map<number, Running>();
   private pending: { completion: Completion; job: ClaimedJob; settle: (written: boolean) => void }[] = [];
   private flushScheduled = false;
+  private flushing = false;
+  private pumpScheduled = false;
+  /** Claimed jobs waiting for a free slot. */
+  private prefetched: ClaimedJob[] = [];
+  /** Moving average of run durations, for prefetch 'auto'; starts high so nothing is prefetched blindly. */
+  private averageRunMs = Infinity;
+  private flushRetry: NodeJS.Timeout | undefined;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private pumping = false;
   private pumpAgain = false;
@@ -158,17 +174,34 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     clearInterval(this.heartbeat);
     await this.unsubscribe?.();
     const deadline = Date.now() + deadlineMs;
+    while (this.pumping && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5)); // a claim in flight lands in `prefetched`
+    }
+    for (const job of this.prefetched.splice(0)) {
+      void this.record(job, { kind: 'release', jobId: job.id, workerId: this.workerId, now: Date.now() });
+    }
     while (this.running.size > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const left = [...this.running.values()];
     for (const { job, abort } of left) {
       abort.abort(new Error('executor stopping'));
-      this.record(job, { kind: 'release', jobId: job.id, workerId: this.workerId, now: Date.now() });
+      void this.record(job, { kind: 'release', jobId: job.id, workerId: this.workerId, now: Date.now() });
     }
-    await this.flush();
+    await this.drain(Math.max(deadline, Date.now()) + 5000);
+    clearTimeout(this.flushRetry);
     this.running.clear();
     this.state = 'stopped';
+  }
+
+  /** Claims again once this turn of the event loop is over, so slots freed together are claimed together. */
+  private schedulePump(): void {
+    if (this.state !== 'running' || this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      void this.pump();
+    });
   }
 
   private setWakeTimer(delay: number): void {
@@ -183,7 +216,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     }, delay);
   }
 
-  /** Claims as many due jobs as there are free slots, starts them, and sets the timer for the next due job. */
+  /**
+   * Starts prefetched jobs in free slots, claims what is missing (free slots plus the prefetch), and sets the
+   * timer for the next due job.
+   */
   private async pump(): Promise<void> {
     if (this.pumping) {
       this.pumpAgain = true;
@@ -194,21 +230,30 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       do {
         this.pumpAgain = false;
         if (this.state !== 'running') return;
+        this.startPrefetched();
         const free = this.options.concurrency - this.running.size;
-        if (free <= 0) return; // a finishing job pumps again
+        const want = free + this.prefetchTarget() - this.prefetched.length;
+        if (want <= 0) return; // a finishing job pumps again
         const now = Date.now();
         const jobs = await this.store.claim({
           workerId: this.workerId,
-          limit: free,
+          limit: want,
           now,
           leaseMs: this.options.leaseMs,
           owner: this.options.executorId,
           containers: this.options.containers ?? this.registry.containerIds(),
           limits: this.options.limits,
         });
-        for (const job of jobs) this.run(job);
-        if (jobs.length === free) this.pumpAgain = true;
-        else await this.sleepUntilNextDue(now);
+        if (this.state !== 'running') {
+          this.prefetched.push(...jobs); // stop() gives them back
+          return;
+        }
+        this.prefetched.push(...jobs);
+        this.startPrefetched();
+        if (jobs.length === want) this.pumpAgain = true;
+        else if (jobs.length === 0 || this.running.size === 0) await this.sleepUntilNextDue(now);
+        // Else jobs are running and their ends claim again; the poll timer covers jobs due meanwhile.
+        else this.setWakeTimer(this.options.pollIntervalMs);
       } while (this.pumpAgain);
     } catch (error) {
       this.emitError(error);
@@ -216,6 +261,23 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     } finally {
       this.pumping = false;
     }
+  }
+
+  private startPrefetched(): void {
+    while (this.running.size < this.options.concurrency && this.prefetched.length > 0) {
+      this.run(this.prefetched.shift()!);
+    }
+  }
+
+  /**
+   * How many jobs to hold claimed beyond the free slots, so that a finishing job's slot is refilled without a
+   * round trip to the store. With 'auto', only while recent runs are short: long jobs would hold the
+   * prefetched ones back from other workers.
+   */
+  private prefetchTarget(): number {
+    const prefetch = this.options.prefetch;
+    if (prefetch !== 'auto') return prefetch;
+    return this.averageRunMs < AUTO_PREFETCH_BELOW_MS ? this.options.concurrency : 0;
   }
 
   private async sleepUntilNextDue(now: number): Promise<void> {
@@ -230,6 +292,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   private run(job: ClaimedJob): void {
     const abort = new AbortController();
+    job.startedAt = Date.now(); // a prefetched job starts now, not when it was claimed
     this.running.set(job.id, { job, abort });
     this.emit('started', job);
     void this.execute(job, abort).catch((error: unknown) => this.emitError(error));
@@ -374,13 +437,18 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /**
-   * Queues an outcome; outcomes recorded in the same tick are written in one store call, and the job's slot
-   * is freed once its outcome is stored.
+   * Queues an outcome. The job's slot is free at once, so the next claim overlaps the write; outcomes are
+   * written one batch at a time, and those that arrive during a write go together in the next one.
    */
   private record(job: ClaimedJob, completion: Completion): Promise<boolean> {
     return new Promise((settle) => {
       this.pending.push({ completion, job, settle });
-      if (!this.flushScheduled) {
+      if (completion.workerId === this.workerId && this.running.delete(job.id)) {
+        const ms = Date.now() - (job.startedAt ?? Date.now());
+        this.averageRunMs = this.averageRunMs === Infinity ? ms : this.averageRunMs * 0.9 + ms * 0.1;
+        this.schedulePump();
+      }
+      if (!this.flushing && !this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => void this.flush());
       }
@@ -389,33 +457,47 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    let written: boolean[];
+    if (this.flushing) return;
+    this.flushing = true;
     try {
-      written = await this.store.complete(batch.map((item) => item.completion));
-    } catch (error) {
-      if (this.state === 'stopped') {
-        // A run that ended after stop() gave it back: its job is already QUEUED again, or will be rescued.
-        batch.forEach((item) => item.settle(false));
-        return;
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        let written: boolean[];
+        try {
+          written = await this.store.complete(batch.map((item) => item.completion));
+        } catch (error) {
+          if (this.state === 'stopped') {
+            // A run that ended after stop() gave it back: its job is QUEUED again, or will be rescued.
+            batch.forEach((item) => item.settle(false));
+            continue;
+          }
+          // The store is unreachable: keep the outcomes and try again; the leases cover the jobs meanwhile.
+          this.emitError(error);
+          this.pending.unshift(...batch);
+          this.flushRetry = setTimeout(() => void this.flush(), Math.min(this.options.pollIntervalMs, 1000));
+          this.flushRetry.unref();
+          return;
+        }
+        batch.forEach((item, index) => {
+          const ok = written[index] ?? false;
+          if (!ok && item.completion.kind !== 'release' && item.completion.workerId === this.workerId) {
+            this.emit('superseded', item.job);
+          }
+          item.settle(ok);
+        });
       }
-      // The store is unreachable: keep the outcomes and try again; the leases cover the jobs meanwhile.
-      this.emitError(error);
-      this.pending.unshift(...batch);
-      setTimeout(() => void this.flush(), Math.min(this.options.pollIntervalMs, 1000)).unref();
-      return;
+    } finally {
+      this.flushing = false;
     }
-    batch.forEach((item, index) => {
-      const ok = written[index] ?? false;
-      if (!ok && item.completion.kind !== 'release' && item.completion.workerId === this.workerId) {
-        this.emit('superseded', item.job);
-      }
-      if (item.completion.workerId === this.workerId) this.running.delete(item.job.id);
-      item.settle(ok);
-    });
-    if (this.state === 'running') void this.pump();
+  }
+
+  /** Waits until every recorded outcome is written, or `deadline` passes (the store may be down). */
+  private async drain(deadline: number): Promise<void> {
+    while ((this.pending.length > 0 || this.flushing) && Date.now() < deadline) {
+      if (!this.flushing) await this.flush();
+      else await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 
   /** Renews leases of running jobs and rescues jobs whose worker is gone. */
@@ -425,7 +507,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       if (this.running.size > 0) {
         await this.store.renewLeases(
           this.workerId,
-          [...this.running.keys()],
+          [...this.running.keys(), ...this.prefetched.map((job) => job.id)],
           Date.now() + this.options.leaseMs,
         );
       }

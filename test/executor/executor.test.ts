@@ -495,3 +495,44 @@ describe('commands that misbehave', () => {
     assert.equal(job.errors?.[0]?.message, 'plain string');
   });
 });
+
+describe('prefetch', () => {
+  it('holds claimed jobs ahead of free slots, and gives them back unrun on stop', async () => {
+    const kjobs = await startKjobs({
+      executor: { concurrency: 1, prefetch: 3 },
+      commands: { slow: () => new Promise((resolve) => setTimeout(resolve, 200)) },
+    });
+    const ids = await kjobs.scheduleMany(Array.from({ length: 6 }, () => ({ command: 'slow' })));
+    const counts = await eventually(
+      () => kjobs.countByStatus(),
+      (c) => c.RUNNING === 4,
+    );
+    assert.equal(
+      counts.QUEUED,
+      2,
+      'one running and three prefetched are claimed; the rest wait for other workers',
+    );
+    assert.equal(kjobs.executor!.activeCount, 1, 'only one runs at a time');
+    await kjobs.executor!.stop(1000);
+    const jobs = await Promise.all(ids.map((id) => kjobs.get(id)));
+    assert.equal(jobs.filter((job) => job.status === 'DONE').length, 1);
+    assert.deepEqual(
+      jobs.filter((job) => job.status !== 'DONE').map((job) => [job.status, job.executions]),
+      Array.from({ length: 5 }, () => ['QUEUED', 0]),
+    );
+  });
+
+  it("'auto' prefetches nothing while runs are long", async () => {
+    const kjobs = await startKjobs({
+      executor: { concurrency: 1 },
+      commands: { slow: () => new Promise((resolve) => setTimeout(resolve, 60)) },
+    });
+    await kjobs.scheduleMany(Array.from({ length: 5 }, () => ({ command: 'slow' })));
+    let peak = 0;
+    for (let i = 0; i < 20; i++) {
+      peak = Math.max(peak, (await kjobs.countByStatus()).RUNNING);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(peak, 1);
+  });
+});
