@@ -134,17 +134,30 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
 
   /** Schedules one job; answers its id. Refuses unknown commands, containers and callbacks, and bad data. */
   async schedule(request: ScheduleRequest): Promise<number> {
-    const [id] = await this.scheduleMany([request]);
+    const [id] = await this.scheduleJobs([request], false);
     return id as number;
   }
 
-  /** Schedules several jobs atomically: all or none; answers their ids in order. */
-  async scheduleMany(requests: readonly ScheduleRequest[]): Promise<number[]> {
+  /**
+   * Schedules several jobs atomically: all or none; answers their ids in order. A refused request's
+   * ValidationError names its index (from 0): `Job request 2: Invalid command type ...`.
+   */
+  scheduleMany(requests: readonly ScheduleRequest[]): Promise<number[]> {
+    return this.scheduleJobs(requests, true);
+  }
+
+  private async scheduleJobs(requests: readonly ScheduleRequest[], indexErrors: boolean): Promise<number[]> {
     const now = Date.now();
-    const jobs = requests.map((request) => {
-      const job = buildNewJob(request, { retries: this.defaultRetries, now });
-      this.registry.validate(job.command, job.containerId, callbacksOf(job.requestData));
-      return job;
+    const jobs = requests.map((request, index) => {
+      try {
+        const job = buildNewJob(request, { retries: this.defaultRetries, now });
+        this.registry.validate(job.command, job.containerId, callbacksOf(job.requestData));
+        return job;
+      } catch (error) {
+        if (indexErrors && error instanceof ValidationError)
+          error.message = `Job request ${index}: ${error.message}`;
+        throw error;
+      }
     });
     if (jobs.length === 0) return [];
     const ids = await this.store.schedule(jobs);

@@ -14,6 +14,8 @@ import { HttpError, makeErrorHandler, quoted, sendError } from './errors.js';
 import type { JsonDates } from './formats/dates.js';
 import { conversationIdHook, negotiationHook } from './hooks.js';
 import { LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
+import { OpenApiCollector, openApiRoute } from './openapi/document.js';
+import { ROUTE_SCHEMAS } from './openapi/schemas.js';
 import { securityHeadersHook } from './security-headers.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -90,6 +92,13 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.setErrorHandler(makeErrorHandler(bodyLimit));
+  // Route schemas document the API (the OpenAPI document is built from them) but do not validate or serialize:
+  // params.ts and the format readers validate with KIE's messages and status codes.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  const openApi = new OpenApiCollector();
+  app.addHook('onRoute', openApi.onRoute);
+  openApiRoute(app, openApi);
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, { status: 404, message: `Not found: ${request.method} ${request.url.split('?')[0]}` }),
   );
@@ -142,7 +151,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   if (metrics) {
     await app.register(async (scope) => {
       scope.addHook('onRequest', authenticator.hook());
-      scope.get('/metrics', async (_request, reply) =>
+      scope.get('/metrics', { schema: ROUTE_SCHEMAS.metrics }, async (_request, reply) =>
         reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
       );
     });

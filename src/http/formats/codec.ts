@@ -5,18 +5,22 @@ import {
   JSON_MEDIA_TYPE,
   readDataMapJson,
   readJobRequestJson,
+  readJobRequestListJson,
   writeRequestInfoJson,
   writeRequestInfoListJson,
   writeScheduledIdJson,
+  writeScheduledIdsJson,
   writeServerInfoJson,
 } from './json.js';
 import type { JobRequestInstance, KieServerInfo, RequestInfoInstance, WriteOptions } from './model.js';
 import {
   readDataMapXml,
+  readJobRequestListXml,
   readJobRequestXml,
   writeRequestInfoListXml,
   writeRequestInfoXml,
   writeScheduledIdXml,
+  writeScheduledIdsXml,
   writeServerInfoXml,
   XML_MEDIA_TYPE,
 } from './xml.js';
@@ -25,10 +29,13 @@ export interface Codec {
   /** The response's Content-Type. */
   mediaType: string;
   scheduledId(id: number): string;
+  /** The answer of a batch (a kjobs extension). */
+  scheduledIds(ids: readonly number[]): string;
   requestInfo(info: RequestInfoInstance): string;
   requestInfoList(list: readonly RequestInfoInstance[]): string;
   serverInfo(info: KieServerInfo): string;
   readJobRequest(body: string): JobRequestInstance;
+  readJobRequestList(body: string): JobRequestInstance[];
   readDataMap(body: string): DataMap;
 }
 
@@ -37,10 +44,12 @@ export function codecFor(negotiation: Negotiation, jsonDates: WriteOptions['json
     return {
       mediaType: XML_MEDIA_TYPE,
       scheduledId: writeScheduledIdXml,
+      scheduledIds: writeScheduledIdsXml,
       requestInfo: writeRequestInfoXml,
       requestInfoList: writeRequestInfoListXml,
       serverInfo: writeServerInfoXml,
       readJobRequest: readJobRequestXml,
+      readJobRequestList: readJobRequestListXml,
       readDataMap: readDataMapXml,
     };
   }
@@ -48,10 +57,12 @@ export function codecFor(negotiation: Negotiation, jsonDates: WriteOptions['json
   return {
     mediaType: JSON_MEDIA_TYPE,
     scheduledId: (id) => writeScheduledIdJson(id, options),
+    scheduledIds: writeScheduledIdsJson,
     requestInfo: (info) => writeRequestInfoJson(info, options),
     requestInfoList: (list) => writeRequestInfoListJson(list, options),
     serverInfo: (info) => writeServerInfoJson(info, options),
     readJobRequest: readJobRequestJson,
+    readJobRequestList: readJobRequestListJson,
     readDataMap: readDataMapJson,
   };
 }

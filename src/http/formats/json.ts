@@ -230,22 +230,53 @@ function readDataMap(value: unknown, field: string): DataMap {
   return normalizeDataValue(value, field) as DataMap;
 }
 
-/** The schedule body: `{"job-command": ..., "scheduled-date": ..., "request-data": {...}}`; other keys are ignored. */
-export function readJobRequestJson(text: string): JobRequestInstance {
-  const body = parseJson(text, 'a JobRequestInstance');
+/** One JobRequestInstance object; `where` prefixes messages (e.g. `Job request 2: `). */
+function jobRequestFromJson(body: unknown, where = ''): JobRequestInstance {
   if (!isPlainObject(body)) {
-    throw new ValidationError('The body must be a JSON object (a JobRequestInstance with "job-command")');
+    throw new ValidationError(
+      `${where}The body must be a JSON object (a JobRequestInstance with "job-command")`,
+    );
   }
   const command = body['job-command'];
   if (typeof command !== 'string' || command.trim() === '') {
-    throw new ValidationError('job-command is required: the name of the command to run');
+    throw new ValidationError(`${where}job-command is required: the name of the command to run`);
   }
   const data = body['request-data'];
-  return {
-    command,
-    scheduledAt: readJsonDate(body['scheduled-date'], 'scheduled-date'),
-    data: data === null || data === undefined ? {} : readDataMap(data, 'request-data'),
-  };
+  try {
+    return {
+      command,
+      scheduledAt: readJsonDate(body['scheduled-date'], 'scheduled-date'),
+      data: data === null || data === undefined ? {} : readDataMap(data, 'request-data'),
+    };
+  } catch (error) {
+    if (where && error instanceof ValidationError) throw new ValidationError(where + error.message);
+    throw error;
+  }
+}
+
+/** The schedule body: `{"job-command": ..., "scheduled-date": ..., "request-data": {...}}`; other keys are ignored. */
+export function readJobRequestJson(text: string): JobRequestInstance {
+  return jobRequestFromJson(parseJson(text, 'a JobRequestInstance'));
+}
+
+/**
+ * The batch body (a kjobs extension): an array of JobRequestInstance objects, or `{"job-request-instance": [...]}`
+ * (the list as KIE names its items). A bad item is refused naming its index, from 0.
+ */
+export function readJobRequestListJson(text: string): JobRequestInstance[] {
+  const body = parseJson(text, 'a list of JobRequestInstance objects');
+  const items = isPlainObject(body) ? body['job-request-instance'] : body;
+  if (!Array.isArray(items)) {
+    throw new ValidationError(
+      'The body must be a JSON array of JobRequestInstance objects, or {"job-request-instance": [...]}',
+    );
+  }
+  return items.map((item, index) => jobRequestFromJson(item, `Job request ${index}: `));
+}
+
+/** The answer of a batch: the ids as a JSON array (`[ 1, 2, 3 ]`). */
+export function writeScheduledIdsJson(ids: readonly number[]): string {
+  return prettyJson(ids);
 }
 
 /** The update-data body: a JSON object. */

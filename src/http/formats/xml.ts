@@ -458,27 +458,67 @@ function readEntries(element: Element, where: string): DataMap {
   return map;
 }
 
-/** The schedule body: `<job-request-instance>` with `<job-command>`, `<scheduled-date>`, `<request-data>` (or `<data>`). */
-export function readJobRequestXml(body: string): JobRequestInstance {
-  const root = parseXml(body);
+/** One `<job-request-instance>` element; `where` prefixes messages (e.g. `Job request 2: `). */
+function jobRequestFromXml(root: Element, where = ''): JobRequestInstance {
   if (root.name !== 'job-request-instance') {
-    throw new ValidationError(`Expected a <job-request-instance> document, got <${root.name}>`);
+    throw new ValidationError(`${where}Expected a <job-request-instance> document, got <${root.name}>`);
   }
   const command = child(root, 'job-command')?.text.trim();
-  if (!command) throw new ValidationError('job-command is required: the name of the command to run');
+  if (!command) throw new ValidationError(`${where}job-command is required: the name of the command to run`);
   const dateElement = child(root, 'scheduled-date');
   let scheduledAt: number | null = null;
   if (dateElement && xsiAttribute(dateElement, 'nil')?.trim() !== 'true' && dateElement.text.trim() !== '') {
     const ms = parseIsoDate(dateElement.text);
     if (ms === undefined) {
       throw new ValidationError(
-        `scheduled-date is not a valid xs:dateTime: ${JSON.stringify(dateElement.text)} (e.g. 2018-10-20T10:16:51.326+02:00)`,
+        `${where}scheduled-date is not a valid xs:dateTime: ${JSON.stringify(dateElement.text)} (e.g. 2018-10-20T10:16:51.326+02:00)`,
       );
     }
     scheduledAt = ms;
   }
   const data = child(root, 'request-data', 'data');
-  return { command, scheduledAt, data: data ? readEntries(data, data.name) : {} };
+  try {
+    return { command, scheduledAt, data: data ? readEntries(data, data.name) : {} };
+  } catch (error) {
+    if (where && error instanceof ValidationError) throw new ValidationError(where + error.message);
+    throw error;
+  }
+}
+
+/** The schedule body: `<job-request-instance>` with `<job-command>`, `<scheduled-date>`, `<request-data>` (or `<data>`). */
+export function readJobRequestXml(body: string): JobRequestInstance {
+  return jobRequestFromXml(parseXml(body));
+}
+
+/**
+ * The batch body (a kjobs extension): `<job-request-instance-list>` holding `<job-request-instance>` elements. A bad
+ * item is refused naming its index, from 0.
+ */
+export function readJobRequestListXml(body: string): JobRequestInstance[] {
+  const root = parseXml(body);
+  if (root.name !== 'job-request-instance-list') {
+    throw new ValidationError(
+      `Expected a <job-request-instance-list> document of <job-request-instance> elements, got <${root.name}>`,
+    );
+  }
+  return root.children.map((item, index) => jobRequestFromXml(item, `Job request ${index}: `));
+}
+
+/** The answer of a batch: the ids as KIE's JaxbList of longs, `<list-type><items><items xsi:type="xs:long">`. */
+export function writeScheduledIdsXml(ids: readonly number[]): string {
+  return document({
+    name: 'list-type',
+    children: [
+      {
+        name: 'items',
+        children: ids.map((id) => ({
+          name: 'items',
+          attributes: `xsi:type="xs:long" ${TYPE_NAMESPACES}`,
+          text: String(id),
+        })),
+      },
+    ],
+  });
 }
 
 /** The update-data body: `<map-type><entries><entry>...</entry></entries></map-type>`. */

@@ -1,15 +1,18 @@
 /** Health endpoints for orchestrators, outside the KIE API and without authentication. */
 import type { FastifyInstance } from 'fastify';
 import type { Kjobs } from '../../kjobs.js';
+import { ROUTE_SCHEMAS } from '../openapi/schemas.js';
 
 const READY_TIMEOUT_MS = 2000;
 
 export async function healthRoutes(app: FastifyInstance, { kjobs }: { kjobs: Kjobs }) {
   // The process is up and serving HTTP.
-  app.get('/healthz', async (_request, reply) => reply.code(200).send({ status: 'UP' }));
+  app.get('/healthz', { schema: ROUTE_SCHEMAS.health }, async (_request, reply) =>
+    reply.code(200).send({ status: 'UP' }),
+  );
 
   // The store answers: a primary-key read, bounded in time.
-  app.get('/readyz', async (request, reply) => {
+  app.get('/readyz', { schema: ROUTE_SCHEMAS.ready }, async (request, reply) => {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([

@@ -5,6 +5,7 @@ import type { Kjobs, ListOptions } from '../../kjobs.js';
 import { codecFor, type Codec } from '../formats/codec.js';
 import { toRequestInfoInstance, type WriteOptions } from '../formats/model.js';
 import { negotiationOf } from '../hooks.js';
+import { ROUTE_SCHEMAS as SCHEMAS } from '../openapi/schemas.js';
 import {
   parseContainerId,
   parseFlag,
@@ -41,7 +42,7 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
     };
 
   // scheduleRequest: 201 and the new id.
-  app.post('/jobs', async (request: Request, reply) => {
+  app.post('/jobs', { schema: SCHEMAS.scheduleRequest }, async (request: Request, reply) => {
     const codec = codecOf(request);
     const containerId = parseContainerId(request.query.containerId);
     const job = codec.readJobRequest(bodyOf(request));
@@ -49,36 +50,50 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
     return send(reply, 201, codec, codec.scheduledId(id));
   });
 
+  // A batch (kjobs extension): every job or none, 201 and the ids in order; containerId applies to all.
+  app.post('/jobs/batch', { schema: SCHEMAS.scheduleRequests }, async (request: Request, reply) => {
+    const codec = codecOf(request);
+    const containerId = parseContainerId(request.query.containerId) ?? null;
+    const jobs = codec.readJobRequestList(bodyOf(request));
+    const ids = await kjobs.scheduleMany(jobs.map((job) => ({ ...job, containerId })));
+    return send(reply, 201, codec, codec.scheduledIds(ids));
+  });
+
   // getRequestsByStatus: QUEUED by default, newest first.
   app.get(
     '/jobs',
+    { schema: SCHEMAS.getRequestsByStatus },
     list((_request, options) => kjobs.listByStatus(options)),
   );
   // getRequestsByBusinessKey: all statuses by default.
   app.get(
     '/jobs/keys/:key',
+    { schema: SCHEMAS.getRequestsByBusinessKey },
     list((request, options) => kjobs.listByBusinessKey(request.params.key ?? '', options)),
   );
   // getRequestsByCommand: all statuses by default.
   app.get(
     '/jobs/commands/:cmd',
+    { schema: SCHEMAS.getRequestsByCommand },
     list((request, options) => kjobs.listByCommand(request.params.cmd ?? '', options)),
   );
   // getRequestsByContainer: QUEUED by default.
   app.get(
     '/jobs/containers/:containerId',
+    { schema: SCHEMAS.getRequestsByContainer },
     list((request, options) => kjobs.listByContainer(request.params.containerId ?? '', options)),
   );
   // getRequestsByProcessInstance: QUEUED by default.
   app.get(
     '/jobs/processes/instances/:processInstanceId',
+    { schema: SCHEMAS.getRequestsByProcessInstance },
     list((request, options) =>
       kjobs.listByProcessInstance(parseProcessInstanceId(request.params.processInstanceId ?? ''), options),
     ),
   );
 
   // getRequestById: errors and data only when asked for. containerId is accepted and ignored.
-  app.get('/jobs/:jobId', async (request: Request, reply) => {
+  app.get('/jobs/:jobId', { schema: SCHEMAS.getRequestById }, async (request: Request, reply) => {
     const codec = codecOf(request);
     const id = parseJobId(request.params.jobId ?? '');
     const withErrors = parseFlag(request.query.withErrors);
@@ -88,21 +103,21 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
   });
 
   // cancelRequest: 204; 404 for an unknown job, 409 for a job that cannot be cancelled.
-  app.delete('/jobs/:jobId', async (request: Request, reply) => {
+  app.delete('/jobs/:jobId', { schema: SCHEMAS.cancelRequest }, async (request: Request, reply) => {
     codecOf(request);
     await kjobs.cancel(parseJobId(request.params.jobId ?? ''));
     return reply.code(204).send();
   });
 
   // requeueRequest: 201 with an empty body; 404 unknown, 409 DONE or CANCELLED. The body, if any, is ignored.
-  app.put('/jobs/:jobId', async (request: Request, reply) => {
+  app.put('/jobs/:jobId', { schema: SCHEMAS.requeueRequest }, async (request: Request, reply) => {
     codecOf(request);
     await kjobs.requeue(parseJobId(request.params.jobId ?? ''));
     return reply.code(201).send();
   });
 
   // updateRequestData: 201 with an empty body; KIE's 400 for RUNNING, DONE and CANCELLED jobs.
-  app.post('/jobs/:jobId/data', async (request: Request, reply) => {
+  app.post('/jobs/:jobId/data', { schema: SCHEMAS.updateRequestData }, async (request: Request, reply) => {
     const codec = codecOf(request);
     const id = parseJobId(request.params.jobId ?? '');
     const containerId = parseContainerId(request.query.containerId);

@@ -4,6 +4,7 @@ import { codecFor } from '../formats/codec.js';
 import type { KieServerInfo, WriteOptions } from '../formats/model.js';
 import { formatIsoDate } from '../formats/dates.js';
 import { negotiationOf } from '../hooks.js';
+import { ROUTE_SCHEMAS } from '../openapi/schemas.js';
 
 export interface ServerInfoOptions {
   id: string;
@@ -49,7 +50,7 @@ export async function serverInfoRoutes(
   app: FastifyInstance,
   options: ServerInfoOptions & { basePath: string },
 ) {
-  app.get('/', async (request, reply) => {
+  app.get('/', { schema: ROUTE_SCHEMAS.getServerInfo }, async (request, reply) => {
     const codec = codecFor(negotiationOf(request), options.jsonDates);
     const info = serverInfo(options, options.location ?? locationOf(request, options.basePath));
     return reply.code(200).header('content-type', codec.mediaType).send(codec.serverInfo(info));

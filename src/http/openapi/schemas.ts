@@ -1,0 +1,491 @@
+/**
+ * The JSON Schemas of every route (params, query, body, responses), in Fastify's route-schema form. They document
+ * the API: the OpenAPI document (document.ts) is built from them as routes are registered, so it cannot drift from
+ * the routes. They do not validate: params.ts and the format readers do that, with KIE's messages and status codes
+ * (server.ts installs compilers that accept everything and serialize with JSON.stringify).
+ *
+ * Models are referenced as `#/components/schemas/<Name>` and defined once in COMPONENT_SCHEMAS.
+ */
+import { JOB_STATUSES } from '../../core/index.js';
+
+/** A JSON Schema (2020-12, as OpenAPI 3.1 uses it). */
+export type JsonSchema = Record<string, unknown>;
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
+const xml = (description: string): JsonSchema => ({
+  type: 'string',
+  contentMediaType: 'application/xml',
+  description: `JAXB XML: ${description}`,
+});
+
+/** The models KIE's API speaks, in their JSON form (keys as Jackson writes them). */
+export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
+  Date: {
+    description:
+      'A date: KIE\'s {"java.util.Date": <epoch ms>} (default), or an ISO-8601 string with --json-dates iso',
+    anyOf: [
+      {
+        type: 'object',
+        properties: { 'java.util.Date': { type: 'integer' } },
+        required: ['java.util.Date'],
+        additionalProperties: false,
+      },
+      { type: 'string', format: 'date-time' },
+    ],
+  },
+  DateInput: {
+    description:
+      'A date on input: {"java.util.Date": <epoch ms or ISO string>}, epoch milliseconds, or an ISO-8601 string',
+    anyOf: [{ type: 'object', minProperties: 1, maxProperties: 1 }, { type: 'integer' }, { type: 'string' }],
+  },
+  DataMap: {
+    type: 'object',
+    description:
+      'Request or response data: names to any JSON values. Keys steering the job: businessKey, retries, ' +
+      'retryDelay, priority, processInstanceId, owner, deploymentId, callbacks, timeout; kjobs extensions: cron, ' +
+      'timezone, unique',
+    additionalProperties: true,
+  },
+  JobStatus: { type: 'string', enum: [...JOB_STATUSES] },
+  ErrorInfoInstance: {
+    type: 'object',
+    properties: {
+      'error-instance-id': { type: 'integer' },
+      'request-instance-id': { type: 'integer' },
+      'error-message': { type: ['string', 'null'] },
+      'error-stacktrace': { type: ['string', 'null'] },
+      'error-date': ref('Date'),
+    },
+    required: ['error-instance-id', 'request-instance-id', 'error-date'],
+    additionalProperties: false,
+  },
+  RequestInfoInstance: {
+    type: 'object',
+    description: 'One job. Null fields are left out with the media-type parameter fields=not_null.',
+    properties: {
+      'request-instance-id': { type: 'integer' },
+      'request-status': ref('JobStatus'),
+      'request-business-key': { type: ['string', 'null'] },
+      'request-message': { type: 'string' },
+      'request-retries': { type: 'integer', description: 'retries left' },
+      'request-executions': { type: 'integer' },
+      'request-command': { type: 'string' },
+      'request-scheduled-date': ref('Date'),
+      'request-data': nullable(ref('DataMap')),
+      'response-data': nullable(ref('DataMap')),
+      'request-errors': nullable({
+        type: 'object',
+        properties: { 'error-info-instance': { type: 'array', items: ref('ErrorInfoInstance') } },
+        required: ['error-info-instance'],
+        additionalProperties: false,
+      }),
+      'request-container-id': { type: ['string', 'null'] },
+    },
+    required: [
+      'request-instance-id',
+      'request-status',
+      'request-message',
+      'request-retries',
+      'request-executions',
+      'request-command',
+      'request-scheduled-date',
+    ],
+    additionalProperties: false,
+  },
+  RequestInfoInstanceList: {
+    type: 'object',
+    properties: { 'request-info-instance': { type: 'array', items: ref('RequestInfoInstance') } },
+    required: ['request-info-instance'],
+    additionalProperties: false,
+  },
+  JobRequestInstance: {
+    type: 'object',
+    properties: {
+      'job-command': { type: 'string', minLength: 1 },
+      'scheduled-date': nullable(ref('DateInput')),
+      'request-data': nullable(ref('DataMap')),
+    },
+    required: ['job-command'],
+  },
+  JobRequestInstanceList: {
+    description:
+      'A batch (kjobs extension): an array of JobRequestInstance, or {"job-request-instance": [...]}',
+    anyOf: [
+      { type: 'array', items: ref('JobRequestInstance') },
+      {
+        type: 'object',
+        properties: { 'job-request-instance': { type: 'array', items: ref('JobRequestInstance') } },
+        required: ['job-request-instance'],
+      },
+    ],
+  },
+  ScheduledId: {
+    description: 'The new job id; {"value": id} with the media-type parameter strict=true',
+    anyOf: [
+      { type: 'integer' },
+      {
+        type: 'object',
+        properties: { value: { type: 'integer' } },
+        required: ['value'],
+        additionalProperties: false,
+      },
+    ],
+  },
+  ScheduledIds: {
+    type: 'array',
+    items: { type: 'integer' },
+    description: 'The new job ids, in request order',
+  },
+  ServiceResponse: {
+    type: 'object',
+    description: "KIE's ServiceResponse holding the KieServerInfo",
+    properties: {
+      type: { const: 'SUCCESS' },
+      msg: { type: 'string' },
+      result: {
+        type: 'object',
+        properties: {
+          'kie-server-info': {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              version: { type: 'string' },
+              name: { type: 'string' },
+              location: { type: 'string' },
+              capabilities: { type: 'array', items: { type: 'string' } },
+              messages: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    severity: { enum: ['INFO', 'WARN', 'ERROR'] },
+                    timestamp: ref('Date'),
+                    content: { type: 'array', items: { type: 'string' } },
+                  },
+                  required: ['severity', 'timestamp', 'content'],
+                  additionalProperties: false,
+                },
+              },
+              mode: { type: 'string' },
+            },
+            required: ['id', 'version', 'name', 'location', 'capabilities', 'messages', 'mode'],
+            additionalProperties: false,
+          },
+        },
+        required: ['kie-server-info'],
+        additionalProperties: false,
+      },
+    },
+    required: ['type', 'msg', 'result'],
+    additionalProperties: false,
+  },
+  ErrorMessage: {
+    type: 'string',
+    description: 'text/plain: the message in double quotes, as KIE answers errors',
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pieces of route schemas
+
+const error = (description: string) => ({
+  description,
+  content: { 'text/plain': { schema: ref('ErrorMessage') } },
+});
+
+/** Errors every KIE route may answer. */
+const KIE_ERRORS = {
+  400: error('Bad request: a bad parameter or body, with the reason'),
+  401: error('No or wrong credentials (when users are configured)'),
+  403: error('The user lacks the kie-server (or user) role'),
+  406: error('The Accept header allows neither JSON nor XML'),
+  415: error('Unsupported Content-Type or X-KIE-ContentType'),
+  429: error('Too many failed logins from this address'),
+  500: error('Unexpected error'),
+  503: error('The job store is unavailable'),
+};
+const BODY_ERRORS = { 413: error('The body is larger than the limit (--body-limit)') };
+
+/** A response with the JSON model and its XML alternative. */
+function kieContent(description: string, json: JsonSchema, xmlDescription: string) {
+  return {
+    description,
+    content: { 'application/json': { schema: json }, 'application/xml': { schema: xml(xmlDescription) } },
+  };
+}
+
+const kieBody = (json: JsonSchema, xmlDescription: string) => ({
+  content: { 'application/json': { schema: json }, 'application/xml': { schema: xml(xmlDescription) } },
+});
+
+const jobIdParams = {
+  type: 'object',
+  properties: { jobId: { type: 'integer', format: 'int64', description: 'The job id' } },
+  required: ['jobId'],
+};
+const containerIdQuery = {
+  containerId: { type: 'string', description: 'Container (deployment) of the command' },
+};
+const listQuery = (defaultStatuses: string) => ({
+  type: 'object',
+  properties: {
+    status: {
+      type: 'array',
+      items: ref('JobStatus'),
+      description: `Statuses to include; repeat for several (default: ${defaultStatuses})`,
+    },
+    page: { type: 'integer', minimum: 0, default: 0 },
+    pageSize: { type: 'integer', minimum: 0, default: 10 },
+  },
+});
+const listResponses = {
+  200: kieContent(
+    'The jobs (without data and errors)',
+    ref('RequestInfoInstanceList'),
+    '<request-info-instance-list> of <request-info-instance>',
+  ),
+  ...KIE_ERRORS,
+};
+const BASIC_AUTH = [{ basicAuth: [] }];
+const KIE_TAG = ['KIE jobs'];
+const EXTENSION_TAG = ['kjobs extensions'];
+const OPERATIONS_TAG = ['Operations'];
+
+const list = (operationId: string, summary: string, defaultStatuses: string, params?: JsonSchema) => ({
+  operationId,
+  summary,
+  tags: KIE_TAG,
+  security: BASIC_AUTH,
+  ...(params ? { params } : {}),
+  querystring: listQuery(defaultStatuses),
+  response: listResponses,
+});
+
+/** The schema of each route, by operation. */
+export const ROUTE_SCHEMAS = {
+  scheduleRequest: {
+    operationId: 'scheduleRequest',
+    summary: 'Schedule a job',
+    tags: KIE_TAG,
+    security: BASIC_AUTH,
+    querystring: { type: 'object', properties: containerIdQuery },
+    body: kieBody(ref('JobRequestInstance'), '<job-request-instance>'),
+    response: {
+      201: kieContent(
+        'Scheduled: the new job id',
+        ref('ScheduledId'),
+        '<long-type><value>ID</value></long-type>',
+      ),
+      ...KIE_ERRORS,
+      409: error('A unique job with this business key is already active (names it)'),
+      ...BODY_ERRORS,
+    },
+  },
+  scheduleRequests: {
+    operationId: 'scheduleRequests',
+    summary: 'Schedule several jobs atomically (kjobs extension)',
+    description:
+      'All jobs or none. A refused item is named by its index from 0 (400); a unique conflict answers 409.',
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    querystring: {
+      type: 'object',
+      properties: { containerId: { type: 'string', description: 'Container of every job of the batch' } },
+    },
+    body: kieBody(ref('JobRequestInstanceList'), '<job-request-instance-list> of <job-request-instance>'),
+    response: {
+      201: kieContent(
+        'Scheduled: the new job ids, in request order',
+        ref('ScheduledIds'),
+        '<list-type><items><items xsi:type="xs:long">ID</items>...</items></list-type>',
+      ),
+      ...KIE_ERRORS,
+      409: error('A unique job with a business key of the batch is already active (names it)'),
+      ...BODY_ERRORS,
+    },
+  },
+  getRequestsByStatus: list('getRequestsByStatus', 'Jobs by status, newest first', 'QUEUED'),
+  getRequestsByBusinessKey: list(
+    'getRequestsByBusinessKey',
+    'Jobs with a business key, oldest first',
+    'all statuses',
+    { type: 'object', properties: { key: { type: 'string' } }, required: ['key'] },
+  ),
+  getRequestsByCommand: list('getRequestsByCommand', 'Jobs of a command, oldest first', 'all statuses', {
+    type: 'object',
+    properties: { cmd: { type: 'string' } },
+    required: ['cmd'],
+  }),
+  getRequestsByContainer: list('getRequestsByContainer', 'Jobs of a container, oldest first', 'QUEUED', {
+    type: 'object',
+    properties: { containerId: { type: 'string' } },
+    required: ['containerId'],
+  }),
+  getRequestsByProcessInstance: list(
+    'getRequestsByProcessInstance',
+    'Jobs of a process instance, oldest first',
+    'QUEUED',
+    {
+      type: 'object',
+      properties: { processInstanceId: { type: 'integer', format: 'int64' } },
+      required: ['processInstanceId'],
+    },
+  ),
+  getRequestById: {
+    operationId: 'getRequestById',
+    summary: 'One job',
+    tags: KIE_TAG,
+    security: BASIC_AUTH,
+    params: jobIdParams,
+    querystring: {
+      type: 'object',
+      properties: {
+        withErrors: { type: 'boolean', default: false },
+        withData: { type: 'boolean', default: false },
+        ...containerIdQuery,
+      },
+    },
+    response: {
+      200: kieContent('The job', ref('RequestInfoInstance'), '<request-info-instance>'),
+      ...KIE_ERRORS,
+      404: error('No job has this id'),
+    },
+  },
+  cancelRequest: {
+    operationId: 'cancelRequest',
+    summary: 'Cancel a QUEUED, RETRYING or ERROR job',
+    tags: KIE_TAG,
+    security: BASIC_AUTH,
+    params: jobIdParams,
+    querystring: { type: 'object', properties: containerIdQuery },
+    response: {
+      204: { description: 'Cancelled' },
+      ...KIE_ERRORS,
+      404: error('No job has this id'),
+      409: error('The job is RUNNING, DONE or CANCELLED'),
+    },
+  },
+  requeueRequest: {
+    operationId: 'requeueRequest',
+    summary: 'Put a job that is not DONE or CANCELLED back in the queue',
+    tags: KIE_TAG,
+    security: BASIC_AUTH,
+    params: jobIdParams,
+    querystring: { type: 'object', properties: containerIdQuery },
+    response: {
+      201: { description: 'Requeued (empty body)' },
+      ...KIE_ERRORS,
+      404: error('No job has this id'),
+      409: error('The job is DONE or CANCELLED'),
+    },
+  },
+  updateRequestData: {
+    operationId: 'updateRequestData',
+    summary: "Merge keys into a QUEUED, RETRYING or ERROR job's request data",
+    tags: KIE_TAG,
+    security: BASIC_AUTH,
+    params: jobIdParams,
+    querystring: { type: 'object', properties: containerIdQuery },
+    body: kieBody(ref('DataMap'), '<map-type><entries><entry>...</entry></entries></map-type>'),
+    response: {
+      201: { description: 'Updated (empty body)' },
+      ...KIE_ERRORS,
+      404: error('No job has this id'),
+      ...BODY_ERRORS,
+    },
+  },
+  getServerInfo: {
+    operationId: 'getServerInfo',
+    summary: "The server's info and capabilities (KIE's Java client reads it on connect)",
+    tags: ['KIE server'],
+    security: BASIC_AUTH,
+    response: {
+      200: kieContent(
+        'KieServerInfo in a ServiceResponse',
+        ref('ServiceResponse'),
+        '<response type="SUCCESS">',
+      ),
+      ...KIE_ERRORS,
+    },
+  },
+  health: {
+    operationId: 'health',
+    summary: 'Liveness: the process serves HTTP (no authentication)',
+    tags: OPERATIONS_TAG,
+    response: {
+      200: {
+        description: 'Up',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              properties: { status: { const: 'UP' } },
+              required: ['status'],
+              additionalProperties: false,
+            },
+          },
+        },
+      },
+    },
+  },
+  ready: {
+    operationId: 'ready',
+    summary: 'Readiness: the job store answers (no authentication)',
+    tags: OPERATIONS_TAG,
+    response: {
+      200: {
+        description: 'Ready',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              properties: { status: { const: 'READY' } },
+              required: ['status'],
+              additionalProperties: false,
+            },
+          },
+        },
+      },
+      503: {
+        description: 'The job store does not answer',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              properties: { status: { const: 'NOT_READY' }, reason: { type: 'string' } },
+              required: ['status'],
+              additionalProperties: false,
+            },
+          },
+        },
+      },
+    },
+  },
+  metrics: {
+    operationId: 'metrics',
+    summary: 'Prometheus metrics (behind the API users when configured)',
+    tags: OPERATIONS_TAG,
+    security: BASIC_AUTH,
+    response: {
+      200: {
+        description: 'Prometheus text exposition format',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+      401: error('No or wrong credentials (when users are configured)'),
+      403: error('The user lacks the kie-server (or user) role'),
+      429: error('Too many failed logins from this address'),
+    },
+  },
+  openapi: {
+    operationId: 'openapi',
+    summary: 'This OpenAPI 3.1 document (no authentication)',
+    tags: OPERATIONS_TAG,
+    response: {
+      200: {
+        description: 'The OpenAPI document, built from the schemas of the registered routes',
+        content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'paths'] } } },
+      },
+    },
+  },
+} as const;
