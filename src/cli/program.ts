@@ -41,6 +41,16 @@ function storeOptions(command: Command): Command {
       '--default-timeout <duration>',
       'timeout of jobs whose data names none, e.g. 5m (default none) [KJOBS_DEFAULT_TIMEOUT]',
     )
+    .option(
+      '--limit <COMMAND=N>',
+      'at most N jobs of a command at once, across all nodes; repeatable [KJOBS_LIMITS=cmd=2,cmd2=1]',
+      collect,
+    )
+    .option(
+      '--container-limit <ID=N>',
+      'at most N jobs of a container at once, across all nodes; repeatable [KJOBS_CONTAINER_LIMITS=id=4]',
+      collect,
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (default info) [KJOBS_LOG_LEVEL]').choices([
         'fatal',

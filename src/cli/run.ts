@@ -34,6 +34,7 @@ async function startKjobs(
             stopDeadlineMs: config.stopTimeoutMs,
             leaseMs: config.leaseMs,
             defaultTimeoutMs: config.defaultTimeoutMs,
+            limits: config.limits,
           }
         : false,
       logger,

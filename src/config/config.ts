@@ -44,6 +44,11 @@ export interface Config {
   defaultTimeoutMs: number;
   /** Failed logins a client address may make per minute before it gets 429 (`--login-failures`); 0: no limit. */
   loginFailures: number;
+  /**
+   * Concurrency limits across all nodes sharing the store: at most N jobs of a command (`--limit COMMAND=N`,
+   * KJOBS_LIMITS="cmd=2,cmd2=1") or of a container (`--container-limit ID=N`, KJOBS_CONTAINER_LIMITS) at once.
+   */
+  limits: { commands: Record<string, number>; containers: Record<string, number> };
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -64,6 +69,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   leaseMs: 30_000,
   defaultTimeoutMs: 0,
   loginFailures: 10,
+  limits: Object.freeze({ commands: {}, containers: {} }),
 });
 
 /** Flags as the CLI hands them over: only those given on the command line. */
@@ -85,6 +91,8 @@ export interface ConfigFlags {
   leaseMs?: string;
   defaultTimeout?: string;
   loginFailures?: string;
+  limit?: string[];
+  containerLimit?: string[];
 }
 
 /** A configuration value that cannot be used; the message names the flag and the variable. */
@@ -185,6 +193,20 @@ export function parseUser(text: string): User {
   return { name, password, roles };
 }
 
+/** `NAME=N`: a command name (or container id) and its concurrency limit, a whole number >= 1. */
+export function parseLimit(name: string, text: string): [string, number] {
+  const eq = text.lastIndexOf('=');
+  const key = text.slice(0, eq).trim();
+  const limit = text.slice(eq + 1).trim();
+  const value = /^\d+$/.test(limit) ? Number(limit) : NaN;
+  if (eq < 1 || !key || !Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(
+      `${name} must be NAME=N with N a whole number >= 1 (e.g. com.acme.SendMail=2), got ${JSON.stringify(text)}`,
+    );
+  }
+  return [key, value];
+}
+
 /** Splits a list from the environment: commas for containers, semicolons or new lines for users. */
 function list(text: string | undefined, separator: RegExp): string[] {
   return (text ?? '')
@@ -218,6 +240,8 @@ interface Source {
   leaseMs?: string | undefined;
   defaultTimeout?: string | undefined;
   loginFailures?: string | undefined;
+  limits?: string[] | undefined;
+  containerLimits?: string[] | undefined;
 }
 
 function apply(config: Config, source: Source, label: (flag: string, variable: string) => string): void {
@@ -281,11 +305,24 @@ function apply(config: Config, source: Source, label: (flag: string, variable: s
   if (source.loginFailures !== undefined) {
     config.loginFailures = integer(name('--login-failures', 'KJOBS_LOGIN_FAILURES'), source.loginFailures, 0);
   }
+  for (const text of source.limits ?? []) {
+    const [command, limit] = parseLimit(name('--limit', 'KJOBS_LIMITS'), text);
+    config.limits = { ...config.limits, commands: { ...config.limits.commands, [command]: limit } };
+  }
+  for (const text of source.containerLimits ?? []) {
+    const [container, limit] = parseLimit(name('--container-limit', 'KJOBS_CONTAINER_LIMITS'), text);
+    config.limits = { ...config.limits, containers: { ...config.limits.containers, [container]: limit } };
+  }
 }
 
 /** Defaults, then the environment, then the flags. Throws ConfigError on an unusable value. */
 export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Config {
-  const config: Config = { ...DEFAULT_CONFIG, containers: {}, users: [] };
+  const config: Config = {
+    ...DEFAULT_CONFIG,
+    containers: {},
+    users: [],
+    limits: { commands: {}, containers: {} },
+  };
   apply(
     config,
     {
@@ -306,6 +343,8 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       leaseMs: env.KJOBS_LEASE_MS,
       defaultTimeout: env.KJOBS_DEFAULT_TIMEOUT,
       loginFailures: env.KJOBS_LOGIN_FAILURES,
+      limits: list(env.KJOBS_LIMITS, /,/),
+      containerLimits: list(env.KJOBS_CONTAINER_LIMITS, /,/),
     },
     (_flag, variable) => variable,
   );
@@ -329,6 +368,8 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       leaseMs: flags.leaseMs,
       defaultTimeout: flags.defaultTimeout,
       loginFailures: flags.loginFailures,
+      limits: flags.limit,
+      containerLimits: flags.containerLimit,
     },
     (flag) => flag,
   );
