@@ -33,5 +33,7 @@ async function main() {
 
 const app = await main();
 const address = app.server.address();
-process.stdout.write(JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 }) + '\n');
+process.stdout.write(
+  JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 }) + '\n',
+);
 process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));

@@ -11,8 +11,13 @@ const num = (row: unknown, key: string): number | undefined => {
   return typeof value === 'number' ? value : undefined;
 };
 const table = (head: string[], rows: string[][]) =>
-  [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? `${fmt(a / b, 2)}x` : '–');
+  [
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && b ? `${fmt(a / b, 2)}x` : '–';
 
 export function printTables(all: Record<string, unknown>): string {
   const out: string[] = [];
@@ -22,13 +27,22 @@ export function printTables(all: Record<string, unknown>): string {
     out.push('### Scheduling, processing, latency (one process, concurrency 10)\n');
     out.push(
       table(
-        ['system', 'bulk schedule jobs/s', 'process jobs/s', 'CPU ms / 1k jobs', 'latency p50 ms', 'p95 ms', 'p99 ms'],
+        [
+          'system',
+          'bulk schedule jobs/s',
+          'process jobs/s',
+          'CPU ms / 1k jobs',
+          'latency p50 ms',
+          'p95 ms',
+          'p99 ms',
+        ],
         names.map((name) => {
           const q = queue[name]!;
           return [
             name + (q.error ? ` (failed: ${String(q.error).slice(0, 60)})` : ''),
             fmt(num(q.bulk, 'jobsPerSecond')),
-            fmt(num(q.process, 'jobsPerSecond')) + ((q.process as Row | undefined)?.timedOut ? ' (timed out)' : ''),
+            fmt(num(q.process, 'jobsPerSecond')) +
+              ((q.process as Row | undefined)?.timedOut ? ' (timed out)' : ''),
             fmt(num(q.process, 'cpuMsPer1k')),
             fmt(num(q.latency, 'p50'), 2),
             fmt(num(q.latency, 'p95'), 2),
@@ -40,7 +54,9 @@ export function printTables(all: Record<string, unknown>): string {
     const kjobs = names.filter((n) => n.startsWith('kjobs'));
     const peers = names.filter((n) => !n.startsWith('kjobs'));
     if (kjobs.length && peers.length) {
-      out.push('\n### Ratios: kjobs ÷ peer (throughput: higher is better; latency p50: peer ÷ kjobs, higher is better)\n');
+      out.push(
+        '\n### Ratios: kjobs ÷ peer (throughput: higher is better; latency p50: peer ÷ kjobs, higher is better)\n',
+      );
       const rows: string[][] = [];
       for (const k of kjobs) {
         for (const p of peers) {
@@ -80,7 +96,12 @@ export function printTables(all: Record<string, unknown>): string {
       ),
     );
   }
-  const lists = all.lists as Record<string, { jobs: number; loadMs: number; loadJobsPerSecond: number; peakRssMiB: number; results: Row[] }> | undefined;
+  const lists = all.lists as
+    | Record<
+        string,
+        { jobs: number; loadMs: number; loadJobsPerSecond: number; peakRssMiB: number; results: Row[] }
+      >
+    | undefined;
   if (lists && Object.keys(lists).length) {
     const backends = Object.keys(lists);
     const first = lists[backends[0]!]!;
@@ -103,8 +124,30 @@ export function printTables(all: Record<string, unknown>): string {
     out.push(
       '\n' +
         backends
-          .map((b) => `${b}: loaded ${fmt(lists[b]!.jobs)} jobs in ${fmt(lists[b]!.loadMs / 1000, 1)} s (${fmt(lists[b]!.loadJobsPerSecond)} jobs/s); server peak RSS ${fmt(lists[b]!.peakRssMiB)} MiB`)
+          .map(
+            (b) =>
+              `${b}: loaded ${fmt(lists[b]!.jobs)} jobs in ${fmt(lists[b]!.loadMs / 1000, 1)} s (${fmt(lists[b]!.loadJobsPerSecond)} jobs/s); server peak RSS ${fmt(lists[b]!.peakRssMiB)} MiB`,
+          )
           .join('\n\n'),
+    );
+  }
+  const plans = all.listPlans as { query: string; offset: number; current: Row; proposed: Row }[] | undefined;
+  if (plans?.length) {
+    out.push(
+      "\n### PostgreSQL deep pages: the store's statement vs a proposed shape (direct, prepared; ms)\n",
+    );
+    out.push(
+      table(
+        ['query', 'offset', 'current p50', 'current p99', 'proposed p50', 'proposed p99'],
+        plans.map((p) => [
+          p.query,
+          fmt(p.offset),
+          fmt(num(p.current, 'p50'), 2),
+          fmt(num(p.current, 'p99'), 2),
+          fmt(num(p.proposed, 'p50'), 2),
+          fmt(num(p.proposed, 'p99'), 2),
+        ]),
+      ),
     );
   }
   out.push('\n' + targets(all));
@@ -119,17 +162,42 @@ function targets(all: Record<string, unknown>): string {
   const check = (label: string, value: number | undefined, goal: string, ok: (x: number) => boolean) =>
     rows.push([label, value, goal, value === undefined || Number.isNaN(value) ? undefined : ok(value)]);
   const div = (a?: number, b?: number) => (a !== undefined && b ? a / b : undefined);
-  check('PG processing ÷ Graphile Worker', div(v('kjobs-pg', 'process', 'jobsPerSecond'), v('graphile', 'process', 'jobsPerSecond')), '>= 1.5', (x) => x >= 1.5);
-  check('PG processing ÷ pg-boss', div(v('kjobs-pg', 'process', 'jobsPerSecond'), v('pg-boss', 'process', 'jobsPerSecond')), '>= 3', (x) => x >= 3);
-  check('PG bulk scheduling ÷ Graphile Worker', div(v('kjobs-pg', 'bulk', 'jobsPerSecond'), v('graphile', 'bulk', 'jobsPerSecond')), '>= 1', (x) => x >= 1);
+  check(
+    'PG processing ÷ Graphile Worker',
+    div(v('kjobs-pg', 'process', 'jobsPerSecond'), v('graphile', 'process', 'jobsPerSecond')),
+    '>= 1.5',
+    (x) => x >= 1.5,
+  );
+  check(
+    'PG processing ÷ pg-boss',
+    div(v('kjobs-pg', 'process', 'jobsPerSecond'), v('pg-boss', 'process', 'jobsPerSecond')),
+    '>= 3',
+    (x) => x >= 3,
+  );
+  check(
+    'PG bulk scheduling ÷ Graphile Worker',
+    div(v('kjobs-pg', 'bulk', 'jobsPerSecond'), v('graphile', 'bulk', 'jobsPerSecond')),
+    '>= 1',
+    (x) => x >= 1,
+  );
   check('PG latency p50 ms', v('kjobs-pg', 'latency', 'p50'), '<= 5', (x) => x <= 5);
   check('PG latency p99 ms', v('kjobs-pg', 'latency', 'p99'), '<= 25', (x) => x <= 25);
   check('SQLite latency p50 ms', v('kjobs-sqlite', 'latency', 'p50'), '<= 2', (x) => x <= 2);
-  check('SQLite processing ÷ kjobs-pg', div(v('kjobs-sqlite', 'process', 'jobsPerSecond'), v('kjobs-pg', 'process', 'jobsPerSecond')), '>= 2', (x) => x >= 2);
+  check(
+    'SQLite processing ÷ kjobs-pg',
+    div(v('kjobs-sqlite', 'process', 'jobsPerSecond'), v('kjobs-pg', 'process', 'jobsPerSecond')),
+    '>= 2',
+    (x) => x >= 2,
+  );
   const http = all.http as Record<string, Row> | undefined;
   const barePost = num((http?.bare as Record<string, Row> | undefined)?.post, 'requestsPerSecond');
   for (const k of ['kjobs-pg', 'kjobs-sqlite']) {
-    check(`HTTP POST /jobs ÷ bare POST (${k})`, div(num(http?.[k], 'requestsPerSecond'), barePost), '>= 0.40', (x) => x >= 0.4);
+    check(
+      `HTTP POST /jobs ÷ bare POST (${k})`,
+      div(num(http?.[k], 'requestsPerSecond'), barePost),
+      '>= 0.40',
+      (x) => x >= 0.4,
+    );
   }
   const lists = all.lists as Record<string, { results: Row[] }> | undefined;
   for (const [backend, l] of Object.entries(lists ?? {})) {
@@ -140,7 +208,12 @@ function targets(all: Record<string, unknown>): string {
     '### Targets\n\n' +
     table(
       ['target', 'this run', 'goal', 'met'],
-      rows.map(([label, value, goal, ok]) => [label, fmt(value, 2), goal, ok === undefined ? '–' : ok ? 'yes' : '**no**']),
+      rows.map(([label, value, goal, ok]) => [
+        label,
+        fmt(value, 2),
+        goal,
+        ok === undefined ? '–' : ok ? 'yes' : '**no**',
+      ]),
     )
   );
 }

@@ -20,7 +20,8 @@ import { pgBossSystem } from './systems/pg-boss.js';
 import type { BenchSystem } from './systems/system.js';
 import { bulkScheduling, latency, processing } from './scenarios/queue.js';
 import { bareRoute, kjobsPost } from './scenarios/http.js';
-import { listQueries, loadPostgres, loadSqlite } from './scenarios/lists.js';
+import { LISTS_SCHEMA, listQueries, loadPostgres, loadSqlite } from './scenarios/lists.js';
+import { comparePlans } from './scenarios/list-plans.js';
 import { dropSchema } from './systems/postgres-admin.js';
 import { SQLITE_DIR } from './systems/kjobs.js';
 import { POSTGRES_URL } from './systems/system.js';
@@ -30,7 +31,9 @@ const env = process.env;
 const quick = env.BENCH_QUICK === '1';
 const list = (value: string | undefined) => (value ? value.split(',').map((s) => s.trim()) : undefined);
 const scenarios = new Set(list(env.BENCH_SCENARIOS) ?? ['bulk', 'process', 'latency', 'http', 'lists']);
-const systemNames = new Set(list(env.BENCH_SYSTEMS) ?? ['kjobs-pg', 'kjobs-sqlite', 'graphile', 'pg-boss', 'bullmq']);
+const systemNames = new Set(
+  list(env.BENCH_SYSTEMS) ?? ['kjobs-pg', 'kjobs-sqlite', 'graphile', 'pg-boss', 'bullmq'],
+);
 const size = {
   jobs: Number(env.BENCH_JOBS ?? (quick ? 2_000 : 20_000)),
   batch: 1_000,
@@ -108,7 +111,11 @@ if (scenarios.has('http')) {
   if (systemNames.has('kjobs-sqlite')) {
     log('http: kjobs POST /jobs on SQLite');
     mkdirSync(SQLITE_DIR, { recursive: true });
-    http['kjobs-sqlite'] = await kjobsPost(join(SQLITE_DIR, `http-${Date.now()}.db`), size.httpSeconds, size.httpConnections);
+    http['kjobs-sqlite'] = await kjobsPost(
+      join(SQLITE_DIR, `http-${Date.now()}.db`),
+      size.httpSeconds,
+      size.httpConnections,
+    );
   }
   results.http = http;
 }
@@ -121,9 +128,18 @@ if (scenarios.has('lists')) {
     const loaded = backend === 'sqlite' ? await loadSqlite(size.listJobs) : await loadPostgres(size.listJobs);
     log(`lists: loaded in ${loaded.ms} ms; querying`);
     const queried = await listQueries(loaded.store, size.listJobs, size.listRepeats);
-    lists[backend] = { jobs: size.listJobs, loadMs: loaded.ms, loadJobsPerSecond: Math.round((size.listJobs * 1000) / loaded.ms), ...queried };
+    lists[backend] = {
+      jobs: size.listJobs,
+      loadMs: loaded.ms,
+      loadJobsPerSecond: Math.round((size.listJobs * 1000) / loaded.ms),
+      ...queried,
+    };
+    if (backend === 'postgres') {
+      log('lists: PostgreSQL deep pages, current statement vs proposed shape');
+      results.listPlans = await comparePlans(LISTS_SCHEMA, size.listJobs, size.listRepeats);
+    }
   }
-  if (systemNames.has('kjobs-pg')) await dropSchema('bench_lists');
+  if (systemNames.has('kjobs-pg')) await dropSchema(LISTS_SCHEMA);
   results.lists = lists;
 }
 
@@ -131,7 +147,12 @@ const meta = {
   date: new Date().toISOString(),
   quick,
   size,
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), loadavgAtEnd: loadavg() },
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadavgAtEnd: loadavg(),
+  },
   versions: {
     node: process.version,
     kjobs: versionOf('kjobs'),

@@ -12,7 +12,12 @@ export interface HttpResult {
   peakRssMiB: number;
 }
 
-async function load(url: string, durationS: number, connections: number, body?: string): Promise<HttpResult & { total: number }> {
+async function load(
+  url: string,
+  durationS: number,
+  connections: number,
+  body?: string,
+): Promise<HttpResult & { total: number }> {
   const result = await autocannon({
     url,
     method: body === undefined ? 'GET' : 'POST',
@@ -39,7 +44,10 @@ export async function bareRoute(durationS: number, connections: number) {
     await load(`${server.url}/hello`, 1, connections); // warm-up
     const get = await load(`${server.url}/hello`, durationS, connections);
     const post = await load(`${server.url}/hello`, durationS, connections, '{"job-command":"noop"}');
-    return { get: { ...get, peakRssMiB: server.peakRssMiB() }, post: { ...post, peakRssMiB: server.peakRssMiB() } };
+    return {
+      get: { ...get, peakRssMiB: server.peakRssMiB() },
+      post: { ...post, peakRssMiB: server.peakRssMiB() },
+    };
   } finally {
     await server.stop();
   }

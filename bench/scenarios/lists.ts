@@ -142,7 +142,10 @@ export async function listQueries(store: string, total: number, repeats: number)
           const body = (await response.json()) as { 'request-info-instance'?: unknown[] };
           const ms = performance.now() - t;
           if (response.status !== 200) throw new Error(`${url}: ${response.status}`);
-          if (r === 0 && (body['request-info-instance']?.length ?? 0) !== Math.min(PAGE_SIZE, rows - page * PAGE_SIZE)) {
+          if (
+            r === 0 &&
+            (body['request-info-instance']?.length ?? 0) !== Math.min(PAGE_SIZE, rows - page * PAGE_SIZE)
+          ) {
             throw new Error(`${url}: expected a full page, got ${JSON.stringify(body).slice(0, 200)}`);
           }
           if (r >= 5) samples.push(ms); // the first requests warm the statement cache and the pages

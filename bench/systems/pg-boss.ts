@@ -28,7 +28,13 @@ export function pgBossSystem(): BenchSystem {
     async reset() {
       await stop();
       await dropSchema(SCHEMA);
-      boss = new PgBoss({ connectionString: POSTGRES_URL, schema: SCHEMA, max: 12, supervise: false, schedule: false });
+      boss = new PgBoss({
+        connectionString: POSTGRES_URL,
+        schema: SCHEMA,
+        max: 12,
+        supervise: false,
+        schedule: false,
+      });
       boss.on('error', () => undefined);
       await boss.start();
       await boss.createQueue(QUEUE);

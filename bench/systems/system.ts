@@ -27,5 +27,7 @@ export interface BenchSystem {
 }
 
 export const POSTGRES_URL =
-  process.env.BENCH_POSTGRES_URL ?? process.env.KJOBS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  process.env.BENCH_POSTGRES_URL ??
+  process.env.KJOBS_TEST_POSTGRES_URL ??
+  'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
