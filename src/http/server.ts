@@ -10,6 +10,7 @@ import { KJOBS_VERSION } from '../config/version.js';
 import type { Kjobs } from '../kjobs.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BasicAuthenticator, type User } from './auth.js';
+import { consoleRoutes } from './console.js';
 import { HttpError, makeErrorHandler, quoted, sendError } from './errors.js';
 import type { JsonDates } from './formats/dates.js';
 import { conversationIdHook, negotiationHook } from './hooks.js';
@@ -148,6 +149,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     },
     { prefix: KIE_SERVER_PATH },
   );
+  await app.register(consoleRoutes, { kjobs, auth: authenticator.hook() });
   if (metrics) {
     await app.register(async (scope) => {
       scope.addHook('onRequest', authenticator.hook());
