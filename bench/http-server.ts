@@ -3,14 +3,17 @@
  * its event loop: `bare` is a hello-world route of the same Fastify, `kjobs` is createServer over a store (an
  * API-only node: executor off, so only scheduling and queries are measured).
  *
- *   node --import tsx bench/http-server.ts bare|kjobs [store]   prints {"port": N} once listening
+ *   node --import tsx bench/http-server.ts bare|kjobs [store] [coalesce]   prints {"port": N} once listening
+ *
+ * `coalesce`: the group-commit experiment of bench/coalesce.ts wraps the store.
  */
 import Fastify from 'fastify';
 import { createKjobs } from '../src/kjobs.js';
 import { createServer } from '../src/http/server.js';
 import { openStore } from '../src/store/open-store.js';
+import { coalesceSchedules } from './coalesce.js';
 
-const [mode, database] = process.argv.slice(2);
+const [mode, database, option] = process.argv.slice(2);
 
 async function main() {
   if (mode === 'bare') {
@@ -21,6 +24,7 @@ async function main() {
     return app;
   }
   const store = await openStore(database!);
+  if (option === 'coalesce') coalesceSchedules(store);
   const kjobs = await createKjobs({ store, executor: false, commands: { noop: () => undefined } });
   const app = await createServer(kjobs);
   app.addHook('onClose', async () => {

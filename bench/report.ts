@@ -80,6 +80,8 @@ export function printTables(all: Record<string, unknown>): string {
       ['bare Fastify POST /hello', bare.post],
       ['kjobs POST /jobs, PostgreSQL', http['kjobs-pg']],
       ['kjobs POST /jobs, SQLite', http['kjobs-sqlite']],
+      ['experiment: PostgreSQL + group commit (bench/coalesce.ts)', http['kjobs-pg-coalesce']],
+      ['experiment: SQLite + group commit (bench/coalesce.ts)', http['kjobs-sqlite-coalesce']],
     ].filter((r) => r[1]) as [string, Row][];
     out.push(
       table(

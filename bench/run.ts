@@ -107,6 +107,14 @@ if (scenarios.has('http')) {
     url.searchParams.set('schema', 'bench_http');
     http['kjobs-pg'] = await kjobsPost(url.toString(), size.httpSeconds, size.httpConnections);
     await dropSchema('bench_http');
+    log('http: kjobs POST /jobs on PostgreSQL, group-commit experiment');
+    http['kjobs-pg-coalesce'] = await kjobsPost(
+      url.toString(),
+      size.httpSeconds,
+      size.httpConnections,
+      'coalesce',
+    );
+    await dropSchema('bench_http');
   }
   if (systemNames.has('kjobs-sqlite')) {
     log('http: kjobs POST /jobs on SQLite');
@@ -115,6 +123,13 @@ if (scenarios.has('http')) {
       join(SQLITE_DIR, `http-${Date.now()}.db`),
       size.httpSeconds,
       size.httpConnections,
+    );
+    log('http: kjobs POST /jobs on SQLite, group-commit experiment');
+    http['kjobs-sqlite-coalesce'] = await kjobsPost(
+      join(SQLITE_DIR, `http-coalesce-${Date.now()}.db`),
+      size.httpSeconds,
+      size.httpConnections,
+      'coalesce',
     );
   }
   results.http = http;

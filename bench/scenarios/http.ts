@@ -54,8 +54,13 @@ export async function bareRoute(durationS: number, connections: number) {
 }
 
 /** kjobs: POST /kie-server/services/rest/server/jobs on a fresh store. */
-export async function kjobsPost(store: string, durationS: number, connections: number): Promise<HttpResult> {
-  const server = await startServer('kjobs', store);
+export async function kjobsPost(
+  store: string,
+  durationS: number,
+  connections: number,
+  option?: 'coalesce',
+): Promise<HttpResult> {
+  const server = await startServer('kjobs', store, option);
   try {
     const body = JSON.stringify({ 'job-command': 'noop', 'request-data': { i: 1 } });
     const url = `${server.url}${KIE_SERVER_PATH}/jobs`;

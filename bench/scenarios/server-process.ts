@@ -14,10 +14,18 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServer(mode: 'bare' | 'kjobs', store?: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, mode, ...(store ? [store] : [])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+export async function startServer(
+  mode: 'bare' | 'kjobs',
+  store?: string,
+  option?: 'coalesce',
+): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', SCRIPT, mode, ...(store ? [store] : []), ...(option ? [option] : [])],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
     createInterface({ input: child.stdout! }).once('line', (line) =>
