@@ -285,6 +285,7 @@ function setupList() {
   });
   $('#reset-filters').addEventListener('click', () => {
     $('#filters').reset();
+    $('#filter-value').disabled = true;
     readFilters();
     list.page = 0;
     loadList();
@@ -313,6 +314,10 @@ function setupList() {
   });
   for (const button of $$('.count')) {
     button.addEventListener('click', () => {
+      // A count shows every job of its status: the other filters are cleared.
+      $('#filter-by').value = '';
+      $('#filter-value').value = '';
+      $('#filter-value').disabled = true;
       for (const input of $$('input[name="status"]')) input.checked = input.value === button.dataset.status;
       readFilters();
       list.page = 0;
@@ -416,6 +421,7 @@ async function loadJob(id, { quiet = false } = {}) {
 }
 
 async function act(description, run) {
+  say('Working…');
   try {
     await run();
     say(description);
@@ -498,6 +504,7 @@ function setupSchedule() {
       'request-data': data,
     };
     const path = container ? `/jobs?containerId=${encodeURIComponent(container)}` : '/jobs';
+    say('Scheduling…');
     try {
       const answer = await call('POST', path, body);
       const id = typeof answer === 'object' && answer !== null ? answer.value : answer;
