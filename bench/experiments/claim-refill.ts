@@ -1,0 +1,133 @@
+/**
+ * Experiment behind the PostgreSQL processing finding of docs/benchmarks.md: 20,000 no-op jobs at concurrency
+ * 10, for several `prefetch` sizes, with the executor as it is (`current`) and with a prototype that refills
+ * its local queue only once it has run low, and then whole (`refill`: Graphile Worker's localQueue idea), so
+ * that one claim round trip brings many jobs. Counts claims and completions and their batch sizes.
+ *
+ *   node --import tsx bench/experiments/claim-refill.ts            (PREFETCH=0,10,40,90,190  MODES=current,refill)
+ *
+ * The prototype replaces Executor.prototype.pump in this process only; it is not kjobs code.
+ */
+import { createKjobs } from '../../src/kjobs.js';
+import { Executor } from '../../src/executor/executor.js';
+import type { ClaimedJob } from '../../src/core/index.js';
+import type { ClaimOptions, JobStore } from '../../src/store/job-store.js';
+import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
+import { dropSchema } from '../systems/postgres-admin.js';
+import { POSTGRES_URL } from '../systems/system.js';
+
+const JOBS = Number(process.env.JOBS ?? 20_000);
+const SCHEMA = 'bench_refill';
+
+/** The executor's private fields the prototype reads (TypeScript `private` is compile-time only). */
+interface Internals {
+  pumping: boolean;
+  pumpAgain: boolean;
+  state: string;
+  options: {
+    concurrency: number;
+    leaseMs: number;
+    pollIntervalMs: number;
+    executorId?: string;
+    containers?: readonly string[];
+    limits?: ClaimOptions['limits'];
+  };
+  running: Map<number, unknown>;
+  prefetched: ClaimedJob[];
+  workerId: string;
+  store: JobStore;
+  registry: { containerIds(): readonly string[] | undefined };
+  startPrefetched(): void;
+  prefetchTarget(): number;
+  sleepUntilNextDue(now: number): Promise<void>;
+  setWakeTimer(delay: number): void;
+  emitError(error: unknown): void;
+}
+
+const currentPump = (Executor.prototype as unknown as { pump: () => Promise<void> }).pump;
+
+/** As the executor's pump, but with no free slot it claims only when the prefetch is down to half. */
+async function refillPump(this: Internals): Promise<void> {
+  if (this.pumping) {
+    this.pumpAgain = true;
+    return;
+  }
+  this.pumping = true;
+  try {
+    do {
+      this.pumpAgain = false;
+      if (this.state !== 'running') return;
+      this.startPrefetched();
+      const free = this.options.concurrency - this.running.size;
+      const target = this.prefetchTarget();
+      if (free === 0 && this.prefetched.length > target / 2) return; // the change: wait until it runs low
+      const want = free + target - this.prefetched.length;
+      if (want <= 0) return;
+      const now = Date.now();
+      const jobs = await this.store.claim({
+        workerId: this.workerId,
+        limit: want,
+        now,
+        leaseMs: this.options.leaseMs,
+        owner: this.options.executorId,
+        containers: this.options.containers ?? this.registry.containerIds(),
+        limits: this.options.limits,
+      });
+      this.prefetched.push(...jobs);
+      if (this.state !== 'running') return;
+      this.startPrefetched();
+      if (jobs.length === want) this.pumpAgain = true;
+      else if (jobs.length === 0 || this.running.size === 0) await this.sleepUntilNextDue(now);
+      else this.setWakeTimer(this.options.pollIntervalMs);
+    } while (this.pumpAgain);
+  } catch (error) {
+    this.emitError(error);
+    this.setWakeTimer(this.options.pollIntervalMs);
+  } finally {
+    this.pumping = false;
+  }
+}
+
+for (const mode of (process.env.MODES ?? 'current,refill').split(',')) {
+  (Executor.prototype as unknown as { pump: unknown }).pump = mode === 'refill' ? refillPump : currentPump;
+  for (const prefetch of (process.env.PREFETCH ?? '0,10,40,90,190').split(',').map(Number)) {
+    await dropSchema(SCHEMA);
+    const store = new PostgresJobStore({ connectionString: POSTGRES_URL, schema: SCHEMA });
+    const calls = { claims: 0, claimed: 0, completes: 0 };
+    const claim = store.claim.bind(store);
+    store.claim = async (options) => {
+      const jobs = await claim(options);
+      calls.claims++;
+      calls.claimed += jobs.length;
+      return jobs;
+    };
+    const complete = store.complete.bind(store);
+    store.complete = (outcomes) => {
+      calls.completes++;
+      return complete(outcomes);
+    };
+    let seen = 0;
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const kjobs = await createKjobs({
+      store,
+      executor: { concurrency: 10, prefetch },
+      commands: { noop: () => void (++seen === JOBS && finish()) },
+    });
+    for (let i = 0; i < JOBS; i += 1000) {
+      await kjobs.scheduleMany(Array.from({ length: Math.min(1000, JOBS - i) }, () => ({ command: 'noop' })));
+    }
+    const started = performance.now();
+    await kjobs.start();
+    await finished;
+    const ms = performance.now() - started;
+    console.log(
+      `${mode.padEnd(7)} prefetch ${String(prefetch).padStart(3)}: ${Math.round((JOBS * 1000) / ms)} jobs/s; ` +
+        `${calls.claims} claims (${(calls.claimed / calls.claims).toFixed(1)} jobs each), ` +
+        `${calls.completes} completions (${(JOBS / calls.completes).toFixed(1)} each)`,
+    );
+    await kjobs.stop();
+    await store.close();
+  }
+}
+await dropSchema(SCHEMA);
