@@ -93,6 +93,14 @@ function dateElement(value) {
   return h('time', { datetime: date.toISOString() }, formatDate(value));
 }
 
+/** A class name that may wrap after each dot: org.<wbr>jbpm.<wbr>… */
+function commandName(command) {
+  if (command === null || command === undefined) return '—';
+  return String(command)
+    .split(/(?<=\.)/)
+    .flatMap((part, index) => (index === 0 ? [part] : [h('wbr'), part]));
+}
+
 const statusBadge = (status) => h('span', { class: `badge s-${String(status).toLowerCase()}` }, status);
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -241,7 +249,7 @@ function renderList() {
           h('a', { href: `#/jobs/${id}`, 'aria-label': `Job ${id}` }, `#${id}`),
         ),
         h('td', { dataset: { label: 'Status' } }, statusBadge(job['request-status'])),
-        h('td', { dataset: { label: 'Command' }, class: 'command' }, job['request-command'] ?? '—'),
+        h('td', { dataset: { label: 'Command' }, class: 'command' }, commandName(job['request-command'])),
         h('td', { dataset: { label: 'Business key' } }, job['request-business-key'] ?? '—'),
         h('td', { dataset: { label: 'Container' } }, job['request-container-id'] ?? '—'),
         h('td', { dataset: { label: 'Executions' }, class: 'num' }, job['request-executions'] ?? 0),
@@ -356,7 +364,7 @@ function renderJob(job) {
       'dl',
       { class: 'facts' },
       field('Status', statusBadge(job['request-status'])),
-      field('Command', h('code', {}, job['request-command'] ?? '—')),
+      field('Command', h('code', {}, commandName(job['request-command']))),
       field('Container', job['request-container-id'] ?? '—'),
       field('Business key', job['request-business-key'] ?? '—'),
       field('Executions', String(job['request-executions'] ?? 0)),
