@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { createServer } from '../../src/http/server.js';
-import { createKjobs, type Kjobs } from '../../src/kjobs.js';
+import { createKjobs, type Kjobs, type KjobsOptions } from '../../src/kjobs.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** Why the browser tests are skipped, or false when they can run. */
@@ -30,11 +30,12 @@ export interface ConsoleServer {
 }
 
 /** kjobs with its executor and the HTTP server (auth on) on 127.0.0.1, port 0. */
-export async function startConsoleServer(): Promise<ConsoleServer> {
+export async function startConsoleServer(options: KjobsOptions = {}): Promise<ConsoleServer> {
   const folder = mkdtempSync(join(tmpdir(), 'kjobs-console-'));
   const kjobs = await createKjobs({
-    store: join(folder, 'jobs.db'),
     executor: { pollIntervalMs: 100 },
+    ...options,
+    store: join(folder, 'jobs.db'),
   });
   await kjobs.start();
   const app = await createServer(kjobs, { users: [USER] });
