@@ -163,9 +163,17 @@ async function refreshCounts() {
   }
 }
 
+// While the tab is hidden the counts are not asked for (a count over a big store is not free); on return, at once.
+let pollTimer;
 function pollCounts() {
-  refreshCounts().finally(() => setTimeout(pollCounts, POLL_MS));
+  clearTimeout(pollTimer);
+  if (document.hidden) return;
+  refreshCounts().finally(() => {
+    clearTimeout(pollTimer);
+    pollTimer = setTimeout(pollCounts, POLL_MS);
+  });
 }
+document.addEventListener('visibilitychange', pollCounts);
 
 // ---------------------------------------------------------------------------------------------------------------
 // The job list
