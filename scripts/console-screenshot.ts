@@ -4,17 +4,17 @@
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../test/helpers.js';
-import { FAILING, launchChromium, PRINT_OUT, startConsoleServer, USER } from '../test/console/browser.js';
+import {
+  BILLING,
+  FAILING,
+  launchChromium,
+  PRINT_OUT,
+  SEND_INVOICE,
+  startConsoleServer,
+  USER,
+} from '../test/console/browser.js';
 
-const server = await startConsoleServer({
-  containers: {
-    'billing-1.0': {
-      commands: {
-        'com.acme.billing.SendInvoice': async ({ data }) => ({ sent: true, invoice: data.invoice ?? null }),
-      },
-    },
-  },
-});
+const server = await startConsoleServer({ containers: BILLING });
 const { kjobs } = server;
 const hour = 3_600_000;
 const now = Date.now();
@@ -22,7 +22,7 @@ const done: number[] = [];
 for (const invoice of [1040, 1041, 1042]) {
   done.push(
     await kjobs.schedule({
-      command: 'com.acme.billing.SendInvoice',
+      command: SEND_INVOICE,
       containerId: 'billing-1.0',
       data: { businessKey: `invoice-${invoice}`, invoice },
     }),
@@ -41,7 +41,7 @@ await eventually(
 const cancelled = await kjobs.schedule({ command: PRINT_OUT, scheduledAt: now + 2 * hour });
 await kjobs.cancel(cancelled);
 await kjobs.schedule({
-  command: 'com.acme.billing.SendInvoice',
+  command: SEND_INVOICE,
   containerId: 'billing-1.0',
   scheduledAt: now + 3 * hour,
   data: { businessKey: 'invoice-1043', invoice: 1043 },

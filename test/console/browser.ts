@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
-import { createServer } from '../../src/http/server.js';
+import { createServer, type ServerOptions } from '../../src/http/server.js';
+import type { CommandContext } from '../../src/commands/command.js';
 import { createKjobs, type Kjobs, type KjobsOptions } from '../../src/kjobs.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -19,6 +20,18 @@ export const SKIP: string | false = existsSync(CHROMIUM)
 export const USER = { name: 'operator', password: 'console-secret', roles: ['kie-server'] };
 export const PRINT_OUT = 'org.jbpm.executor.commands.PrintOutCommand';
 export const FAILING = 'org.jbpm.executor.commands.JobExecutionErrorCommand';
+/** A container with one command, as an operator's container module would give. */
+export const BILLING = {
+  'billing-1.0': {
+    commands: {
+      'com.acme.billing.SendInvoice': async ({ data }: CommandContext) => ({
+        sent: true,
+        invoice: data.invoice ?? null,
+      }),
+    },
+  },
+};
+export const SEND_INVOICE = 'com.acme.billing.SendInvoice';
 /** 2100-01-01T00:00:00Z: far enough away that a job stays QUEUED. */
 export const FAR_FUTURE = 4102444800000;
 
@@ -30,7 +43,10 @@ export interface ConsoleServer {
 }
 
 /** kjobs with its executor and the HTTP server (auth on) on 127.0.0.1, port 0. */
-export async function startConsoleServer(options: KjobsOptions = {}): Promise<ConsoleServer> {
+export async function startConsoleServer(
+  options: KjobsOptions = {},
+  serverOptions: ServerOptions = {},
+): Promise<ConsoleServer> {
   const folder = mkdtempSync(join(tmpdir(), 'kjobs-console-'));
   const kjobs = await createKjobs({
     executor: { pollIntervalMs: 100 },
@@ -38,7 +54,7 @@ export async function startConsoleServer(options: KjobsOptions = {}): Promise<Co
     store: join(folder, 'jobs.db'),
   });
   await kjobs.start();
-  const app = await createServer(kjobs, { users: [USER] });
+  const app = await createServer(kjobs, { users: [USER], ...serverOptions });
   const origin = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     kjobs,

@@ -4,10 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { eventually } from '../helpers.js';
 import {
+  BILLING,
   FAILING,
   FAR_FUTURE,
   launchChromium,
   PRINT_OUT,
+  SEND_INVOICE,
   SKIP,
   startConsoleServer,
   USER,
@@ -24,7 +26,7 @@ describe('web console', { skip: SKIP }, () => {
   const pageErrors: string[] = [];
 
   before(async () => {
-    server = await startConsoleServer();
+    server = await startConsoleServer({ containers: BILLING });
     browser = await launchChromium();
     context = await browser.newContext({
       httpCredentials: { username: USER.name, password: USER.password },
@@ -332,6 +334,25 @@ describe('web console', { skip: SKIP }, () => {
     // The page follows the job until it is done, with its response data.
     await page.locator('#job-body dl.facts', { hasText: 'DONE' }).waitFor({ timeout: 10_000 });
 
+    // In a container: the command is resolved there, and the container filter finds the job.
+    await page.goto(`${server.origin}/console/#/new`);
+    await page.getByLabel('Command (class name)').fill(SEND_INVOICE);
+    await page.getByLabel('Container').fill('billing-1.0');
+    await page.getByLabel(/Request data/).fill('{"businessKey": "invoice-77", "invoice": 77}');
+    await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+    const invoice = Number(/Job (\d+)/.exec(await message(/^Job \d+ scheduled\.$/))?.[1]);
+    const sent = await kjobs.waitFor(invoice, { timeoutMs: 10_000 });
+    assert.equal(sent.status, 'DONE');
+    assert.equal(sent.containerId, 'billing-1.0');
+    await page.locator('#job-body section.data', { hasText: '"sent": true' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('link', { name: 'Back to jobs' }).click();
+    await page.getByLabel('Filter by').selectOption({ label: 'Container' });
+    await page.getByLabel('Value').fill('billing-1.0');
+    await page.getByRole('checkbox', { name: 'Done' }).check();
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.locator('#list-summary', { hasText: 'container billing-1.0' }).waitFor();
+    assert.deepEqual(await rowIds(), [invoice]);
+
     // A time in the future: the job waits.
     await page.goto(`${server.origin}/console/#/new`);
     await page.getByLabel('Command (class name)').fill(PRINT_OUT);
@@ -364,6 +385,29 @@ describe('web console', { skip: SKIP }, () => {
     await page.getByRole('heading', { name: `Job ${id}` }).waitFor();
     // The heading of the new view takes focus, so a screen reader announces it.
     await page.waitForFunction(() => document.activeElement?.id === 'job-title');
+  });
+
+  it('reads the dates of a server configured for ISO-8601 JSON dates', async () => {
+    const iso = await startConsoleServer({}, { jsonDates: 'iso' });
+    const context = await browser.newContext({
+      httpCredentials: { username: USER.name, password: USER.password },
+    });
+    try {
+      const at = Date.UTC(2099, 0, 2, 3, 4, 5);
+      const id = await iso.kjobs.schedule({ command: PRINT_OUT, scheduledAt: at });
+      const isoPage = await context.newPage();
+      await isoPage.goto(`${iso.origin}/console/#/jobs/${id}`);
+      const time = isoPage.locator('#job-body dl.facts time');
+      await time.waitFor();
+      assert.equal(await time.getAttribute('datetime'), new Date(at).toISOString());
+      await isoPage.goto(`${iso.origin}/console/`);
+      const row = isoPage.locator('#jobs tbody time');
+      await row.waitFor();
+      assert.equal(await row.getAttribute('datetime'), new Date(at).toISOString());
+    } finally {
+      await context.close();
+      await iso.close();
+    }
   });
 
   it('fits a phone screen without sideways scrolling', async () => {
