@@ -219,3 +219,9 @@ function targets(all: Record<string, unknown>): string {
     )
   );
 }
+
+// `node --import tsx bench/report.ts bench/results/<run>.json` prints the tables of a stored run again.
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!) && process.argv[2]) {
+  const { readFileSync } = await import('node:fs');
+  console.log(printTables(JSON.parse(readFileSync(process.argv[2], 'utf8')) as Record<string, unknown>));
+}
