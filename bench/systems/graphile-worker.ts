@@ -13,6 +13,7 @@ const LOCAL_QUEUE = 50;
 
 export function graphileWorkerSystem(): BenchSystem {
   const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 12 });
+  pool.on('error', () => undefined); // idle clients dropped by the server: the next query reconnects
   let utils: WorkerUtils | undefined;
   let runner: Runner | undefined;
 
