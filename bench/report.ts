@@ -85,7 +85,7 @@ export function printTables(all: Record<string, unknown>): string {
     ].filter((r) => r[1]) as [string, Row][];
     out.push(
       table(
-        ['route', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', '% of bare POST', 'peak RSS MiB'],
+        ['route', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', '% of bare POST', 'server CPU %', 'peak RSS MiB'],
         rows.map(([label, r]) => [
           label,
           fmt(num(r, 'requestsPerSecond')),
@@ -93,6 +93,7 @@ export function printTables(all: Record<string, unknown>): string {
           fmt(num(r, 'latencyP99'), 1),
           fmt(num(r, 'non2xx')),
           `${fmt((100 * (num(r, 'requestsPerSecond') ?? NaN)) / (num(bare.post, 'requestsPerSecond') ?? NaN))}%`,
+          fmt(num(r, 'serverCpuPercent')),
           fmt(num(r, 'peakRssMiB')),
         ]),
       ),

@@ -10,6 +10,8 @@ export interface HttpResult {
   non2xx: number;
   errors: number;
   peakRssMiB: number;
+  /** The server process's CPU during the measured load, % of one core. */
+  serverCpuPercent?: number;
 }
 
 async function load(
@@ -42,11 +44,15 @@ export async function bareRoute(durationS: number, connections: number) {
   const server = await startServer('bare');
   try {
     await load(`${server.url}/hello`, 1, connections); // warm-up
+    const cpuPercent = (from: number) => Math.round((100 * (server.cpuMs() - from)) / (durationS * 1000));
+    let cpu = server.cpuMs();
     const get = await load(`${server.url}/hello`, durationS, connections);
+    const getCpu = cpuPercent(cpu);
+    cpu = server.cpuMs();
     const post = await load(`${server.url}/hello`, durationS, connections, '{"job-command":"noop"}');
     return {
-      get: { ...get, peakRssMiB: server.peakRssMiB() },
-      post: { ...post, peakRssMiB: server.peakRssMiB() },
+      get: { ...get, peakRssMiB: server.peakRssMiB(), serverCpuPercent: getCpu },
+      post: { ...post, peakRssMiB: server.peakRssMiB(), serverCpuPercent: cpuPercent(cpu) },
     };
   } finally {
     await server.stop();
@@ -65,8 +71,10 @@ export async function kjobsPost(
     const body = JSON.stringify({ 'job-command': 'noop', 'request-data': { i: 1 } });
     const url = `${server.url}${KIE_SERVER_PATH}/jobs`;
     await load(url, 1, connections, body); // warm-up
+    const cpu = server.cpuMs();
     const result = await load(url, durationS, connections, body);
-    return { ...result, peakRssMiB: server.peakRssMiB() };
+    const serverCpuPercent = Math.round((100 * (server.cpuMs() - cpu)) / (durationS * 1000));
+    return { ...result, peakRssMiB: server.peakRssMiB(), serverCpuPercent };
   } finally {
     await server.stop();
   }

@@ -11,6 +11,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Peak resident memory so far, MiB. */
   peakRssMiB(): number;
+  /** CPU time (user + system) used so far, ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,11 @@ export async function startServer(
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
       return Math.round(kb / 1024);
+    },
+    cpuMs() {
+      // Fields 14 and 15 of /proc/PID/stat (after the parenthesized name): utime and stime in clock ticks.
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
     },
     async stop() {
       if (child.exitCode !== null) return;
