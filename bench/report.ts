@@ -80,19 +80,36 @@ export function printTables(all: Record<string, unknown>): string {
       ['bare Fastify POST /hello', bare.post],
       ['kjobs POST /jobs, PostgreSQL', http['kjobs-pg']],
       ['kjobs POST /jobs, SQLite', http['kjobs-sqlite']],
+      ['kjobs POST /jobs/batch (100 jobs), PostgreSQL', http['kjobs-pg-batch']],
+      ['kjobs POST /jobs/batch (100 jobs), SQLite', http['kjobs-sqlite-batch']],
       ['experiment: PostgreSQL + group commit (bench/coalesce.ts)', http['kjobs-pg-coalesce']],
       ['experiment: SQLite + group commit (bench/coalesce.ts)', http['kjobs-sqlite-coalesce']],
     ].filter((r) => r[1]) as [string, Row][];
     out.push(
       table(
-        ['route', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', '% of bare POST', 'server CPU %', 'peak RSS MiB'],
+        [
+          'route',
+          'req/s',
+          'jobs/s',
+          'p50 ms',
+          'p99 ms',
+          'non-2xx',
+          '% of bare POST',
+          'server CPU %',
+          'peak RSS MiB',
+        ],
         rows.map(([label, r]) => [
           label,
           fmt(num(r, 'requestsPerSecond')),
+          num(r, 'jobsPerRequest') === undefined
+            ? '–'
+            : fmt((num(r, 'requestsPerSecond') ?? NaN) * (num(r, 'jobsPerRequest') ?? NaN)),
           fmt(num(r, 'latencyP50'), 1),
           fmt(num(r, 'latencyP99'), 1),
           fmt(num(r, 'non2xx')),
-          `${fmt((100 * (num(r, 'requestsPerSecond') ?? NaN)) / (num(bare.post, 'requestsPerSecond') ?? NaN))}%`,
+          (num(r, 'jobsPerRequest') ?? 1) > 1
+            ? '–'
+            : `${fmt((100 * (num(r, 'requestsPerSecond') ?? NaN)) / (num(bare.post, 'requestsPerSecond') ?? NaN))}%`,
           fmt(num(r, 'serverCpuPercent')),
           fmt(num(r, 'peakRssMiB')),
         ]),

@@ -107,6 +107,15 @@ if (scenarios.has('http')) {
     url.searchParams.set('schema', 'bench_http');
     http['kjobs-pg'] = await kjobsPost(url.toString(), size.httpSeconds, size.httpConnections);
     await dropSchema('bench_http');
+    log('http: kjobs POST /jobs/batch on PostgreSQL');
+    http['kjobs-pg-batch'] = await kjobsPost(
+      url.toString(),
+      size.httpSeconds,
+      size.httpConnections,
+      undefined,
+      100,
+    );
+    await dropSchema('bench_http');
     log('http: kjobs POST /jobs on PostgreSQL, group-commit experiment');
     http['kjobs-pg-coalesce'] = await kjobsPost(
       url.toString(),
@@ -123,6 +132,14 @@ if (scenarios.has('http')) {
       join(SQLITE_DIR, `http-${Date.now()}.db`),
       size.httpSeconds,
       size.httpConnections,
+    );
+    log('http: kjobs POST /jobs/batch on SQLite');
+    http['kjobs-sqlite-batch'] = await kjobsPost(
+      join(SQLITE_DIR, `http-batch-${Date.now()}.db`),
+      size.httpSeconds,
+      size.httpConnections,
+      undefined,
+      100,
     );
     log('http: kjobs POST /jobs on SQLite, group-commit experiment');
     http['kjobs-sqlite-coalesce'] = await kjobsPost(

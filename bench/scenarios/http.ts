@@ -59,22 +59,27 @@ export async function bareRoute(durationS: number, connections: number) {
   }
 }
 
-/** kjobs: POST /kie-server/services/rest/server/jobs on a fresh store. */
+/**
+ * kjobs: POST /kie-server/services/rest/server/jobs on a fresh store, or with `batch` jobs per request, POST
+ * /jobs/batch (kjobs' extension: all or none, one transaction).
+ */
 export async function kjobsPost(
   store: string,
   durationS: number,
   connections: number,
   option?: 'coalesce',
-): Promise<HttpResult> {
+  batch?: number,
+): Promise<HttpResult & { jobsPerRequest: number }> {
   const server = await startServer('kjobs', store, option);
   try {
-    const body = JSON.stringify({ 'job-command': 'noop', 'request-data': { i: 1 } });
-    const url = `${server.url}${KIE_SERVER_PATH}/jobs`;
+    const one = { 'job-command': 'noop', 'request-data': { i: 1 } };
+    const body = JSON.stringify(batch ? Array.from({ length: batch }, () => one) : one);
+    const url = `${server.url}${KIE_SERVER_PATH}/jobs${batch ? '/batch' : ''}`;
     await load(url, 1, connections, body); // warm-up
     const cpu = server.cpuMs();
     const result = await load(url, durationS, connections, body);
     const serverCpuPercent = Math.round((100 * (server.cpuMs() - cpu)) / (durationS * 1000));
-    return { ...result, peakRssMiB: server.peakRssMiB(), serverCpuPercent };
+    return { ...result, peakRssMiB: server.peakRssMiB(), serverCpuPercent, jobsPerRequest: batch ?? 1 };
   } finally {
     await server.stop();
   }
