@@ -3,7 +3,8 @@
  *
  *   BENCH_QUICK=1            small sizes (a couple of minutes)
  *   BENCH_SCENARIOS=a,b      any of: bulk, process, latency, http, lists (default: all)
- *   BENCH_SYSTEMS=a,b        any of: kjobs-pg, kjobs-sqlite, graphile, pg-boss, bullmq (default: all)
+ *   BENCH_SYSTEMS=a,b        any of: kjobs-pg, kjobs-sqlite, kjobs-pg-refill (an experiment), graphile, pg-boss,
+ *                            bullmq (default: all)
  *   BENCH_JOBS, BENCH_LIST_JOBS, BENCH_HTTP_SECONDS   override sizes
  *   BENCH_POSTGRES_URL, BENCH_REDIS_URL               services (default 127.0.0.1)
  *
@@ -32,7 +33,7 @@ const quick = env.BENCH_QUICK === '1';
 const list = (value: string | undefined) => (value ? value.split(',').map((s) => s.trim()) : undefined);
 const scenarios = new Set(list(env.BENCH_SCENARIOS) ?? ['bulk', 'process', 'latency', 'http', 'lists']);
 const systemNames = new Set(
-  list(env.BENCH_SYSTEMS) ?? ['kjobs-pg', 'kjobs-sqlite', 'graphile', 'pg-boss', 'bullmq'],
+  list(env.BENCH_SYSTEMS) ?? ['kjobs-pg', 'kjobs-sqlite', 'kjobs-pg-refill', 'graphile', 'pg-boss', 'bullmq'],
 );
 const size = {
   jobs: Number(env.BENCH_JOBS ?? (quick ? 2_000 : 20_000)),
@@ -49,6 +50,7 @@ const size = {
 const factories: Record<string, () => BenchSystem> = {
   'kjobs-pg': () => kjobsSystem('postgres'),
   'kjobs-sqlite': () => kjobsSystem('sqlite'),
+  'kjobs-pg-refill': () => kjobsSystem('postgres', 'refill'),
   graphile: graphileWorkerSystem,
   'pg-boss': pgBossSystem,
   bullmq: bullmqSystem,

@@ -6,87 +6,19 @@
  *
  *   node --import tsx bench/experiments/claim-refill.ts            (PREFETCH=0,10,40,90,190  MODES=current,refill)
  *
- * The prototype replaces Executor.prototype.pump in this process only; it is not kjobs code.
+ * The prototype (refill-pump.ts) replaces Executor.prototype.pump in this process only; it is not kjobs code.
  */
 import { createKjobs } from '../../src/kjobs.js';
 import { Executor } from '../../src/executor/executor.js';
-import type { ClaimedJob } from '../../src/core/index.js';
-import type { ClaimOptions, JobStore } from '../../src/store/job-store.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { dropSchema } from '../systems/postgres-admin.js';
 import { POSTGRES_URL } from '../systems/system.js';
+import { refillPump } from './refill-pump.js';
 
 const JOBS = Number(process.env.JOBS ?? 20_000);
 const SCHEMA = 'bench_refill';
 
-/** The executor's private fields the prototype reads (TypeScript `private` is compile-time only). */
-interface Internals {
-  pumping: boolean;
-  pumpAgain: boolean;
-  state: string;
-  options: {
-    concurrency: number;
-    leaseMs: number;
-    pollIntervalMs: number;
-    executorId?: string;
-    containers?: readonly string[];
-    limits?: ClaimOptions['limits'];
-  };
-  running: Map<number, unknown>;
-  prefetched: ClaimedJob[];
-  workerId: string;
-  store: JobStore;
-  registry: { containerIds(): readonly string[] | undefined };
-  startPrefetched(): void;
-  prefetchTarget(): number;
-  sleepUntilNextDue(now: number): Promise<void>;
-  setWakeTimer(delay: number): void;
-  emitError(error: unknown): void;
-}
-
 const currentPump = (Executor.prototype as unknown as { pump: () => Promise<void> }).pump;
-
-/** As the executor's pump, but with no free slot it claims only when the prefetch is down to half. */
-async function refillPump(this: Internals): Promise<void> {
-  if (this.pumping) {
-    this.pumpAgain = true;
-    return;
-  }
-  this.pumping = true;
-  try {
-    do {
-      this.pumpAgain = false;
-      if (this.state !== 'running') return;
-      this.startPrefetched();
-      const free = this.options.concurrency - this.running.size;
-      const target = this.prefetchTarget();
-      if (free === 0 && this.prefetched.length > target / 2) return; // the change: wait until it runs low
-      const want = free + target - this.prefetched.length;
-      if (want <= 0) return;
-      const now = Date.now();
-      const jobs = await this.store.claim({
-        workerId: this.workerId,
-        limit: want,
-        now,
-        leaseMs: this.options.leaseMs,
-        owner: this.options.executorId,
-        containers: this.options.containers ?? this.registry.containerIds(),
-        limits: this.options.limits,
-      });
-      this.prefetched.push(...jobs);
-      if (this.state !== 'running') return;
-      this.startPrefetched();
-      if (jobs.length === want) this.pumpAgain = true;
-      else if (jobs.length === 0 || this.running.size === 0) await this.sleepUntilNextDue(now);
-      else this.setWakeTimer(this.options.pollIntervalMs);
-    } while (this.pumpAgain);
-  } catch (error) {
-    this.emitError(error);
-    this.setWakeTimer(this.options.pollIntervalMs);
-  } finally {
-    this.pumping = false;
-  }
-}
 
 for (const mode of (process.env.MODES ?? 'current,refill').split(',')) {
   (Executor.prototype as unknown as { pump: unknown }).pump = mode === 'refill' ? refillPump : currentPump;
