@@ -13,7 +13,9 @@ const LOCAL_QUEUE = 50;
 
 export function graphileWorkerSystem(): BenchSystem {
   const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 12 });
-  pool.on('error', () => undefined); // idle clients dropped by the server: the next query reconnects
+  // Idle clients dropped by the server: the next query reconnects. Graphile also wants each client handled.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   let utils: WorkerUtils | undefined;
   let runner: Runner | undefined;
 
