@@ -1,0 +1,333 @@
+/** KieJobsClient: the ten operations of KIE Server's "Asynchronous jobs" API over fetch. */
+import { ApiError, ConnectionError } from './errors.js';
+import {
+  requestInfoFromJson,
+  requestInfoListFromJson,
+  scheduledIdFromJson,
+  writeDataMapJson,
+  writeJobRequestJson,
+} from './json.js';
+import type {
+  DataMap,
+  JobRequestInstance,
+  JobStatus,
+  RequestInfoInstance,
+  RequestInfoInstanceList,
+} from './models.js';
+import {
+  parseXml,
+  requestInfoFromXml,
+  requestInfoListFromXml,
+  scheduledIdFromXml,
+  writeDataMapXml,
+  writeJobRequestXml,
+} from './xml.js';
+
+/** The wire format: JSON, or KIE's JAXB XML (the default of KIE's own Java client). */
+export type WireFormat = 'json' | 'xml';
+
+/** The `fetch` function the client calls; the global one by default. */
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
+
+/** How to reach the server. Only `baseUrl` is required. */
+export interface KieJobsClientOptions {
+  /**
+   * The REST root: `http://localhost:8080/kie-server/services/rest` (KIE Server, kjobs), or `.../rest` on KIE's
+   * Spring Boot starter. The client adds `/server/jobs...`; a URL already ending in `/server` works too.
+   */
+  baseUrl: string;
+  /** User for HTTP basic authentication. */
+  user?: string;
+  /** Password for HTTP basic authentication. */
+  password?: string;
+  /** Wire format, default `json`. Answers are read in whatever format the server chose. */
+  format?: WireFormat;
+  /** Milliseconds an operation may take before it fails with a `ConnectionError` (`timedOut`). Default none. */
+  timeoutMs?: number;
+  /** Headers sent with every request (e.g. `Authorization: Bearer ...` instead of user and password). */
+  headers?: Record<string, string>;
+  /** The fetch to use (a test double, a proxy-aware fetch...); default `globalThis.fetch`. */
+  fetch?: FetchFunction;
+}
+
+/** Options every operation takes. */
+export interface CallOptions {
+  /** Aborts the request (together with the client's timeout). */
+  signal?: AbortSignal;
+}
+
+/** Options of `getRequestById`. */
+export interface GetRequestOptions extends CallOptions {
+  /** Load the job's errors (`requestErrors`). Default false. */
+  withErrors?: boolean;
+  /** Load the job's request and response data. Default false. */
+  withData?: boolean;
+}
+
+/** A page of a list: `page` from 0 (default 0), `pageSize` (default 10). */
+export interface PageOptions extends CallOptions {
+  /** The page, from 0. */
+  page?: number;
+  /** Jobs per page (server default 10). */
+  pageSize?: number;
+}
+
+/** Options of the lists by business key, command, container and process instance. */
+export interface ListOptions extends PageOptions {
+  /**
+   * Statuses to include. When absent, KIE's defaults: all statuses by business key and by command, QUEUED only
+   * by container and by process instance.
+   */
+  status?: readonly JobStatus[] | JobStatus;
+}
+
+/** Options of `scheduleRequest` and `updateRequestData`. */
+export interface ContainerOptions extends CallOptions {
+  /** The container (KIE deployment) the job belongs to. */
+  containerId?: string;
+}
+
+const MEDIA_TYPES: Record<WireFormat, string> = { json: 'application/json', xml: 'application/xml' };
+const KIE_CONTENT_TYPES: Record<WireFormat, string> = { json: 'JSON', xml: 'JAXB' };
+
+/** Base64 of UTF-8 text, with browser and Node globals only. */
+function base64(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+function jobIdOf(jobId: number): string {
+  if (!Number.isSafeInteger(jobId) || jobId < 0) throw new TypeError(`Not a job id: ${String(jobId)}`);
+  return String(jobId);
+}
+
+/** An AbortSignal that fires when either does (AbortSignal.any is too recent for some browsers). */
+function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  if (present.length <= 1) return present[0];
+  const controller = new AbortController();
+  for (const signal of present) {
+    if (signal.aborted) {
+      controller.abort(signal.reason);
+      break;
+    }
+    signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  }
+  return controller.signal;
+}
+
+interface Call {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  query?: [string, string][];
+  body?: string;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * A client of KIE Server's jobs API (`/server/jobs`), for kjobs and for KIE Server itself. It runs wherever `fetch`
+ * does: Node.js 20+, browsers, Deno, Bun.
+ *
+ * ```ts
+ * import { KieJobsClient } from 'kjobs/client';
+ * const client = new KieJobsClient({ baseUrl: 'http://localhost:8080/kie-server/services/rest', user: 'kie', password: 'secret' });
+ * const id = await client.scheduleRequest({ jobCommand: 'org.jbpm.executor.commands.PrintOutCommand', requestData: { businessKey: 'k1' } });
+ * const job = await client.getRequestById(id, { withData: true });
+ * ```
+ *
+ * Errors: `ApiError` when the server answers with an error status (`status`, `body`, `headers`), `ConnectionError`
+ * when it cannot be reached or the timeout runs out, `TypeError` for arguments that are not valid.
+ */
+export class KieJobsClient {
+  /** The URL of the jobs resource, `.../server/jobs`. */
+  readonly jobsUrl: string;
+  /** The wire format requests use. */
+  readonly format: WireFormat;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number | undefined;
+  private readonly fetchFunction: FetchFunction;
+
+  /** Creates a client; nothing is sent until an operation is called. */
+  constructor(options: KieJobsClientOptions) {
+    const base = options.baseUrl.replace(/\/+$/, '');
+    if (!/^https?:\/\//i.test(base))
+      throw new TypeError(`baseUrl must be an http(s) URL: ${options.baseUrl}`);
+    this.jobsUrl = /\/server$/.test(base) ? `${base}/jobs` : `${base}/server/jobs`;
+    this.format = options.format ?? 'json';
+    if (this.format !== 'json' && this.format !== 'xml') {
+      throw new TypeError(`format must be json or xml, not ${String(this.format)}`);
+    }
+    this.timeoutMs = options.timeoutMs;
+    const mediaType = MEDIA_TYPES[this.format];
+    this.headers = {
+      accept: mediaType,
+      'x-kie-contenttype': KIE_CONTENT_TYPES[this.format],
+      ...(options.user !== undefined
+        ? { authorization: `Basic ${base64(`${options.user}:${options.password ?? ''}`)}` }
+        : {}),
+      ...Object.fromEntries(
+        Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+      ),
+    };
+    const custom = options.fetch;
+    // Called as a plain function: browsers refuse a fetch called as a method of another object.
+    this.fetchFunction = custom ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /** Cancels a QUEUED, RETRYING or ERROR job (`DELETE /server/jobs/{jobId}`; 204). */
+  async cancelRequest(jobId: number, options: CallOptions = {}): Promise<void> {
+    await this.send({ method: 'DELETE', path: `/${jobIdOf(jobId)}`, signal: options.signal });
+  }
+
+  /** One job (`GET /server/jobs/{jobId}`), with its errors and data when asked for. */
+  async getRequestById(jobId: number, options: GetRequestOptions = {}): Promise<RequestInfoInstance> {
+    const query: [string, string][] = [
+      ['withErrors', String(options.withErrors ?? false)],
+      ['withData', String(options.withData ?? false)],
+    ];
+    const response = await this.send({
+      method: 'GET',
+      path: `/${jobIdOf(jobId)}`,
+      query,
+      signal: options.signal,
+    });
+    return this.read(response, requestInfoFromJson, (root) => requestInfoFromXml(root));
+  }
+
+  /** Jobs with a business key (`GET /server/jobs/keys/{key}`); all statuses unless `status` is given. */
+  async getRequestsByBusinessKey(key: string, options: ListOptions = {}): Promise<RequestInfoInstanceList> {
+    return this.list(`/keys/${encodeURIComponent(key)}`, options);
+  }
+
+  /** Jobs of a command (`GET /server/jobs/commands/{cmd}`); all statuses unless `status` is given. */
+  async getRequestsByCommand(cmd: string, options: ListOptions = {}): Promise<RequestInfoInstanceList> {
+    return this.list(`/commands/${encodeURIComponent(cmd)}`, options);
+  }
+
+  /** Jobs of a container (`GET /server/jobs/containers/{id}`); QUEUED only unless `status` is given. */
+  async getRequestsByContainer(id: string, options: ListOptions = {}): Promise<RequestInfoInstanceList> {
+    return this.list(`/containers/${encodeURIComponent(id)}`, options);
+  }
+
+  /**
+   * Jobs of a process instance (`GET /server/jobs/processes/instances/{pInstanceId}`); QUEUED only unless `status`
+   * is given.
+   */
+  async getRequestsByProcessInstance(
+    pInstanceId: number,
+    options: ListOptions = {},
+  ): Promise<RequestInfoInstanceList> {
+    return this.list(`/processes/instances/${jobIdOf(pInstanceId)}`, options);
+  }
+
+  /**
+   * Jobs in the given statuses (`GET /server/jobs?status=...`), newest first. An empty list or undefined means the
+   * server's default, QUEUED.
+   */
+  async getRequestsByStatus(
+    status: readonly JobStatus[] | JobStatus | undefined,
+    options: PageOptions = {},
+  ): Promise<RequestInfoInstanceList> {
+    return this.list('', { ...options, ...(status !== undefined ? { status } : {}) });
+  }
+
+  /** Puts a job that is not DONE or CANCELLED back to QUEUED (`PUT /server/jobs/{jobId}`; 201). */
+  async requeueRequest(jobId: number, options: CallOptions = {}): Promise<void> {
+    await this.send({ method: 'PUT', path: `/${jobIdOf(jobId)}`, body: '', signal: options.signal });
+  }
+
+  /** Schedules a job (`POST /server/jobs`; 201) and answers its id. */
+  async scheduleRequest(body: JobRequestInstance, options: ContainerOptions = {}): Promise<number> {
+    if (typeof body?.jobCommand !== 'string' || body.jobCommand === '') {
+      throw new TypeError('scheduleRequest needs a jobCommand');
+    }
+    const text = this.format === 'xml' ? writeJobRequestXml(body) : writeJobRequestJson(body);
+    const response = await this.send({
+      method: 'POST',
+      path: '',
+      query: options.containerId !== undefined ? [['containerId', options.containerId]] : [],
+      body: text,
+      signal: options.signal,
+    });
+    return this.read(response, scheduledIdFromJson, scheduledIdFromXml);
+  }
+
+  /** Merges keys into the data of a QUEUED, RETRYING or ERROR job (`POST /server/jobs/{jobId}/data`; 201). */
+  async updateRequestData(jobId: number, body: DataMap, options: ContainerOptions = {}): Promise<void> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new TypeError('updateRequestData needs a map of data');
+    }
+    await this.send({
+      method: 'POST',
+      path: `/${jobIdOf(jobId)}/data`,
+      query: options.containerId !== undefined ? [['containerId', options.containerId]] : [],
+      body: this.format === 'xml' ? writeDataMapXml(body) : writeDataMapJson(body),
+      signal: options.signal,
+    });
+  }
+
+  private async list(path: string, options: ListOptions): Promise<RequestInfoInstanceList> {
+    const statuses =
+      options.status === undefined
+        ? []
+        : typeof options.status === 'string'
+          ? [options.status]
+          : options.status;
+    const query: [string, string][] = statuses.map((status) => ['status', status]);
+    if (options.page !== undefined) query.push(['page', String(options.page)]);
+    if (options.pageSize !== undefined) query.push(['pageSize', String(options.pageSize)]);
+    const response = await this.send({ method: 'GET', path, query, signal: options.signal });
+    return this.read(response, requestInfoListFromJson, requestInfoListFromXml);
+  }
+
+  /** Sends a request; answers the response (its body read) when the status is 2xx, throws otherwise. */
+  private async send(
+    call: Call,
+  ): Promise<{ status: number; headers: Headers; text: string; request: string }> {
+    const search = new URLSearchParams(call.query ?? []).toString();
+    const url = `${this.jobsUrl}${call.path}${search ? `?${search}` : ''}`;
+    const request = `${call.method} ${url}`;
+    const headers: Record<string, string> = { ...this.headers };
+    if (call.body !== undefined) headers['content-type'] = MEDIA_TYPES[this.format];
+    const timeout = this.timeoutMs !== undefined ? AbortSignal.timeout(this.timeoutMs) : undefined;
+    const signal = anySignal([timeout, call.signal]);
+    const init: RequestInit = { method: call.method, headers, ...(signal ? { signal } : {}) };
+    if (call.body !== undefined) init.body = call.body;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchFunction(url, init);
+      text = await response.text();
+    } catch (error) {
+      const timedOut = timeout?.aborted === true;
+      if (!timedOut && call.signal?.aborted) throw error; // the caller aborted: their reason stands
+      const reason = timedOut
+        ? `no answer within ${this.timeoutMs} ms`
+        : ((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message);
+      throw new ConnectionError(`${request} failed: ${reason}`, { request, timedOut, cause: error });
+    }
+    if (response.status < 200 || response.status > 299) {
+      throw new ApiError({ status: response.status, body: text, headers: response.headers, request });
+    }
+    return { status: response.status, headers: response.headers, text, request };
+  }
+
+  /** Reads a 2xx answer in the format it came in (the body tells, whatever its Content-Type says). */
+  private read<T>(
+    response: { status: number; headers: Headers; text: string; request: string },
+    fromJson: (value: unknown) => T,
+    fromXml: (root: ReturnType<typeof parseXml>) => T,
+  ): T {
+    try {
+      const text = response.text.replace(/^\uFEFF/, '').trim();
+      return text.startsWith('<') ? fromXml(parseXml(text)) : fromJson(JSON.parse(text));
+    } catch (error) {
+      throw new ApiError({
+        ...response,
+        body: response.text,
+        message: `Unreadable answer to ${response.request}: ${(error as Error).message}`,
+      });
+    }
+  }
+}

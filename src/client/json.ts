@@ -1,0 +1,144 @@
+/** KIE's JSON (Jackson as KIE Server configures it), read and written for the client's models. */
+import { DATE_WRAPPER_KEY, isDateWrapper, readDate, writeJsonDate } from './dates.js';
+import type {
+  DataMap,
+  DataValue,
+  ErrorInfoInstance,
+  JobRequestInstance,
+  JobStatus,
+  RequestInfoInstance,
+  RequestInfoInstanceList,
+} from './models.js';
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function setKey(map: Record<string, unknown>, key: string, value: unknown): void {
+  // defineProperty: a key such as __proto__ is data like any other.
+  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Writing
+
+/** A data value as KIE's JSON: dates as `{"java.util.Date": ms}`, the rest as is. */
+function jsonValue(value: DataValue | undefined): unknown {
+  if (value instanceof Date) return writeJsonDate(value);
+  if (Array.isArray(value)) return value.map(jsonValue);
+  if (isObject(value)) {
+    const out: JsonObject = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (item !== undefined) setKey(out, key, jsonValue(item));
+    }
+    return out;
+  }
+  return value;
+}
+
+/** The schedule body: `{"job-command": ..., "scheduled-date": ..., "request-data": {...}}`. */
+export function writeJobRequestJson(request: JobRequestInstance): string {
+  return JSON.stringify({
+    'job-command': request.jobCommand,
+    'scheduled-date': request.scheduledDate ? writeJsonDate(request.scheduledDate) : null,
+    'request-data': jsonValue(request.requestData ?? {}),
+  });
+}
+
+/** The update-data body: a JSON object. */
+export function writeDataMapJson(data: DataMap): string {
+  return JSON.stringify(jsonValue(data));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading
+
+/** A data value from KIE's JSON: `{"java.util.Date": ...}` becomes a Date; other wrappers stay maps. */
+function dataValue(value: unknown): DataValue {
+  if (Array.isArray(value)) return value.map(dataValue);
+  if (isObject(value)) {
+    if (isDateWrapper(value)) {
+      const date = readDate(value[DATE_WRAPPER_KEY], 'a date in the data');
+      if (date) return date;
+    }
+    const out: Record<string, DataValue> = {};
+    for (const [key, item] of Object.entries(value)) setKey(out, key, dataValue(item));
+    return out;
+  }
+  return value as DataValue;
+}
+
+function dataMap(value: unknown, field: string): DataMap | null {
+  if (value === null || value === undefined) return null;
+  if (!isObject(value)) throw new TypeError(`${field} is not a map`);
+  return dataValue(value) as DataMap;
+}
+
+function num(object: JsonObject, key: string): number {
+  const value = object[key];
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return Number(value);
+  throw new TypeError(`${key} is not a number: ${JSON.stringify(value)}`);
+}
+
+function str(object: JsonObject, key: string): string | null {
+  const value = object[key];
+  if (value === null || value === undefined) return null;
+  return String(value);
+}
+
+function errorInfo(value: unknown): ErrorInfoInstance {
+  if (!isObject(value)) throw new TypeError('error-info-instance is not an object');
+  return {
+    errorInstanceId: num(value, 'error-instance-id'),
+    requestInstanceId: num(value, 'request-instance-id'),
+    errorMessage: str(value, 'error-message'),
+    errorStacktrace: str(value, 'error-stacktrace'),
+    errorDate: readDate(value['error-date'], 'error-date') ?? new Date(Number.NaN),
+  };
+}
+
+/** A RequestInfoInstance object (keys as KIE writes them). */
+export function requestInfoFromJson(value: unknown): RequestInfoInstance {
+  if (!isObject(value)) throw new TypeError('request-info-instance is not an object');
+  const errors = value['request-errors'];
+  let requestErrors: RequestInfoInstance['requestErrors'] = null;
+  if (isObject(errors)) {
+    const items = errors['error-info-instance'];
+    // Jackson may write a single error without its array (ACCEPT_SINGLE_VALUE_AS_ARRAY's mirror image).
+    const list = Array.isArray(items) ? items : items === null || items === undefined ? [] : [items];
+    requestErrors = { errorInfoInstance: list.map(errorInfo) };
+  }
+  return {
+    requestInstanceId: num(value, 'request-instance-id'),
+    requestStatus: str(value, 'request-status') as JobStatus,
+    requestBusinessKey: str(value, 'request-business-key'),
+    requestMessage: str(value, 'request-message'),
+    requestRetries: num(value, 'request-retries'),
+    requestExecutions: num(value, 'request-executions'),
+    requestCommand: str(value, 'request-command') ?? '',
+    requestScheduledDate: readDate(value['request-scheduled-date'], 'request-scheduled-date'),
+    requestData: dataMap(value['request-data'], 'request-data'),
+    responseData: dataMap(value['response-data'], 'response-data'),
+    requestErrors,
+    requestContainerId: str(value, 'request-container-id'),
+  };
+}
+
+/** A RequestInfoInstanceList: `{"request-info-instance": [...]}`. */
+export function requestInfoListFromJson(value: unknown): RequestInfoInstanceList {
+  if (!isObject(value)) throw new TypeError('request-info-instance-list is not an object');
+  const items = value['request-info-instance'];
+  const list = Array.isArray(items) ? items : items === null || items === undefined ? [] : [items];
+  return { requestInfoInstance: list.map(requestInfoFromJson) };
+}
+
+/** The answer of schedule: the bare id (`123`), or `{"value": 123}` (KIE's strict mode). */
+export function scheduledIdFromJson(value: unknown): number {
+  const id = isObject(value) ? value.value : value;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return id;
+  if (typeof id === 'string' && /^\d+$/.test(id.trim())) return Number(id);
+  throw new TypeError(`the answer is not a job id: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,94 @@
+/**
+ * The models of KIE Server's "Asynchronous jobs" API (`org.kie.server.api.model.instance.*`), as the client hands
+ * them to you: the wire names in camelCase (`request-instance-id` is `requestInstanceId`) and dates as `Date`
+ * objects, whatever the server wrote (JSON or XML, KIE's `{"java.util.Date": ms}` wrapper or ISO-8601).
+ */
+
+/** The status of a job, as KIE names it. */
+export type JobStatus = 'QUEUED' | 'RUNNING' | 'DONE' | 'ERROR' | 'RETRYING' | 'CANCELLED';
+
+/** Every job status, in KIE's order. */
+export const JOB_STATUSES: readonly JobStatus[] = [
+  'QUEUED',
+  'DONE',
+  'CANCELLED',
+  'ERROR',
+  'RETRYING',
+  'RUNNING',
+];
+
+/**
+ * A value in a job's data: JSON-like values, `Date` for dates (KIE's `{"java.util.Date": ms}` in JSON,
+ * `xsi:type="xs:dateTime"` in XML), nested maps and lists.
+ */
+export type DataValue = string | number | boolean | null | Date | DataValue[] | { [key: string]: DataValue };
+
+/** A job's request data or response data: names to values. */
+export type DataMap = Record<string, DataValue>;
+
+/** ErrorInfoInstance: one failed run of a job. */
+export interface ErrorInfoInstance {
+  /** Id of this error record. */
+  errorInstanceId: number;
+  /** Id of the job that failed. */
+  requestInstanceId: number;
+  /** The error's message; null when the error had none. */
+  errorMessage: string | null;
+  /** The error's stack trace, when the server recorded one. */
+  errorStacktrace: string | null;
+  /** When the run failed. */
+  errorDate: Date;
+}
+
+/** ErrorInfoInstanceList: the errors of a job (`request-errors`). */
+export interface ErrorInfoInstanceList {
+  /** The errors, oldest first. */
+  errorInfoInstance: ErrorInfoInstance[];
+}
+
+/** RequestInfoInstance: one job as KIE shows it. */
+export interface RequestInfoInstance {
+  /** The job's id. */
+  requestInstanceId: number;
+  /** Its status. */
+  requestStatus: JobStatus;
+  /** Its business key (`businessKey` in the request data), or null. */
+  requestBusinessKey: string | null;
+  /** KIE's message: `Ready to execute`, or `Rescheduled reoccurring job`. */
+  requestMessage: string | null;
+  /** Retries left. */
+  requestRetries: number;
+  /** How many times it ran. */
+  requestExecutions: number;
+  /** The command it runs. */
+  requestCommand: string;
+  /** When it is due; while and after it runs, when its last run started. */
+  requestScheduledDate: Date | null;
+  /** The request data; null unless asked for with `withData`. */
+  requestData: DataMap | null;
+  /** The command's result; null unless asked for with `withData` (then `{}` before a result exists). */
+  responseData: DataMap | null;
+  /** Errors of failed runs; null unless asked for with `withErrors`. */
+  requestErrors: ErrorInfoInstanceList | null;
+  /** The container (KIE deployment) the job belongs to, or null. */
+  requestContainerId: string | null;
+}
+
+/** RequestInfoInstanceList: a page of jobs. Lists never carry data or errors. */
+export interface RequestInfoInstanceList {
+  /** The jobs of the page. */
+  requestInfoInstance: RequestInfoInstance[];
+}
+
+/** JobRequestInstance: what `scheduleRequest` sends. */
+export interface JobRequestInstance {
+  /** The command to run, e.g. `org.jbpm.executor.commands.PrintOutCommand`. */
+  jobCommand: string;
+  /** When to run it; absent or null: now. */
+  scheduledDate?: Date | null;
+  /**
+   * The job's data. KIE reads `businessKey`, `retries`, `retryDelay`, `priority`, `processInstanceId`, `owner` and
+   * `callbacks` from it; the command receives all of it.
+   */
+  requestData?: DataMap;
+}

@@ -1,0 +1,361 @@
+/**
+ * KIE's XML (JAXB), read and written for the client's models. Maps are JAXB maps whose values carry their type
+ * (`<entry><key>retries</key><value xsi:type="xs:int">3</value></entry>`); nested maps and lists take the form of
+ * KIE's Java client (`xsi:type="jaxbMap"` with `<entries>`, `xsi:type="jaxbList"` with `<items>`).
+ *
+ * Reading never resolves entities beyond XML's five and character references, and refuses a DOCTYPE.
+ */
+import { XMLParser } from 'fast-xml-parser';
+import { parseIsoDate, writeXmlDate } from './dates.js';
+import type {
+  DataMap,
+  DataValue,
+  ErrorInfoInstance,
+  JobRequestInstance,
+  JobStatus,
+  RequestInfoInstance,
+  RequestInfoInstanceList,
+} from './models.js';
+
+const XS = 'http://www.w3.org/2001/XMLSchema';
+const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+const NAMESPACES = `xmlns:xs="${XS}" xmlns:xsi="${XSI}"`;
+const HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Writing
+
+// eslint-disable-next-line no-control-regex
+const NOT_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
+/** Escapes text for an XML element; characters XML cannot carry become U+FFFD. */
+export function escapeXml(text: string): string {
+  return text
+    .replace(NOT_XML_CHARS, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\r/g, '&#13;');
+}
+
+function element(name: string, content: string, attributes = ''): string {
+  return `<${name}${attributes ? ' ' + attributes : ''}>${content}</${name}>`;
+}
+
+/** A typed value element (`value` in an entry, `items` in a list); empty string for undefined. */
+function typedValue(name: string, value: DataValue | undefined): string {
+  const typed = (type: string, text: string) =>
+    element(name, escapeXml(text), `xsi:type="${type}" ${NAMESPACES}`);
+  if (value === undefined) return '';
+  if (value === null) return `<${name} xsi:nil="true" xmlns:xsi="${XSI}"/>`;
+  if (value instanceof Date) return typed('xs:dateTime', writeXmlDate(value));
+  switch (typeof value) {
+    case 'string':
+      return typed('xs:string', value);
+    case 'boolean':
+      return typed('xs:boolean', String(value));
+    case 'number':
+      if (Number.isInteger(value) && value >= INT_MIN && value <= INT_MAX)
+        return typed('xs:int', String(value));
+      if (Number.isSafeInteger(value)) return typed('xs:long', String(value));
+      return typed('xs:double', String(value).replace('e+', 'E').replace('e', 'E'));
+    default:
+      break;
+  }
+  if (Array.isArray(value)) {
+    return element(
+      name,
+      element('items', value.map((item) => typedValue('items', item)).join('')),
+      `xsi:type="jaxbList" ${NAMESPACES}`,
+    );
+  }
+  return element(name, element('entries', entries(value)), `xsi:type="jaxbMap" ${NAMESPACES}`);
+}
+
+/** The `<entry>` elements of a map; a null value is an entry without `<value>`, as JAXB writes it. */
+function entries(map: DataMap): string {
+  return Object.entries(map)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) =>
+      element('entry', element('key', escapeXml(key)) + (value === null ? '' : typedValue('value', value))),
+    )
+    .join('');
+}
+
+/** The schedule body: `<job-request-instance>`. */
+export function writeJobRequestXml(request: JobRequestInstance): string {
+  const date = request.scheduledDate ? element('scheduled-date', writeXmlDate(request.scheduledDate)) : '';
+  return (
+    HEADER +
+    element(
+      'job-request-instance',
+      element('job-command', escapeXml(request.jobCommand)) +
+        date +
+        element('request-data', entries(request.requestData ?? {})),
+    )
+  );
+}
+
+/** The update-data body: `<map-type><entries>...</entries></map-type>`. */
+export function writeDataMapXml(data: DataMap): string {
+  return HEADER + element('map-type', element('entries', entries(data)));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading
+
+/** A parsed element: local name, attributes, in-scope namespaces, child elements and text. */
+export interface XmlElement {
+  /** Local name (prefix dropped). */
+  name: string;
+  /** Attributes by qualified name. */
+  attributes: Record<string, string>;
+  /** Namespace prefixes in scope ('' for the default namespace). */
+  namespaces: ReadonlyMap<string, string>;
+  /** Child elements in document order. */
+  children: XmlElement[];
+  /** Concatenated text and CDATA. */
+  text: string;
+}
+
+type RawNode = Record<string, unknown> & { ':@'?: Record<string, string> };
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  trimValues: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: false, // decoded below: the five XML entities and character references only
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  cdataPropName: '#cdata',
+  commentPropName: '#comment',
+});
+
+const ENTITY = /&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));/g;
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function decodeEntities(raw: string): string {
+  return raw.replace(
+    ENTITY,
+    (whole, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
+      if (name) return NAMED[name] ?? whole;
+      const code = dec !== undefined ? Number(dec) : Number.parseInt(hex ?? '', 16);
+      return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '\uFFFD';
+    },
+  );
+}
+
+const localName = (qualified: string) => qualified.slice(qualified.indexOf(':') + 1);
+
+function toElement(
+  raw: RawNode,
+  inherited: ReadonlyMap<string, string>,
+  depth: number,
+): XmlElement | undefined {
+  if (depth > 500) throw new TypeError('XML elements nest too deep');
+  const tag = Object.keys(raw).find((key) => key !== ':@');
+  if (tag === undefined || tag.startsWith('#') || tag.startsWith('?')) return undefined;
+  const attributes: Record<string, string> = {};
+  let namespaces = inherited;
+  for (const [name, value] of Object.entries(raw[':@'] ?? {})) {
+    const decoded = decodeEntities(value);
+    attributes[name] = decoded;
+    if (name === 'xmlns' || name.startsWith('xmlns:')) {
+      if (namespaces === inherited) namespaces = new Map(inherited);
+      (namespaces as Map<string, string>).set(name === 'xmlns' ? '' : name.slice(6), decoded);
+    }
+  }
+  const result: XmlElement = { name: localName(tag), attributes, namespaces, children: [], text: '' };
+  for (const child of (raw[tag] as RawNode[] | undefined) ?? []) {
+    if ('#text' in child) result.text += decodeEntities(String(child['#text']));
+    else if ('#cdata' in child) {
+      for (const part of child['#cdata'] as RawNode[]) result.text += String(part['#text'] ?? '');
+    } else if (!('#comment' in child)) {
+      const sub = toElement(child, namespaces, depth + 1);
+      if (sub) result.children.push(sub);
+    }
+  }
+  return result;
+}
+
+/** Parses a document into its root element; refuses a DOCTYPE (entities are never resolved). */
+export function parseXml(text: string): XmlElement {
+  const body = text.replace(/^\uFEFF/, '');
+  if (/<!DOCTYPE/i.test(body) || /<!ENTITY/i.test(body)) {
+    throw new TypeError('XML with a DOCTYPE is refused: entities are never resolved');
+  }
+  const roots = (parser.parse(body) as RawNode[])
+    .map((node) => toElement(node, new Map(), 0))
+    .filter((node): node is XmlElement => node !== undefined);
+  const [root] = roots;
+  if (!root || roots.length !== 1) throw new TypeError('XML document without a single root element');
+  return root;
+}
+
+function child(parent: XmlElement, ...names: string[]): XmlElement | undefined {
+  return parent.children.find((candidate) => names.includes(candidate.name));
+}
+
+/** The xsi attribute `name` (`type`, `nil`), whatever prefix the document bound XSI to. */
+function xsiAttribute(node: XmlElement, name: string): string | undefined {
+  for (const [qualified, value] of Object.entries(node.attributes)) {
+    const colon = qualified.indexOf(':');
+    if (colon < 0 || qualified.slice(colon + 1) !== name) continue;
+    const prefix = qualified.slice(0, colon);
+    const uri = node.namespaces.get(prefix);
+    if (uri === XSI || (uri === undefined && prefix === 'xsi')) return value;
+  }
+  return undefined;
+}
+
+/** `xs:<name>` for XML Schema types, whatever their prefix; the local name for others (`jaxbMap`). */
+function valueType(node: XmlElement): string | undefined {
+  const type = xsiAttribute(node, 'type')?.trim();
+  if (type === undefined) return undefined;
+  const colon = type.indexOf(':');
+  if (colon < 0) return type;
+  const prefix = type.slice(0, colon);
+  const uri = node.namespaces.get(prefix);
+  const local = type.slice(colon + 1);
+  if (uri === XS || (uri === undefined && (prefix === 'xs' || prefix === 'xsd'))) return `xs:${local}`;
+  return local;
+}
+
+const WHOLE_NUMBERS =
+  /^xs:(int|long|short|byte|integer|unsignedInt|unsignedShort|unsignedByte|unsignedLong|(non)?(Negative|Positive)Integer|nonNegativeInteger|nonPositiveInteger)$/;
+
+/** A typed `<value>` (or list `<items>`) element. Unknown types keep their text. */
+function readValue(node: XmlElement): DataValue {
+  if (xsiAttribute(node, 'nil')?.trim() === 'true') return null;
+  const type = valueType(node);
+  const trimmed = node.text.trim();
+  if (type === undefined) {
+    return node.children.length > 0 ? readEntries(child(node, 'entries') ?? node) : node.text;
+  }
+  if (WHOLE_NUMBERS.test(type)) return Number(trimmed);
+  switch (type) {
+    case 'xs:boolean':
+      return trimmed === 'true' || trimmed === '1';
+    case 'xs:double':
+    case 'xs:float':
+    case 'xs:decimal':
+      return trimmed === 'INF' ? Infinity : trimmed === '-INF' ? -Infinity : Number(trimmed);
+    case 'xs:dateTime':
+    case 'xs:date':
+      return parseIsoDate(trimmed) ?? node.text;
+    case 'jaxbMap':
+    case 'map-type':
+      return readEntries(child(node, 'entries') ?? node);
+    case 'jaxbList':
+    case 'list-type': {
+      const wrapper = child(node, 'items');
+      return (wrapper?.children ?? []).filter((item) => item.name === 'items').map(readValue);
+    }
+    default:
+      return node.children.length > 0 ? readEntries(child(node, 'entries') ?? node) : node.text;
+  }
+}
+
+/** The `<entry><key/><value/></entry>` children of a JAXB map element. */
+export function readEntries(node: XmlElement): DataMap {
+  const map: DataMap = {};
+  for (const entry of node.children) {
+    if (entry.name !== 'entry') continue;
+    const key = child(entry, 'key');
+    if (!key) continue;
+    const value = child(entry, 'value');
+    Object.defineProperty(map, key.text, {
+      value: value ? readValue(value) : null,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return map;
+}
+
+function textOf(parent: XmlElement, name: string): string | null {
+  const found = child(parent, name);
+  return found ? found.text : null;
+}
+
+function numberOf(parent: XmlElement, name: string): number {
+  const text = textOf(parent, name);
+  const value = text === null ? Number.NaN : Number(text.trim());
+  if (!Number.isFinite(value)) throw new TypeError(`<${name}> is not a number: ${JSON.stringify(text)}`);
+  return value;
+}
+
+function dateOf(parent: XmlElement, name: string): Date | null {
+  const text = textOf(parent, name);
+  if (text === null || text.trim() === '') return null;
+  const date = parseIsoDate(text);
+  if (!date) throw new TypeError(`<${name}> is not an xs:dateTime: ${JSON.stringify(text)}`);
+  return date;
+}
+
+function errorInfoFromXml(node: XmlElement): ErrorInfoInstance {
+  return {
+    errorInstanceId: numberOf(node, 'error-instance-id'),
+    requestInstanceId: numberOf(node, 'request-instance-id'),
+    errorMessage: textOf(node, 'error-message'),
+    errorStacktrace: textOf(node, 'error-stacktrace'),
+    errorDate: dateOf(node, 'error-date') ?? new Date(Number.NaN),
+  };
+}
+
+function expectRoot(node: XmlElement, name: string): void {
+  if (node.name !== name) throw new TypeError(`expected <${name}>, got <${node.name}>`);
+}
+
+/** A `<request-info-instance>` element. */
+export function requestInfoFromXml(node: XmlElement): RequestInfoInstance {
+  expectRoot(node, 'request-info-instance');
+  const data = child(node, 'request-data', 'data');
+  const response = child(node, 'response-data');
+  const errors = child(node, 'request-errors');
+  return {
+    requestInstanceId: numberOf(node, 'request-instance-id'),
+    requestStatus: (textOf(node, 'request-status') ?? '').trim() as JobStatus,
+    requestBusinessKey: textOf(node, 'request-business-key'),
+    requestMessage: textOf(node, 'request-message'),
+    requestRetries: numberOf(node, 'request-retries'),
+    requestExecutions: numberOf(node, 'request-executions'),
+    requestCommand: textOf(node, 'request-command') ?? '',
+    requestScheduledDate: dateOf(node, 'request-scheduled-date'),
+    requestData: data ? readEntries(data) : null,
+    responseData: response ? readEntries(response) : null,
+    requestErrors: errors
+      ? {
+          errorInfoInstance: errors.children
+            .filter((item) => item.name === 'error-info-instance')
+            .map(errorInfoFromXml),
+        }
+      : null,
+    requestContainerId: textOf(node, 'request-container-id'),
+  };
+}
+
+/** A `<request-info-instance-list>` document's root. */
+export function requestInfoListFromXml(node: XmlElement): RequestInfoInstanceList {
+  expectRoot(node, 'request-info-instance-list');
+  return {
+    requestInfoInstance: node.children
+      .filter((item) => item.name === 'request-info-instance')
+      .map(requestInfoFromXml),
+  };
+}
+
+/** The answer of schedule: `<long-type><value>123</value></long-type>`. */
+export function scheduledIdFromXml(node: XmlElement): number {
+  const text = node.name === 'long-type' ? textOf(node, 'value') : node.text;
+  const id = text === null ? Number.NaN : Number(text.trim());
+  if (!Number.isSafeInteger(id)) throw new TypeError(`the answer is not a job id: <${node.name}>`);
+  return id;
+}
