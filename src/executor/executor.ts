@@ -26,7 +26,8 @@ export interface ExecutorOptions {
   concurrency?: number;
   /**
    * Jobs to claim ahead of free slots (each held under a lease, RUNNING, until a slot frees), or 'auto'
-   * (default): as many as the concurrency while recent runs are short (under 20 ms), none otherwise.
+   * (default): while recent runs are short (under 20 ms on average), about 100 ms of work (at least the
+   * concurrency, at most 200 jobs); none otherwise.
    */
   prefetch?: number | 'auto';
   /** Longest wait between looks for due jobs when nothing wakes the executor. Default 1000 ms. */
@@ -69,6 +70,9 @@ interface Running {
 
 /** With prefetch 'auto', jobs are prefetched while runs average less than this. */
 const AUTO_PREFETCH_BELOW_MS = 20;
+/** With prefetch 'auto', how much work (in run time) to hold prefetched, and at most how many jobs. */
+const AUTO_PREFETCH_WORK_MS = 100;
+const AUTO_PREFETCH_MAX = 200;
 
 const DEFAULTS = {
   concurrency: 10,
@@ -233,8 +237,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         if (this.state !== 'running') return;
         this.startPrefetched();
         const free = this.options.concurrency - this.running.size;
-        const want = free + this.prefetchTarget() - this.prefetched.length;
-        if (want <= 0) return; // a finishing job pumps again
+        const target = this.prefetchTarget();
+        // With every slot busy, claim only once the prefetched jobs are down to half, then fill them up whole:
+        // claims then bring many jobs at once, instead of topping up the few that just started.
+        if (free <= 0 && this.prefetched.length > target / 2) return; // a finishing job pumps again
+        const want = free + target - this.prefetched.length;
+        if (want <= 0) return;
         const now = Date.now();
         const jobs = await this.store.claim({
           workerId: this.workerId,
@@ -278,7 +286,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private prefetchTarget(): number {
     const prefetch = this.options.prefetch;
     if (prefetch !== 'auto') return prefetch;
-    return this.averageRunMs < AUTO_PREFETCH_BELOW_MS ? this.options.concurrency : 0;
+    if (!(this.averageRunMs < AUTO_PREFETCH_BELOW_MS)) return 0;
+    // About AUTO_PREFETCH_WORK_MS of work: no-op jobs fill it to the cap, 10 ms jobs to ten per slot.
+    const perSlot = AUTO_PREFETCH_WORK_MS / Math.max(this.averageRunMs, 0.5);
+    const { concurrency } = this.options;
+    return Math.min(AUTO_PREFETCH_MAX, Math.max(concurrency, Math.round(concurrency * perSlot)));
   }
 
   private async sleepUntilNextDue(now: number): Promise<void> {
