@@ -47,6 +47,11 @@ export function writeJobRequestJson(request: JobRequestInstance): string {
   });
 }
 
+/** The batch body (kjobs extension): an array of JobRequestInstance objects. */
+export function writeJobRequestListJson(batch: readonly JobRequestInstance[]): string {
+  return `[${batch.map(writeJobRequestJson).join(',')}]`;
+}
+
 /** The update-data body: a JSON object. */
 export function writeDataMapJson(data: DataMap): string {
   return JSON.stringify(jsonValue(data));
@@ -133,6 +138,13 @@ export function requestInfoListFromJson(value: unknown): RequestInfoInstanceList
   const items = value['request-info-instance'];
   const list = Array.isArray(items) ? items : items === null || items === undefined ? [] : [items];
   return { requestInfoInstance: list.map(requestInfoFromJson) };
+}
+
+/** The answer of a batch (kjobs extension): the ids as an array. */
+export function scheduledIdsFromJson(value: unknown): number[] {
+  if (!Array.isArray(value))
+    throw new TypeError(`the answer is not a list of job ids: ${JSON.stringify(value)}`);
+  return value.map((id) => scheduledIdFromJson(id));
 }
 
 /** The answer of schedule: the bare id (`123`), or `{"value": 123}` (KIE's strict mode). */

@@ -84,18 +84,24 @@ function entries(map: DataMap): string {
     .join('');
 }
 
+function jobRequestElement(request: JobRequestInstance): string {
+  const date = request.scheduledDate ? element('scheduled-date', writeXmlDate(request.scheduledDate)) : '';
+  return element(
+    'job-request-instance',
+    element('job-command', escapeXml(request.jobCommand)) +
+      date +
+      element('request-data', entries(request.requestData ?? {})),
+  );
+}
+
 /** The schedule body: `<job-request-instance>`. */
 export function writeJobRequestXml(request: JobRequestInstance): string {
-  const date = request.scheduledDate ? element('scheduled-date', writeXmlDate(request.scheduledDate)) : '';
-  return (
-    HEADER +
-    element(
-      'job-request-instance',
-      element('job-command', escapeXml(request.jobCommand)) +
-        date +
-        element('request-data', entries(request.requestData ?? {})),
-    )
-  );
+  return HEADER + jobRequestElement(request);
+}
+
+/** The batch body (kjobs extension): `<job-request-instance-list>` of `<job-request-instance>`. */
+export function writeJobRequestListXml(batch: readonly JobRequestInstance[]): string {
+  return HEADER + element('job-request-instance-list', batch.map(jobRequestElement).join(''));
 }
 
 /** The update-data body: `<map-type><entries>...</entries></map-type>`. */
@@ -350,6 +356,21 @@ export function requestInfoListFromXml(node: XmlElement): RequestInfoInstanceLis
       .filter((item) => item.name === 'request-info-instance')
       .map(requestInfoFromXml),
   };
+}
+
+/** The answer of a batch (kjobs extension): KIE's `<list-type><items><items>1</items>...</items></list-type>`. */
+export function scheduledIdsFromXml(node: XmlElement): number[] {
+  const wrapper =
+    node.name === 'list-type' ? node.children.find((child) => child.name === 'items') : undefined;
+  if (!wrapper) throw new TypeError(`the answer is not a list of job ids: <${node.name}>`);
+  return wrapper.children
+    .filter((item) => item.name === 'items')
+    .map((item) => {
+      const text = item.text.trim();
+      const id = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+      if (!Number.isSafeInteger(id)) throw new TypeError(`the answer holds a bad job id: ${item.text}`);
+      return id;
+    });
 }
 
 /** The answer of schedule: `<long-type><value>123</value></long-type>`. */
