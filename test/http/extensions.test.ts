@@ -134,6 +134,39 @@ for (const [storeName, openStore] of STORES) {
         assert.deepEqual(await byKey('cron-http', '&status=QUEUED'), []);
       });
 
+      it('a unique cron job keeps its key through its occurrences: a second one is refused, naming the pending one', async () => {
+        const first = await post(
+          '/jobs',
+          request({ cron: '* * * * * *', businessKey: 'cron-u', unique: true }, TICK, null),
+        );
+        assert.equal(first.status, 201, first.text);
+        await eventually(
+          () => byKey('cron-u', '&status=DONE'),
+          (jobs) => jobs.length >= 1,
+          5000,
+        );
+        const again = await post(
+          '/jobs',
+          request({ cron: '* * * * * *', businessKey: 'cron-u', unique: true }, TICK, null),
+        );
+        assert.equal(again.status, 409);
+        // It names the occurrence that was QUEUED or RUNNING at that moment (it may have run since).
+        const named = Number(/job (\d+)"$/.exec(again.text)?.[1]);
+        assert.ok(
+          (await byKey('cron-u')).some((job) => job['request-instance-id'] === named),
+          `${again.text} names an occurrence`,
+        );
+        await eventually(
+          async () => {
+            for (const queued of await byKey('cron-u', '&status=QUEUED')) {
+              await call('DELETE', `/jobs/${queued['request-instance-id']}`);
+            }
+            return byKey('cron-u', '&status=QUEUED&status=RUNNING&status=RETRYING');
+          },
+          (jobs) => jobs.length === 0,
+        );
+      });
+
       it('refuses a bad cron expression or time zone with 400', async () => {
         for (const data of [{ cron: 'every minute' }, { cron: '* * * * *', timezone: 'Mars/Olympus' }]) {
           const answer = await post('/jobs', request(data));
