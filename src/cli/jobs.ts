@@ -1,0 +1,451 @@
+/**
+ * `kjobs jobs ...`: the jobs API from the command line, built on kjobs/client. Human tables by default, `--json` for
+ * scripts; the exit code tells what happened (see JOBS_EXIT_CODES).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import {
+  ApiError,
+  ConnectionError,
+  JOB_STATUSES,
+  KieJobsClient,
+  readDate,
+  type DataMap,
+  type DataValue,
+  type JobStatus,
+  type RequestInfoInstance,
+  type WireFormat,
+} from '../client/index.js';
+
+/** Exit codes of `kjobs jobs ...`. */
+export const JOBS_EXIT_CODES = {
+  /** The operation succeeded. */
+  ok: 0,
+  /** Any other failure: server error, refused input (400), server unreachable, timeout. */
+  failure: 1,
+  /** Usage error: unknown option, missing or malformed argument; nothing was sent. */
+  usage: 2,
+  /** The job does not exist (HTTP 404). */
+  notFound: 3,
+  /** The job is in a state that does not allow the operation (HTTP 409, e.g. cancelling a DONE job). */
+  conflict: 4,
+  /** Authentication failed or is missing (HTTP 401 or 403). */
+  unauthorized: 5,
+} as const;
+
+/** Where the REST API is when neither --url nor KJOBS_URL says. */
+export const DEFAULT_URL = 'http://127.0.0.1:8080/kie-server/services/rest';
+const REST_ROOT = '/kie-server/services/rest';
+
+/** Output streams and environment, replaceable in tests. */
+export interface JobsIo {
+  env: NodeJS.ProcessEnv;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+interface ConnectionFlags {
+  url?: string;
+  user?: string;
+  password?: string;
+  format?: WireFormat;
+  timeout?: string;
+  json?: boolean;
+}
+
+class UsageError extends Error {}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+function connectionOptions(command: Command): Command {
+  return command
+    .option('--url <url>', `REST root of kjobs or KIE Server [KJOBS_URL] (default ${DEFAULT_URL})`)
+    .option('--user <name>', 'basic-auth user [KJOBS_USER]')
+    .option('--password <password>', 'basic-auth password; prefer KJOBS_PASSWORD [KJOBS_PASSWORD]')
+    .addOption(new Option('--format <format>', 'wire format (default json)').choices(['json', 'xml']))
+    .option('--timeout <ms>', 'give up after this many milliseconds (default 30000)')
+    .option('--json', 'print JSON for scripts instead of tables');
+}
+
+/** The REST root from --url, KJOBS_URL or the default; a bare origin gets KIE's `/kie-server/services/rest`. */
+export function restRoot(url: string | undefined): string {
+  const text = url?.trim() || DEFAULT_URL;
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new UsageError(`--url is not a URL: ${text}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UsageError(`--url must be http:// or https://: ${text}`);
+  }
+  return parsed.pathname === '/' ? `${parsed.origin}${REST_ROOT}` : text;
+}
+
+function clientOf(flags: ConnectionFlags, env: NodeJS.ProcessEnv): KieJobsClient {
+  const timeout = flags.timeout ?? '30000';
+  if (!/^\d+$/.test(timeout) || Number(timeout) === 0)
+    throw new UsageError(`--timeout must be milliseconds > 0: ${timeout}`);
+  const user = flags.user ?? env.KJOBS_USER;
+  const password = flags.password ?? env.KJOBS_PASSWORD;
+  return new KieJobsClient({
+    baseUrl: restRoot(flags.url ?? env.KJOBS_URL),
+    format: flags.format ?? 'json',
+    timeoutMs: Number(timeout),
+    ...(user ? { user, password: password ?? '' } : {}),
+  });
+}
+
+function jobId(text: string, what = 'job id'): number {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
+    throw new UsageError(`Not a ${what}: ${text}`);
+  return Number(text);
+}
+
+function whole(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} must be a whole number >= 0: ${text}`);
+  return Number(text);
+}
+
+function statuses(values: string[] | undefined): JobStatus[] | undefined {
+  if (!values) return undefined;
+  const list = values.flatMap((value) => value.split(',')).map((value) => value.trim().toUpperCase());
+  for (const status of list) {
+    if (!JOB_STATUSES.includes(status as JobStatus)) {
+      throw new UsageError(`Unknown status ${status}: use ${JOB_STATUSES.join(', ')}`);
+    }
+  }
+  return list as JobStatus[];
+}
+
+/** `--data` (a JSON object, or `@file` holding one) merged with `--set key=value` strings. */
+function dataOf(options: { data?: string; set?: string[] }): DataMap {
+  let data: DataMap = {};
+  if (options.data !== undefined) {
+    let text = options.data;
+    if (text.startsWith('@')) {
+      try {
+        text = readFileSync(text.slice(1), 'utf8');
+      } catch (error) {
+        throw new UsageError(`--data ${options.data}: ${(error as Error).message}`);
+      }
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`--data is not JSON: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new UsageError('--data must be a JSON object, e.g. \'{"businessKey": "k1", "retries": 0}\'');
+    }
+    data = parsed as DataMap;
+  }
+  for (const pair of options.set ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set needs KEY=VALUE: ${pair}`);
+    data[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return data;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Output
+
+function dateText(date: Date | null | undefined): string {
+  return date && !Number.isNaN(date.getTime()) ? date.toISOString() : '-';
+}
+
+function valueText(value: DataValue | undefined): string {
+  return JSON.stringify(value, (_key, item: unknown) => item) ?? 'null';
+}
+
+/** Columns padded to their widest cell. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function jobRows(jobs: RequestInfoInstance[]): string {
+  return table(
+    ['ID', 'STATUS', 'COMMAND', 'BUSINESS KEY', 'CONTAINER', 'RETRIES', 'EXECUTIONS', 'SCHEDULED'],
+    jobs.map((job) => [
+      String(job.requestInstanceId),
+      job.requestStatus,
+      job.requestCommand,
+      job.requestBusinessKey ?? '-',
+      job.requestContainerId ?? '-',
+      String(job.requestRetries),
+      String(job.requestExecutions),
+      dateText(job.requestScheduledDate),
+    ]),
+  );
+}
+
+function jobDetails(job: RequestInfoInstance): string {
+  const rows: [string, string][] = [
+    ['Job', String(job.requestInstanceId)],
+    ['Status', job.requestStatus],
+    ['Command', job.requestCommand],
+    ['Business key', job.requestBusinessKey ?? '-'],
+    ['Container', job.requestContainerId ?? '-'],
+    ['Retries left', String(job.requestRetries)],
+    ['Executions', String(job.requestExecutions)],
+    ['Scheduled', dateText(job.requestScheduledDate)],
+    ['Message', job.requestMessage ?? '-'],
+  ];
+  if (job.requestData) rows.push(['Request data', valueText(job.requestData)]);
+  if (job.responseData) rows.push(['Response data', valueText(job.responseData)]);
+  const width = Math.max(...rows.map(([name]) => name.length));
+  let text = rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n') + '\n';
+  const errors = job.requestErrors?.errorInfoInstance;
+  if (errors) {
+    text += errors.length === 0 ? 'Errors        none\n' : `Errors (${errors.length}):\n`;
+    for (const error of errors) {
+      text += `  #${error.errorInstanceId}  ${dateText(error.errorDate)}  ${error.errorMessage ?? '(no message)'}\n`;
+    }
+  }
+  return text;
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Commands
+
+/** Exit code and message of a failure. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof UsageError) return JOBS_EXIT_CODES.usage;
+  if (error instanceof ApiError) {
+    if (error.status === 404) return JOBS_EXIT_CODES.notFound;
+    if (error.status === 409) return JOBS_EXIT_CODES.conflict;
+    if (error.status === 401 || error.status === 403) return JOBS_EXIT_CODES.unauthorized;
+  }
+  return JOBS_EXIT_CODES.failure;
+}
+
+type Action = (client: KieJobsClient, flags: ConnectionFlags, ...args: string[]) => Promise<string>;
+
+/**
+ * Registers `jobs` and its commands (schedule, get, list, cancel, requeue, update-data) on `program`, and answers
+ * `program`. Usage errors exit with 2, whatever commander's own code.
+ */
+export function registerJobsCommand(
+  program: Command,
+  io: JobsIo = {
+    env: process.env,
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  },
+): Command {
+  const jobs = program
+    .command('jobs')
+    .description(
+      'call the jobs API of kjobs or KIE Server: schedule, get, list, cancel, requeue, update-data\n' +
+        'exit codes: 0 ok, 1 failure, 2 usage error, 3 job not found, 4 wrong state (409), 5 authentication failed',
+    )
+    .exitOverride((error: CommanderError) => {
+      const code =
+        error.exitCode === 1 && error.code.startsWith('commander.') ? JOBS_EXIT_CODES.usage : error.exitCode;
+      process.exit(code);
+    });
+
+  const run =
+    (action: Action) =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args[args.length - 1] as Command;
+      const flags = command.opts<ConnectionFlags & Record<string, unknown>>();
+      const positional = args.slice(0, -2).filter((arg): arg is string => typeof arg === 'string');
+      try {
+        const client = clientOf(flags, io.env);
+        io.out(await action(client, flags, ...positional));
+      } catch (error) {
+        const code = exitCodeOf(error);
+        const message = error instanceof Error ? error.message : String(error);
+        if (flags.json) {
+          const status = error instanceof ApiError ? error.status : null;
+          io.err(JSON.stringify({ error: message, status, exitCode: code }) + '\n');
+        } else {
+          const suffix = error instanceof ApiError ? ` (HTTP ${error.status})` : '';
+          io.err(`kjobs: ${message}${suffix}\n`);
+        }
+        if (!(error instanceof UsageError || error instanceof ApiError || error instanceof ConnectionError)) {
+          if (error instanceof Error && error.stack && io.env.KJOBS_DEBUG) io.err(error.stack + '\n');
+        }
+        process.exitCode = code;
+      }
+    };
+
+  connectionOptions(
+    jobs
+      .command('schedule')
+      .description('schedule a job; prints its id')
+      .argument('<command>', 'command to run, e.g. org.jbpm.executor.commands.PrintOutCommand')
+      .option('--data <json>', 'request data: a JSON object, or @FILE holding one')
+      .option('--set <key=value>', 'a request data entry (a string); repeatable', collect)
+      .option('--key <businessKey>', 'business key (request data businessKey)')
+      .option('--at <date>', 'when to run it: ISO-8601 or epoch milliseconds (default now)')
+      .option('--container <id>', 'container (KIE deployment) of the job'),
+  ).action(
+    run(async (client, flags, command = '') => {
+      const options = flags as ConnectionFlags & {
+        data?: string;
+        set?: string[];
+        key?: string;
+        at?: string;
+        container?: string;
+      };
+      const requestData = dataOf(options);
+      if (options.key !== undefined) requestData.businessKey = options.key;
+      let scheduledDate: Date | null = null;
+      if (options.at !== undefined) {
+        try {
+          scheduledDate = readDate(options.at, '--at');
+        } catch {
+          throw new UsageError(
+            `--at is not a date: ${options.at} (ISO-8601 like 2030-01-01T09:00:00Z, or epoch ms)`,
+          );
+        }
+      }
+      const id = await client.scheduleRequest(
+        { jobCommand: command, scheduledDate, requestData },
+        options.container !== undefined ? { containerId: options.container } : {},
+      );
+      return flags.json ? json({ id }) : `Scheduled job ${id}\n`;
+    }),
+  );
+
+  connectionOptions(
+    jobs
+      .command('get')
+      .description('show a job, with its data and errors')
+      .argument('<jobId>', 'job id')
+      .option('--no-data', 'leave out request and response data')
+      .option('--no-errors', 'leave out the errors of failed runs'),
+  ).action(
+    run(async (client, flags, id = '') => {
+      const options = flags as ConnectionFlags & { data: boolean; errors: boolean };
+      const job = await client.getRequestById(jobId(id), {
+        withData: options.data,
+        withErrors: options.errors,
+      });
+      return flags.json ? json(job) : jobDetails(job);
+    }),
+  );
+
+  connectionOptions(
+    jobs
+      .command('list')
+      .description(
+        'list jobs: by status (default QUEUED, newest first), or by --key, --command (all statuses), ' +
+          '--container or --process-instance (QUEUED)',
+      )
+      .option('--status <status>', `${JOB_STATUSES.join(', ')}; repeatable or comma-separated`, collect)
+      .option('--key <businessKey>', 'jobs with this business key')
+      .option('--command <command>', 'jobs of this command')
+      .option('--container <id>', 'jobs of this container')
+      .option('--process-instance <id>', 'jobs of this process instance')
+      .option('--page <n>', 'page, from 0 (default 0)')
+      .option('--page-size <n>', 'jobs per page (default 10)'),
+  ).action(
+    run(async (client, flags) => {
+      const options = flags as ConnectionFlags & {
+        status?: string[];
+        key?: string;
+        command?: string;
+        container?: string;
+        processInstance?: string;
+        page?: string;
+        pageSize?: string;
+      };
+      const filters = (['key', 'command', 'container', 'processInstance'] as const).filter(
+        (name) => options[name] !== undefined,
+      );
+      if (filters.length > 1) {
+        throw new UsageError('Give at most one of --key, --command, --container and --process-instance');
+      }
+      const status = statuses(options.status);
+      const page = whole(options.page, '--page');
+      const pageSize = whole(options.pageSize, '--page-size');
+      const paging = {
+        ...(page !== undefined ? { page } : {}),
+        ...(pageSize !== undefined ? { pageSize } : {}),
+      };
+      const listOptions = { ...paging, ...(status ? { status } : {}) };
+      let list;
+      if (options.key !== undefined) list = await client.getRequestsByBusinessKey(options.key, listOptions);
+      else if (options.command !== undefined)
+        list = await client.getRequestsByCommand(options.command, listOptions);
+      else if (options.container !== undefined)
+        list = await client.getRequestsByContainer(options.container, listOptions);
+      else if (options.processInstance !== undefined) {
+        const pid = jobId(options.processInstance, 'process instance id');
+        list = await client.getRequestsByProcessInstance(pid, listOptions);
+      } else list = await client.getRequestsByStatus(status, paging);
+      const found = list.requestInfoInstance;
+      if (flags.json) return json(found);
+      return found.length === 0 ? 'No jobs.\n' : jobRows(found);
+    }),
+  );
+
+  connectionOptions(
+    jobs
+      .command('cancel')
+      .description('cancel a QUEUED, RETRYING or ERROR job')
+      .argument('<jobId>', 'job id'),
+  ).action(
+    run(async (client, flags, id = '') => {
+      const job = jobId(id);
+      await client.cancelRequest(job);
+      return flags.json ? json({ id: job, result: 'cancelled' }) : `Cancelled job ${job}\n`;
+    }),
+  );
+
+  connectionOptions(
+    jobs
+      .command('requeue')
+      .description('put a job that is not DONE or CANCELLED back to QUEUED')
+      .argument('<jobId>', 'job id'),
+  ).action(
+    run(async (client, flags, id = '') => {
+      const job = jobId(id);
+      await client.requeueRequest(job);
+      return flags.json ? json({ id: job, result: 'requeued' }) : `Requeued job ${job}\n`;
+    }),
+  );
+
+  connectionOptions(
+    jobs
+      .command('update-data')
+      .description('merge entries into the request data of a QUEUED, RETRYING or ERROR job')
+      .argument('<jobId>', 'job id')
+      .option('--data <json>', 'entries to merge: a JSON object, or @FILE holding one')
+      .option('--set <key=value>', 'an entry to merge (a string); repeatable', collect)
+      .option('--container <id>', 'container whose types the data uses'),
+  ).action(
+    run(async (client, flags, id = '') => {
+      const options = flags as ConnectionFlags & { data?: string; set?: string[]; container?: string };
+      const job = jobId(id);
+      const data = dataOf(options);
+      if (Object.keys(data).length === 0) throw new UsageError('Nothing to update: give --data or --set');
+      await client.updateRequestData(
+        job,
+        data,
+        options.container !== undefined ? { containerId: options.container } : {},
+      );
+      return flags.json ? json({ id: job, result: 'updated' }) : `Updated the data of job ${job}\n`;
+    }),
+  );
+
+  return program;
+}
