@@ -1,4 +1,5 @@
 /** Entry point of the `kjobs` command (bin/kjobs.js runs the compiled form of this file). */
+import { registerJobsCommand } from './jobs.js';
 import { buildProgram } from './program.js';
 
-await buildProgram().parseAsync(process.argv);
+await registerJobsCommand(buildProgram()).parseAsync(process.argv);
