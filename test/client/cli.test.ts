@@ -1,0 +1,289 @@
+// `kjobs jobs ...` as a child process against a real kjobs on loopback: every command, tables and --json, JSON and
+// XML on the wire, and the exit codes (0 ok, 1 failure, 2 usage, 3 not found, 4 wrong state, 5 authentication).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { eventually, FAILING, FAR_FUTURE, PRINT_OUT, startServer, type ClientTestServer } from './server.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const MAIN = join(ROOT, 'src/cli/main.ts');
+const USER = { name: 'ops', password: 's3cret', roles: ['kie-server'] };
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `kjobs jobs ...args` with KJOBS_URL/USER/PASSWORD pointing at `server` unless `env` says otherwise. */
+function kjobs(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'jobs', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, KJOBS_URL: undefined, KJOBS_USER: undefined, KJOBS_PASSWORD: undefined, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+describe('kjobs jobs', () => {
+  let server: ClientTestServer;
+  let env: Record<string, string>;
+  const folder = mkdtempSync(join(tmpdir(), 'kjobs-cli-'));
+  after(() => rmSync(folder, { recursive: true, force: true }));
+
+  before(async () => {
+    server = await startServer({
+      kjobs: { executor: { pollIntervalMs: 20 }, containers: { acme: { 'com.acme.Greet': () => ({}) } } },
+      server: { users: [USER] },
+    });
+    env = { KJOBS_URL: server.baseUrl, KJOBS_USER: USER.name, KJOBS_PASSWORD: USER.password };
+  });
+
+  for (const format of ['json', 'xml']) {
+    test(`schedule, get, list, update-data, cancel over ${format}: tables and --json`, async () => {
+      const key = `cli-${format}`;
+      const at = FAR_FUTURE.toISOString();
+      const scheduled = await kjobs(
+        [
+          'schedule',
+          PRINT_OUT,
+          '--key',
+          key,
+          '--at',
+          at,
+          '--data',
+          '{"retries": 2, "n": 1.5}',
+          '--set',
+          'who=Ada',
+          '--format',
+          format,
+          '--json',
+        ],
+        env,
+      );
+      assert.equal(scheduled.code, 0, scheduled.stderr);
+      const { id } = JSON.parse(scheduled.stdout) as { id: number };
+      assert.ok(id > 0);
+
+      const human = await kjobs(
+        ['schedule', PRINT_OUT, '--key', key, '--at', String(FAR_FUTURE.getTime()), '--format', format],
+        env,
+      );
+      assert.equal(human.code, 0, human.stderr);
+      assert.match(human.stdout, /^Scheduled job \d+\n$/);
+
+      const got = await kjobs(['get', String(id), '--json', '--format', format], env);
+      assert.equal(got.code, 0, got.stderr);
+      const job = JSON.parse(got.stdout) as Record<string, unknown>;
+      assert.equal(job.requestStatus, 'QUEUED');
+      assert.equal(job.requestBusinessKey, key);
+      assert.equal(job.requestScheduledDate, at);
+      assert.deepEqual(job.requestData, { retries: 2, n: 1.5, who: 'Ada', businessKey: key });
+      assert.deepEqual(job.requestErrors, { errorInfoInstance: [] });
+
+      const details = await kjobs(['get', String(id), '--format', format], env);
+      assert.match(details.stdout, new RegExp(`^Job +${id}\\nStatus +QUEUED\\n`));
+      assert.match(details.stdout, /Request data +\{"retries":2,"n":1\.5,"who":"Ada","businessKey":"cli-/);
+      assert.match(details.stdout, /Errors +none/);
+
+      const listed = await kjobs(['list', '--key', key, '--format', format], env);
+      assert.equal(listed.code, 0, listed.stderr);
+      const lines = listed.stdout.trimEnd().split('\n');
+      assert.match(
+        lines[0] ?? '',
+        /^ID +STATUS +COMMAND +BUSINESS KEY +CONTAINER +RETRIES +EXECUTIONS +SCHEDULED$/,
+      );
+      assert.equal(lines.length, 3);
+      assert.match(
+        lines[1] ?? '',
+        new RegExp(`^${id} +QUEUED +${PRINT_OUT.replace(/\./g, '\\.')} +${key} +- +2 +0 +${at}$`),
+      );
+
+      const updated = await kjobs(['update-data', String(id), '--set', 'who=Grace', '--format', format], env);
+      assert.equal(updated.code, 0, updated.stderr);
+      assert.equal(updated.stdout, `Updated the data of job ${id}\n`);
+      assert.equal((await server.kjobs.get(id, { withData: true })).requestData?.who, 'Grace');
+
+      const cancelled = await kjobs(['cancel', String(id), '--format', format, '--json'], env);
+      assert.equal(cancelled.code, 0, cancelled.stderr);
+      assert.deepEqual(JSON.parse(cancelled.stdout), { id, result: 'cancelled' });
+
+      const byStatus = await kjobs(
+        ['list', '--status', 'CANCELLED', '--page-size', '100', '--json', '--format', format],
+        env,
+      );
+      assert.ok(
+        (JSON.parse(byStatus.stdout) as { requestInstanceId: number }[]).some(
+          (item) => item.requestInstanceId === id,
+        ),
+      );
+    });
+  }
+
+  test('list by command, container and process instance; paging; empty lists', async () => {
+    const inContainer = await kjobs(
+      ['schedule', 'com.acme.Greet', '--container', 'acme', '--at', FAR_FUTURE.toISOString(), '--json'],
+      env,
+    );
+    assert.equal(inContainer.code, 0, inContainer.stderr);
+    const { id } = JSON.parse(inContainer.stdout) as { id: number };
+    const byContainer = await kjobs(['list', '--container', 'acme', '--json'], env);
+    assert.deepEqual(
+      (JSON.parse(byContainer.stdout) as { requestInstanceId: number }[]).map((job) => job.requestInstanceId),
+      [id],
+    );
+    const byCommand = await kjobs(['list', '--command', 'com.acme.Greet'], env);
+    assert.match(byCommand.stdout, new RegExp(`\\n${id} +QUEUED +com\\.acme\\.Greet +- +acme `));
+
+    const withPid = await kjobs(
+      [
+        'schedule',
+        PRINT_OUT,
+        '--data',
+        '{"processInstanceId": 4242}',
+        '--at',
+        FAR_FUTURE.toISOString(),
+        '--json',
+      ],
+      env,
+    );
+    const pidJob = (JSON.parse(withPid.stdout) as { id: number }).id;
+    const byProcess = await kjobs(['list', '--process-instance', '4242', '--json'], env);
+    assert.deepEqual(
+      (JSON.parse(byProcess.stdout) as { requestInstanceId: number }[]).map((job) => job.requestInstanceId),
+      [pidJob],
+    );
+
+    const paged = await kjobs(
+      ['list', '--status', 'QUEUED', '--page', '0', '--page-size', '1', '--json'],
+      env,
+    );
+    assert.equal((JSON.parse(paged.stdout) as unknown[]).length, 1);
+    const none = await kjobs(['list', '--key', 'nobody'], env);
+    assert.equal(none.code, 0);
+    assert.equal(none.stdout, 'No jobs.\n');
+    assert.equal((await kjobs(['list', '--key', 'nobody', '--json'], env)).stdout, '[]\n');
+  });
+
+  test('requeue: a failed job runs again', async () => {
+    const scheduled = await kjobs(['schedule', FAILING, '--data', '{"retries": 0}', '--json'], env);
+    const { id } = JSON.parse(scheduled.stdout) as { id: number };
+    await eventually(
+      () => server.kjobs.get(id),
+      (job) => job.status === 'ERROR',
+    );
+    const requeued = await kjobs(['requeue', String(id)], env);
+    assert.equal(requeued.code, 0, requeued.stderr);
+    assert.equal(requeued.stdout, `Requeued job ${id}\n`);
+    const failedTwice = await eventually(
+      () => server.kjobs.get(id),
+      (job) => job.status === 'ERROR' && job.executions === 2,
+    );
+    assert.equal(failedTwice.executions, 2);
+    const details = await kjobs(['get', String(id)], env);
+    assert.match(details.stdout, /Errors \(2\):\n  #\d+  \S+  Throwing error for testing purpose\n/);
+  });
+
+  test('exit codes: 3 not found, 4 wrong state, 5 bad credentials, 1 other failures, 2 usage', async () => {
+    const missing = await kjobs(['get', '99999'], env);
+    assert.equal(missing.code, 3);
+    assert.equal(missing.stdout, '');
+    assert.match(missing.stderr, /^kjobs: Request with id: 99999 doesn't exist \(HTTP 404\)\n$/);
+    const missingJson = await kjobs(['cancel', '99999', '--json'], env);
+    assert.equal(missingJson.code, 3);
+    assert.deepEqual(Object.keys(JSON.parse(missingJson.stderr) as object), ['error', 'status', 'exitCode']);
+    assert.equal((await kjobs(['requeue', '99999'], env)).code, 3);
+    assert.equal((await kjobs(['update-data', '99999', '--set', 'a=b'], env)).code, 3);
+
+    const scheduled = await kjobs(['schedule', PRINT_OUT, '--at', FAR_FUTURE.toISOString(), '--json'], env);
+    const { id } = JSON.parse(scheduled.stdout) as { id: number };
+    assert.equal((await kjobs(['cancel', String(id)], env)).code, 0);
+    const again = await kjobs(['cancel', String(id)], env);
+    assert.equal(again.code, 4, again.stderr);
+    assert.match(again.stderr, /HTTP 409/);
+    assert.equal((await kjobs(['requeue', String(id)], env)).code, 4);
+    // KIE answers a data update of a finished job with 400, which is a failure like any refused input.
+    assert.equal((await kjobs(['update-data', String(id), '--set', 'a=b'], env)).code, 1);
+    assert.equal((await kjobs(['schedule', 'no.such.Command'], env)).code, 1);
+
+    const wrong = await kjobs(['get', String(id)], { ...env, KJOBS_PASSWORD: 'nope' });
+    assert.equal(wrong.code, 5);
+    assert.match(wrong.stderr, /HTTP 401/);
+    assert.equal(
+      (
+        await kjobs([
+          'get',
+          String(id),
+          '--user',
+          USER.name,
+          '--password',
+          USER.password,
+          '--url',
+          server.baseUrl,
+        ])
+      ).code,
+      0,
+    );
+    assert.equal((await kjobs(['get', String(id)], { KJOBS_URL: server.baseUrl })).code, 5);
+
+    const unreachable = await kjobs(['get', '1', '--url', 'http://127.0.0.1:1']);
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /127\.0\.0\.1:1\/kie-server\/services\/rest\/server\/jobs\/1/);
+
+    for (const args of [
+      ['get', 'abc'],
+      ['get'],
+      ['cancel', '-1'],
+      ['list', '--status', 'SLEEPING'],
+      ['list', '--key', 'a', '--command', 'b'],
+      ['list', '--page', 'x'],
+      ['schedule', PRINT_OUT, '--data', '[1]'],
+      ['schedule', PRINT_OUT, '--data', '{bad'],
+      ['schedule', PRINT_OUT, '--set', 'novalue'],
+      ['schedule', PRINT_OUT, '--at', 'tomorrow'],
+      ['update-data', '1'],
+      ['get', '1', '--format', 'yaml'],
+      ['get', '1', '--url', 'ftp://x'],
+      ['get', '1', '--nope'],
+      ['nothing'],
+    ]) {
+      const run = await kjobs(args, env);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+    }
+  });
+
+  test('--data @FILE and a bare origin as --url', async () => {
+    const file = join(folder, 'data.json');
+    writeFileSync(file, JSON.stringify({ businessKey: 'from-file', nested: { a: [1, 2] } }));
+    const origin = new URL(server.baseUrl).origin;
+    const scheduled = await kjobs(
+      [
+        'schedule',
+        PRINT_OUT,
+        '--data',
+        `@${file}`,
+        '--at',
+        FAR_FUTURE.toISOString(),
+        '--json',
+        '--url',
+        origin,
+      ],
+      env,
+    );
+    assert.equal(scheduled.code, 0, scheduled.stderr);
+    const { id } = JSON.parse(scheduled.stdout) as { id: number };
+    const job = await server.kjobs.get(id, { withData: true });
+    assert.deepEqual(job.requestData, { businessKey: 'from-file', nested: { a: [1, 2] } });
+    assert.equal((await kjobs(['schedule', PRINT_OUT, '--data', `@${file}.missing`], env)).code, 2);
+  });
+});
