@@ -191,7 +191,7 @@ describe('kjobs jobs', () => {
     );
     assert.equal(failedTwice.executions, 2);
     const details = await kjobs(['get', String(id)], env);
-    assert.match(details.stdout, /Errors \(2\):\n  #\d+  \S+  Throwing error for testing purpose\n/);
+    assert.match(details.stdout, /Errors \(2\):\n {2}#\d+ {2}\S+ {2}Throwing error for testing purpose\n/);
   });
 
   test('exit codes: 3 not found, 4 wrong state, 5 bad credentials, 1 other failures, 2 usage', async () => {
