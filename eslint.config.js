@@ -24,6 +24,47 @@ export default tseslint.config(
     },
   },
   {
+    // kjobs/client runs in browsers and installs without the server: no Node.js modules, no code outside src/client
+    // (test/client/browser.test.ts also bundles it for the browser and runs it in Chromium).
+    files: ['src/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'node:*',
+                'assert',
+                'buffer',
+                'child_process',
+                'crypto',
+                'events',
+                'fs',
+                'http',
+                'https',
+                'net',
+                'os',
+                'path',
+                'stream',
+                'tls',
+                'url',
+                'util',
+                'zlib',
+              ],
+              message: 'kjobs/client runs in browsers: no Node.js modules',
+            },
+            {
+              group: ['../*'],
+              message: 'kjobs/client has no server dependencies: import only from src/client',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname', '__filename'],
+    },
+  },
+  {
     languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly' } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
