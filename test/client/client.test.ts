@@ -232,6 +232,24 @@ describe('client configuration', () => {
     assert.equal((await withHeader.getRequestById(id)).requestInstanceId, id);
   });
 
+  test('a server writing ISO-8601 dates in JSON (kjobs --json-dates iso, KIE format.date) reads the same', async () => {
+    const server = await startServer({ server: { jsonDates: 'iso' } });
+    const client = new KieJobsClient({ baseUrl: server.baseUrl });
+    const at = new Date(Date.UTC(2031, 4, 6, 7, 8, 9, 10));
+    const id = await client.scheduleRequest({
+      jobCommand: PRINT_OUT,
+      scheduledDate: at,
+      requestData: { at },
+    });
+    const job = await client.getRequestById(id, { withData: true });
+    assert.equal(job.requestScheduledDate?.getTime(), at.getTime());
+    // Inside data an ISO string is only a string: nothing marks it as a date.
+    assert.equal(typeof job.requestData?.at, 'string');
+    assert.equal(new Date(job.requestData?.at as string).getTime(), at.getTime());
+    const [listed] = (await client.getRequestsByCommand(PRINT_OUT)).requestInfoInstance;
+    assert.equal(listed?.requestScheduledDate?.getTime(), at.getTime());
+  });
+
   test('custom fetch, extra headers and the wire format of requests', async () => {
     const server = await startServer();
     const seen: { url: string; init: RequestInit }[] = [];
