@@ -106,6 +106,16 @@ function jobIdOf(jobId: number): string {
   return String(jobId);
 }
 
+/**
+ * A path segment. `.` and `..` cannot be sent (URL parsers resolve them, even percent-encoded, and the request
+ * would reach another resource), so they are refused.
+ */
+function segment(value: string, what: string): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${what} must be a non-empty string`);
+  if (value === '.' || value === '..') throw new TypeError(`${what} "${value}" cannot be sent in a URL path`);
+  return encodeURIComponent(value);
+}
+
 /** An AbortSignal that fires when either does (AbortSignal.any is too recent for some browsers). */
 function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
   const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
@@ -201,17 +211,17 @@ export class KieJobsClient {
 
   /** Jobs with a business key (`GET /server/jobs/keys/{key}`); all statuses unless `status` is given. */
   async getRequestsByBusinessKey(key: string, options: ListOptions = {}): Promise<RequestInfoInstanceList> {
-    return this.list(`/keys/${encodeURIComponent(key)}`, options);
+    return this.list(`/keys/${segment(key, 'key')}`, options);
   }
 
   /** Jobs of a command (`GET /server/jobs/commands/{cmd}`); all statuses unless `status` is given. */
   async getRequestsByCommand(cmd: string, options: ListOptions = {}): Promise<RequestInfoInstanceList> {
-    return this.list(`/commands/${encodeURIComponent(cmd)}`, options);
+    return this.list(`/commands/${segment(cmd, 'cmd')}`, options);
   }
 
   /** Jobs of a container (`GET /server/jobs/containers/{id}`); QUEUED only unless `status` is given. */
   async getRequestsByContainer(id: string, options: ListOptions = {}): Promise<RequestInfoInstanceList> {
-    return this.list(`/containers/${encodeURIComponent(id)}`, options);
+    return this.list(`/containers/${segment(id, 'id')}`, options);
   }
 
   /**

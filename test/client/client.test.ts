@@ -316,6 +316,10 @@ describe('client configuration', () => {
     await assert.rejects(client.getRequestById(-1), TypeError);
     await assert.rejects(client.getRequestById(1.5), TypeError);
     await assert.rejects(client.scheduleRequest({ jobCommand: '' }), TypeError);
+    // URL parsers resolve dot segments (even %2E): the request would reach /server/jobs instead.
+    await assert.rejects(client.getRequestsByBusinessKey('..'), TypeError);
+    await assert.rejects(client.getRequestsByCommand('.'), TypeError);
+    await assert.rejects(client.getRequestsByContainer(''), TypeError);
     assert.throws(() => new KieJobsClient({ baseUrl: 'localhost:8080' }), TypeError);
   });
 });
