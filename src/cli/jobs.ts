@@ -225,7 +225,8 @@ function json(value: unknown): string {
 
 /** Exit code and message of a failure. */
 export function exitCodeOf(error: unknown): number {
-  if (error instanceof UsageError) return JOBS_EXIT_CODES.usage;
+  // The client throws TypeError for arguments it cannot send (before any request).
+  if (error instanceof UsageError || error instanceof TypeError) return JOBS_EXIT_CODES.usage;
   if (error instanceof ApiError) {
     if (error.status === 404) return JOBS_EXIT_CODES.notFound;
     if (error.status === 409) return JOBS_EXIT_CODES.conflict;

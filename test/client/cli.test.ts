@@ -246,6 +246,7 @@ describe('kjobs jobs', () => {
       ['cancel', '-1'],
       ['list', '--status', 'SLEEPING'],
       ['list', '--key', 'a', '--command', 'b'],
+      ['list', '--key', '..'],
       ['list', '--page', 'x'],
       ['schedule', PRINT_OUT, '--data', '[1]'],
       ['schedule', PRINT_OUT, '--data', '{bad'],
