@@ -10,6 +10,7 @@ import {
   type DataMap,
   type Job,
   type JobStatus,
+  type NewJob,
   type ScheduleRequest,
 } from './core/index.js';
 import { builtinCommands } from './commands/builtins.js';
@@ -49,6 +50,8 @@ export interface ListOptions extends Page {
 }
 
 const DEFAULT_PAGE_SIZE = 10;
+/** Group commit: at most this many inserts written at once (a few overlap the database's commit latency). */
+const MAX_INSERTS_IN_FLIGHT = 4;
 
 /** Events of a kjobs instance, for library users who want to react to jobs. */
 export interface KjobsEvents {
@@ -76,6 +79,13 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   readonly executor: Executor | undefined;
   readonly store: JobStore;
   private readonly defaultRetries: number;
+  private readonly insertQueue: {
+    jobs: NewJob[];
+    resolve: (ids: number[]) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  /** Inserts being written now; each gathers the calls that arrive meanwhile. */
+  private inserting = 0;
   private readonly ownsStore: boolean;
   private readonly log: Logger;
 
@@ -160,13 +170,55 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
       }
     });
     if (jobs.length === 0) return [];
-    const ids = await this.store.schedule(jobs);
+    const ids = await this.insert(jobs);
     this.emit(
       'scheduled',
       ids.map((id, index) => ({ id, command: jobs[index]!.command, containerId: jobs[index]!.containerId })),
     );
     this.executor?.wake();
     return ids;
+  }
+
+  /**
+   * Group commit: schedule calls that arrive while an insert is being written are written together, in one
+   * transaction, when it is done (one commit for many requests, e.g. concurrent HTTP schedules). Each call keeps
+   * its own all-or-none: if the shared insert is refused (a unique job's conflict), each call is retried alone.
+   */
+  private insert(jobs: NewJob[]): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      this.insertQueue.push({ jobs, resolve, reject });
+      if (this.insertQueue.length === 1 && this.inserting < MAX_INSERTS_IN_FLIGHT) {
+        // Wait for the rest of this turn of the event loop: requests read together are written together.
+        this.inserting++;
+        setImmediate(() => void this.writeInserts());
+      }
+    });
+  }
+
+  private async writeInserts(): Promise<void> {
+    try {
+      while (this.insertQueue.length > 0) {
+        const calls = this.insertQueue.splice(0);
+        if (calls.length > 1) {
+          try {
+            const ids = await this.store.schedule(calls.flatMap((call) => call.jobs));
+            let next = 0;
+            for (const call of calls) {
+              call.resolve(ids.slice(next, next + call.jobs.length));
+              next += call.jobs.length;
+            }
+            continue;
+          } catch {
+            // One call's refusal must not refuse the others: write each alone below.
+          }
+        }
+        for (const call of calls) {
+          await this.store.schedule(call.jobs).then(call.resolve, call.reject);
+        }
+      }
+    } finally {
+      this.inserting--;
+    }
   }
 
   /** One job; throws JobNotFoundError when there is none. */

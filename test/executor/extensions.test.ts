@@ -143,3 +143,40 @@ describe('concurrency limits', () => {
     assert.equal(peak, 2);
   });
 });
+
+describe('group commit of concurrent schedules', () => {
+  it('writes concurrent schedule calls together, each keeping its own ids and its own refusal', async () => {
+    const kjobs = await startKjobs({ executor: false, commands: { x: () => undefined } });
+    const calls: number[] = [];
+    const schedule = kjobs.store.schedule.bind(kjobs.store);
+    kjobs.store.schedule = (jobs) => {
+      calls.push(jobs.length);
+      return schedule(jobs);
+    };
+    await kjobs.schedule({
+      command: 'x',
+      scheduledAt: Date.now() + 60_000,
+      data: { businessKey: 'taken', unique: true },
+    });
+    calls.length = 0;
+    const results = await Promise.allSettled([
+      kjobs.schedule({ command: 'x', data: { businessKey: 'a' } }),
+      kjobs.scheduleMany([
+        { command: 'x', data: { businessKey: 'b1' } },
+        { command: 'x', data: { businessKey: 'b2' } },
+      ]),
+      kjobs.schedule({ command: 'x', data: { businessKey: 'taken', unique: true } }),
+      kjobs.schedule({ command: 'x', data: { businessKey: 'c' } }),
+    ]);
+    assert.equal(calls[0], 5, 'the four calls were written as one insert first');
+    assert.equal(results[2]!.status, 'rejected');
+    assert.ok((results[2] as PromiseRejectedResult).reason instanceof DuplicateJobError);
+    const [a, b, , c] = results.map((result) => (result.status === 'fulfilled' ? result.value : undefined));
+    assert.equal((await kjobs.get(a as number)).businessKey, 'a');
+    const [b1, b2] = b as number[];
+    assert.equal((await kjobs.get(b1!)).businessKey, 'b1');
+    assert.equal((await kjobs.get(b2!)).businessKey, 'b2');
+    assert.equal((await kjobs.get(c as number)).businessKey, 'c');
+    assert.equal((await kjobs.listByBusinessKey('taken')).length, 1);
+  });
+});
