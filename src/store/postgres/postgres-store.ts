@@ -256,11 +256,11 @@ export class PostgresJobStore implements JobStore {
 
   async list(query: ListQuery): Promise<Job[]> {
     const column = LIST_COLUMN[query.filter.by];
-    const withStatuses = query.statuses.length > 0;
     const values: unknown[] = [query.limit, query.offset];
     if (column && 'value' in query.filter) values.push(query.filter.value);
-    if (withStatuses) values.push(query.statuses);
-    const statement = this.sql.list(column, withStatuses, query.order);
+    const statuses = [...new Set(query.statuses)];
+    values.push(...statuses);
+    const statement = this.sql.list(column, statuses.length, query.order);
     return this.guard(async () => (await this.query<JobRow>(this.pool, statement, values)).map(toJob));
   }
 

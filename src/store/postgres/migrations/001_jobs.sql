@@ -35,10 +35,11 @@ CREATE INDEX job_errors_by_job ON job_errors (job_id, id);
 
 -- One index per list query, ordered by the id the list is sorted by (as in the SQLite store).
 CREATE INDEX jobs_by_status ON jobs (status, id);
-CREATE INDEX jobs_by_business_key ON jobs (business_key, id);
+CREATE INDEX jobs_by_business_key ON jobs (business_key, id) WHERE business_key IS NOT NULL;
 CREATE INDEX jobs_by_command ON jobs (command, id);
-CREATE INDEX jobs_by_container ON jobs (container_id, status, id);
-CREATE INDEX jobs_by_process_instance ON jobs (process_instance_id, status, id);
+CREATE INDEX jobs_by_container ON jobs (container_id, status, id) WHERE container_id IS NOT NULL;
+CREATE INDEX jobs_by_process_instance ON jobs (process_instance_id, status, id)
+  WHERE process_instance_id IS NOT NULL;
 
 -- Claiming: only waiting jobs are in this index, in the claim's ORDER BY order, so a claim reads the first due
 -- rows and stops (claim_jobs below). The second serves the executor's wake-up timer (min(scheduled_at) of waiting

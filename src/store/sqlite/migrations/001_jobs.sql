@@ -34,10 +34,11 @@ CREATE INDEX job_errors_by_job ON job_errors (job_id, id);
 -- by default, so their indexes leave the status out (and are not rewritten on every state change);
 -- container and process instance lists show QUEUED by default, so theirs include the status.
 CREATE INDEX jobs_by_status ON jobs (status, id);
-CREATE INDEX jobs_by_business_key ON jobs (business_key, id);
+CREATE INDEX jobs_by_business_key ON jobs (business_key, id) WHERE business_key IS NOT NULL;
 CREATE INDEX jobs_by_command ON jobs (command, id);
-CREATE INDEX jobs_by_container ON jobs (container_id, status, id);
-CREATE INDEX jobs_by_process_instance ON jobs (process_instance_id, status, id);
+CREATE INDEX jobs_by_container ON jobs (container_id, status, id) WHERE container_id IS NOT NULL;
+CREATE INDEX jobs_by_process_instance ON jobs (process_instance_id, status, id)
+  WHERE process_instance_id IS NOT NULL;
 
 -- Claiming: only waiting jobs are in these indexes, in the order they are claimed, and by due time for the
 -- executor's wake-up timer.
