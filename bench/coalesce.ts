@@ -1,5 +1,7 @@
 /**
- * Experiment for the HTTP scenario (not kjobs code): group commit of schedule() calls. Calls that arrive while
+ * Experiment for the HTTP scenario (not kjobs code; kjobs has had its own group commit since 390e15f, so this is
+ * no longer part of the default run; `node --import tsx bench/http-server.ts kjobs <store> coalesce` still runs
+ * it): group commit of schedule() calls. Calls that arrive while
  * the previous write is in flight, or within the same event-loop turn, are written as one store.schedule()
  * (one transaction, one NOTIFY); each caller gets its own ids. A group that fails is retried call by call, so
  * one bad call fails alone. Jobs with `unique` keys are written on their own, as before.

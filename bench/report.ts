@@ -82,8 +82,8 @@ export function printTables(all: Record<string, unknown>): string {
       ['kjobs POST /jobs, SQLite', http['kjobs-sqlite']],
       ['kjobs POST /jobs/batch (100 jobs), PostgreSQL', http['kjobs-pg-batch']],
       ['kjobs POST /jobs/batch (100 jobs), SQLite', http['kjobs-sqlite-batch']],
-      ['experiment: PostgreSQL + group commit (bench/coalesce.ts)', http['kjobs-pg-coalesce']],
-      ['experiment: SQLite + group commit (bench/coalesce.ts)', http['kjobs-sqlite-coalesce']],
+      ['experiment bench/coalesce.ts over the store, PostgreSQL', http['kjobs-pg-coalesce']],
+      ['experiment bench/coalesce.ts over the store, SQLite', http['kjobs-sqlite-coalesce']],
     ].filter((r) => r[1]) as [string, Row][];
     out.push(
       table(
@@ -158,7 +158,7 @@ export function printTables(all: Record<string, unknown>): string {
     );
     out.push(
       table(
-        ['query', 'offset', 'current p50', 'current p99', 'proposed p50', 'proposed p99'],
+        ['query', 'offset', 'plain OFFSET p50', 'p99', 'ids first p50', 'p99'],
         plans.map((p) => [
           p.query,
           fmt(p.offset),

@@ -118,14 +118,6 @@ if (scenarios.has('http')) {
       100,
     );
     await dropSchema('bench_http');
-    log('http: kjobs POST /jobs on PostgreSQL, group-commit experiment');
-    http['kjobs-pg-coalesce'] = await kjobsPost(
-      url.toString(),
-      size.httpSeconds,
-      size.httpConnections,
-      'coalesce',
-    );
-    await dropSchema('bench_http');
   }
   if (systemNames.has('kjobs-sqlite')) {
     log('http: kjobs POST /jobs on SQLite');
@@ -142,13 +134,6 @@ if (scenarios.has('http')) {
       size.httpConnections,
       undefined,
       100,
-    );
-    log('http: kjobs POST /jobs on SQLite, group-commit experiment');
-    http['kjobs-sqlite-coalesce'] = await kjobsPost(
-      join(SQLITE_DIR, `http-coalesce-${Date.now()}.db`),
-      size.httpSeconds,
-      size.httpConnections,
-      'coalesce',
     );
   }
   results.http = http;

@@ -1,6 +1,7 @@
 /**
- * The PostgreSQL store's deep-page list statement next to a proposed shape, on the same loaded table, straight
- * through pg with named (prepared) statements as the store runs them; ms per query.
+ * Deep-page list statements on PostgreSQL, on the same loaded table, straight through pg with named (prepared)
+ * statements as the store runs them; ms per query. `current` is the plain OFFSET statement the store ran until
+ * commit 746f623; `proposed` is the shape measured here first, which the store has used since.
  *
  * current:  SELECT <summary> FROM jobs WHERE col = $3 AND status = ANY ($4) ORDER BY id LIMIT $1 OFFSET $2
  * proposed: the page's ids first, from the (col, [status,] id) index alone (an index-only scan: no heap visit
