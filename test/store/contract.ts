@@ -197,6 +197,25 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
         assert.ok(plain, 'KIE has no uniqueness: only jobs that ask for it are checked');
       });
 
+      it('refuses to requeue a failed unique job while another job with its key is active', async () => {
+        const failed = await jobIn(store, 'ERROR', {
+          businessKey: 'again',
+          unique: true,
+          requestData: { unique: true },
+        });
+        const [next] = await store.schedule([
+          newJob({ businessKey: 'again', unique: true, requestData: { unique: true } }),
+        ]);
+        await assert.rejects(store.requeue(failed, Date.now()), (error: Error) => {
+          assert.ok(error instanceof DuplicateJobError, String(error));
+          assert.equal(error.existingJobId, next);
+          return true;
+        });
+        assert.equal((await store.get(failed))?.status, 'ERROR');
+        await store.cancel(next!, Date.now());
+        assert.equal((await store.requeue(failed, Date.now())).status, 'QUEUED');
+      });
+
       it('lets exactly one of many concurrent unique schedules through, and inserts nothing of a refused batch', async () => {
         const attempts = await Promise.allSettled(
           Array.from({ length: 8 }, () => store.schedule([newJob({ businessKey: 'race', unique: true })])),

@@ -2,9 +2,11 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import pino, { type Logger } from 'pino';
 import {
+  ACTIVE_STATUSES,
   canApply,
   DuplicateJobError,
   FINAL_STATUSES,
+  isUnique,
   InvalidStateError,
   JobNotFoundError,
   ValidationError,
@@ -450,7 +452,18 @@ export class PostgresJobStore implements JobStore {
   }
 
   async requeue(id: number, _now: number): Promise<Job> {
-    return this.guard(() => this.transition(id, 'requeue', this.sql.requeue, [id, this.channel]));
+    return this.guard(async () => {
+      const [job] = await this.query<JobRow>(this.pool, this.sql.getFull, [id]);
+      const key = job && !ACTIVE_STATUSES.includes(job.status) ? uniqueKeyOf(job) : null;
+      if (key === null) return this.transition(id, 'requeue', this.sql.requeue, [id, this.channel]);
+      // A unique job back in the queue is a new active job for its key: the same check as scheduling one.
+      return this.transaction(async (client) => {
+        await this.query(client, this.sql.lockKeys, [`kjobs.unique:${this.schema}`, [key]]);
+        const [active] = await this.query<{ id: number }>(client, this.sql.activeByKeys, [[key]]);
+        if (active && active.id !== id) throw new DuplicateJobError(key, active.id);
+        return this.transition(id, 'requeue', this.sql.requeue, [id, this.channel], client);
+      });
+    });
   }
 
   /** One guarded statement; when it changes nothing, the job is missing or its status refuses `event`. */
@@ -459,10 +472,11 @@ export class PostgresJobStore implements JobStore {
     event: JobEvent,
     statement: Statement,
     values: unknown[],
+    db: Queryable = this.pool,
   ): Promise<Job> {
-    const [row] = await this.query<JobRow>(this.pool, statement, values);
+    const [row] = await this.query<JobRow>(db, statement, values);
     if (row) return toJob(row);
-    const [current] = await this.query<{ status: JobStatus }>(this.pool, this.sql.statusOf, [id]);
+    const [current] = await this.query<{ status: JobStatus }>(db, this.sql.statusOf, [id]);
     if (!current) throw new JobNotFoundError(id);
     throw new InvalidStateError(id, event, current.status);
   }
@@ -641,4 +655,15 @@ function toJobError(row: ErrorRow): JobError {
     stacktrace: row.stacktrace,
     date: row.error_date,
   };
+}
+
+/** The business key of a job whose data asks for uniqueness, or null. */
+function uniqueKeyOf(row: { business_key: string | null; request_data?: unknown }): string | null {
+  if (row.business_key === null || typeof row.request_data !== 'object' || row.request_data === null)
+    return null;
+  try {
+    return isUnique(row.request_data as DataMap) ? row.business_key : null;
+  } catch {
+    return null;
+  }
 }

@@ -7,6 +7,7 @@ import {
   allowedFrom,
   canApply,
   DuplicateJobError,
+  isUnique,
   ValidationError,
   InvalidStateError,
   JobNotFoundError,
@@ -191,7 +192,9 @@ export class SqliteJobStore implements JobStore {
         WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
       expired: db.prepare(`SELECT * FROM jobs WHERE status = 'RUNNING' AND lease_expires_at < ?
         ORDER BY lease_expires_at LIMIT ?`),
-      nextDue: db.prepare(`SELECT min(scheduled_at) AS next FROM jobs INDEXED BY jobs_due_time WHERE status IN (${due})`),
+      nextDue: db.prepare(
+        `SELECT min(scheduled_at) AS next FROM jobs INDEXED BY jobs_due_time WHERE status IN (${due})`,
+      ),
       counts: db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status'),
       setStatus:
         db.prepare(`UPDATE jobs SET status = ?, finished_at = ?, worker_id = NULL, lease_expires_at = NULL
@@ -424,7 +427,18 @@ export class SqliteJobStore implements JobStore {
   }
 
   async requeue(id: number, _now: number): Promise<Job> {
-    return this.transition(id, 'requeue', () => this.sql.requeue.run(id));
+    return this.transition(id, 'requeue', (row) => {
+      // A unique job back in the queue is a new active job for its key: the same check as scheduling one.
+      if (
+        !ACTIVE_STATUSES.includes(row.status) &&
+        row.business_key !== null &&
+        isUniqueData(row.request_data)
+      ) {
+        const active = this.sql.activeByKey.get(row.business_key) as { id: number } | undefined;
+        if (active && active.id !== id) throw new DuplicateJobError(row.business_key, active.id);
+      }
+      this.sql.requeue.run(id);
+    });
   }
 
   async updateData(id: number, patch: DataMap): Promise<Job> {
@@ -522,4 +536,12 @@ function toJobError(row: ErrorRow): JobError {
     stacktrace: row.stacktrace,
     date: row.error_date,
   };
+}
+
+function isUniqueData(requestData: string | undefined): boolean {
+  try {
+    return isUnique(JSON.parse(requestData ?? '{}') as DataMap);
+  } catch {
+    return false;
+  }
 }
