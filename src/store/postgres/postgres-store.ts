@@ -13,7 +13,6 @@ import {
   type ClaimedJob,
   type DataMap,
   type Job,
-  type JobError,
   type JobEvent,
   type JobStatus,
   type NewJob,
@@ -33,6 +32,15 @@ import {
   type StatusCounts,
 } from '../job-store.js';
 import { readMigrations } from '../migrations.js';
+import {
+  claimOrder,
+  saturatedKeys,
+  toJob as rowToJob,
+  toJobError,
+  type ErrorRow,
+  type JobRow as Row,
+} from '../rows.js';
+
 import { Notifier } from './notifier.js';
 import {
   channelOf,
@@ -73,36 +81,6 @@ const TYPES = {
 
 /** Retries of a transaction that PostgreSQL aborted as a deadlock or serialization failure. */
 const TRANSACTION_ATTEMPTS = 3;
-
-interface JobRow {
-  id: number;
-  status: JobStatus;
-  command: string;
-  business_key: string | null;
-  container_id: string | null;
-  process_instance_id: number | null;
-  owner: string | null;
-  message: string;
-  priority: number;
-  retries: number;
-  executions: number;
-  scheduled_at: number;
-  request_data?: DataMap;
-  response_data?: DataMap | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  worker_id: string | null;
-  lease_expires_at: number | null;
-}
-
-interface ErrorRow {
-  id: number;
-  job_id: number;
-  message: string | null;
-  stacktrace: string | null;
-  error_date: number;
-}
 
 interface CandidateRow {
   id: number;
@@ -608,53 +586,8 @@ function storableError(error: { message: string | null; stacktrace: string | nul
   return { message: clean(trimmed.message), stacktrace: clean(trimmed.stacktrace) };
 }
 
-function saturatedKeys(remaining: Map<string, number>): string[] {
-  return [...remaining].filter(([, left]) => left <= 0).map(([key]) => key);
-}
-
-function claimOrder(a: Job, b: Job): number {
-  return b.priority - a.priority || a.scheduledAt - b.scheduledAt || a.id - b.id;
-}
-
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-function toJob(row: JobRow): Job {
-  const job: Job = {
-    id: row.id,
-    status: row.status,
-    businessKey: row.business_key,
-    message: row.message,
-    retries: row.retries,
-    executions: row.executions,
-    command: row.command,
-    scheduledAt: row.scheduled_at,
-    priority: row.priority,
-    containerId: row.container_id,
-    processInstanceId: row.process_instance_id,
-    owner: row.owner,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    workerId: row.worker_id,
-    leaseExpiresAt: row.lease_expires_at,
-  };
-  if (row.request_data !== undefined) {
-    job.requestData = row.request_data;
-    job.responseData = row.response_data ?? null;
-  }
-  return job;
-}
-
-function toJobError(row: ErrorRow): JobError {
-  return {
-    id: row.id,
-    jobId: row.job_id,
-    message: row.message,
-    stacktrace: row.stacktrace,
-    date: row.error_date,
-  };
 }
 
 /** The business key of a job whose data asks for uniqueness, or null. */
@@ -667,3 +600,7 @@ function uniqueKeyOf(row: { business_key: string | null; request_data?: unknown 
     return null;
   }
 }
+
+type JobRow = Row<DataMap>;
+
+const toJob = (row: JobRow): Job => rowToJob(row, (data) => data);

@@ -15,7 +15,6 @@ import {
   type ClaimedJob,
   type DataMap,
   type Job,
-  type JobError,
   type JobEvent,
   type JobStatus,
   type NewJob,
@@ -35,6 +34,14 @@ import {
   type StatusCounts,
 } from '../job-store.js';
 import { readMigrations } from '../migrations.js';
+import {
+  claimOrder,
+  saturatedKeys,
+  toJob as rowToJob,
+  toJobError,
+  type ErrorRow,
+  type JobRow as Row,
+} from '../rows.js';
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -46,36 +53,6 @@ export interface SqliteStoreOptions {
    * last commits on power loss; FULL survives power loss too, at the cost of an fsync per commit.
    */
   synchronous?: 'NORMAL' | 'FULL';
-}
-
-interface JobRow {
-  id: number;
-  status: JobStatus;
-  command: string;
-  business_key: string | null;
-  container_id: string | null;
-  process_instance_id: number | null;
-  owner: string | null;
-  message: string;
-  priority: number;
-  retries: number;
-  executions: number;
-  scheduled_at: number;
-  request_data?: string;
-  response_data?: string | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  worker_id: string | null;
-  lease_expires_at: number | null;
-}
-
-interface ErrorRow {
-  id: number;
-  job_id: number;
-  message: string | null;
-  stacktrace: string | null;
-  error_date: number;
 }
 
 /** Every column but the data blobs, for lists. */
@@ -114,10 +91,6 @@ function claimParams(
   options.excludeCommands?.forEach((name, i) => (params[`x${i}`] = name));
   options.excludeContainers?.forEach((name, i) => (params[`y${i}`] = name));
   return params;
-}
-
-function saturatedKeys(remaining: Map<string, number>): string[] {
-  return [...remaining].filter(([, left]) => left <= 0).map(([key]) => key);
 }
 
 const sqlList = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).join(', ');
@@ -497,47 +470,6 @@ export class SqliteJobStore implements JobStore {
   }
 }
 
-function claimOrder(a: Job, b: Job): number {
-  return b.priority - a.priority || a.scheduledAt - b.scheduledAt || a.id - b.id;
-}
-
-function toJob(row: JobRow): Job {
-  const job: Job = {
-    id: row.id,
-    status: row.status,
-    businessKey: row.business_key,
-    message: row.message,
-    retries: row.retries,
-    executions: row.executions,
-    command: row.command,
-    scheduledAt: row.scheduled_at,
-    priority: row.priority,
-    containerId: row.container_id,
-    processInstanceId: row.process_instance_id,
-    owner: row.owner,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    workerId: row.worker_id,
-    leaseExpiresAt: row.lease_expires_at,
-  };
-  if (row.request_data !== undefined) {
-    job.requestData = JSON.parse(row.request_data) as DataMap;
-    job.responseData = row.response_data ? (JSON.parse(row.response_data) as DataMap) : null;
-  }
-  return job;
-}
-
-function toJobError(row: ErrorRow): JobError {
-  return {
-    id: row.id,
-    jobId: row.job_id,
-    message: row.message,
-    stacktrace: row.stacktrace,
-    date: row.error_date,
-  };
-}
-
 function isUniqueData(requestData: string | undefined): boolean {
   try {
     return isUnique(JSON.parse(requestData ?? '{}') as DataMap);
@@ -545,3 +477,7 @@ function isUniqueData(requestData: string | undefined): boolean {
     return false;
   }
 }
+
+type JobRow = Row<string>;
+
+const toJob = (row: JobRow): Job => rowToJob(row, (data) => JSON.parse(data) as DataMap);
