@@ -16,9 +16,8 @@ import type {
   RequestInfoInstance,
   RequestInfoInstanceList,
 } from './models.js';
+import { child, valueType, xsiAttribute, XS, XSI } from './xml-types.js';
 
-const XS = 'http://www.w3.org/2001/XMLSchema';
-const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 const NAMESPACES = `xmlns:xs="${XS}" xmlns:xsi="${XSI}"`;
 const HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
 const INT_MIN = -(2 ** 31);
@@ -202,35 +201,6 @@ export function parseXml(text: string): XmlElement {
   const [root] = roots;
   if (!root || roots.length !== 1) throw new TypeError('XML document without a single root element');
   return root;
-}
-
-function child(parent: XmlElement, ...names: string[]): XmlElement | undefined {
-  return parent.children.find((candidate) => names.includes(candidate.name));
-}
-
-/** The xsi attribute `name` (`type`, `nil`), whatever prefix the document bound XSI to. */
-function xsiAttribute(node: XmlElement, name: string): string | undefined {
-  for (const [qualified, value] of Object.entries(node.attributes)) {
-    const colon = qualified.indexOf(':');
-    if (colon < 0 || qualified.slice(colon + 1) !== name) continue;
-    const prefix = qualified.slice(0, colon);
-    const uri = node.namespaces.get(prefix);
-    if (uri === XSI || (uri === undefined && prefix === 'xsi')) return value;
-  }
-  return undefined;
-}
-
-/** `xs:<name>` for XML Schema types, whatever their prefix; the local name for others (`jaxbMap`). */
-function valueType(node: XmlElement): string | undefined {
-  const type = xsiAttribute(node, 'type')?.trim();
-  if (type === undefined) return undefined;
-  const colon = type.indexOf(':');
-  if (colon < 0) return type;
-  const prefix = type.slice(0, colon);
-  const uri = node.namespaces.get(prefix);
-  const local = type.slice(colon + 1);
-  if (uri === XS || (uri === undefined && (prefix === 'xs' || prefix === 'xsd'))) return `xs:${local}`;
-  return local;
 }
 
 const WHOLE_NUMBERS =

@@ -16,11 +16,10 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ValidationError, type DataMap } from '../../core/index.js';
 import { DATE_WRAPPER_KEY, dateWrapper, formatIsoDate, isDateWrapper, parseIsoDate } from './dates.js';
 import type { JobRequestInstance, KieServerInfo, RequestInfoInstance } from './model.js';
+import { child, valueType, xsiAttribute, XS, XSI } from '../../client/xml-types.js';
 
 export const XML_MEDIA_TYPE = 'application/xml';
 const XML_HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
-const XS = 'http://www.w3.org/2001/XMLSchema';
-const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 const TYPE_NAMESPACES = `xmlns:xs="${XS}" xmlns:xsi="${XSI}"`;
 const INDENT = '    ';
 const INT_MIN = -(2 ** 31);
@@ -327,35 +326,6 @@ export function parseXml(text: string): Element {
   if (roots.length !== 1 || !root)
     throw new ValidationError('Malformed XML: a document has exactly one root element');
   return root;
-}
-
-function child(element: Element, ...names: string[]): Element | undefined {
-  return element.children.find((candidate) => names.includes(candidate.name));
-}
-
-/** The xsi attribute `name` (`type`, `nil`) of an element, whatever prefix the document bound XSI to. */
-function xsiAttribute(element: Element, name: string): string | undefined {
-  for (const [qualified, value] of Object.entries(element.attributes)) {
-    const colon = qualified.indexOf(':');
-    if (colon < 0 || qualified.slice(colon + 1) !== name) continue;
-    const prefix = qualified.slice(0, colon);
-    const uri = element.namespaces.get(prefix);
-    if (uri === XSI || (uri === undefined && prefix === 'xsi')) return value;
-  }
-  return undefined;
-}
-
-/** The value's type: an XML Schema type as `xs:<name>`, otherwise the local name (`jaxbMap`, `jaxbList`). */
-function valueType(element: Element): string | undefined {
-  const type = xsiAttribute(element, 'type')?.trim();
-  if (type === undefined) return undefined;
-  const colon = type.indexOf(':');
-  if (colon < 0) return type;
-  const prefix = type.slice(0, colon);
-  const uri = element.namespaces.get(prefix);
-  const local = type.slice(colon + 1);
-  if (uri === XS || (uri === undefined && (prefix === 'xs' || prefix === 'xsd'))) return `xs:${local}`;
-  return local;
 }
 
 const WHOLE_NUMBER_TYPES = new Set([
