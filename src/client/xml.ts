@@ -16,7 +16,19 @@ import type {
   RequestInfoInstance,
   RequestInfoInstanceList,
 } from './models.js';
-import { child, valueType, xsiAttribute, XS, XSI } from './xml-types.js';
+import {
+  child,
+  toElement,
+  valueType,
+  xsiAttribute,
+  XS,
+  XSI,
+  type RawNode,
+  type TreeRules,
+  type XmlElement,
+} from './xml-tree.js';
+
+export type { XmlElement } from './xml-tree.js';
 
 const NAMESPACES = `xmlns:xs="${XS}" xmlns:xsi="${XSI}"`;
 const HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
@@ -111,22 +123,6 @@ export function writeDataMapXml(data: DataMap): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Reading
 
-/** A parsed element: local name, attributes, in-scope namespaces, child elements and text. */
-export interface XmlElement {
-  /** Local name (prefix dropped). */
-  name: string;
-  /** Attributes by qualified name. */
-  attributes: Record<string, string>;
-  /** Namespace prefixes in scope ('' for the default namespace). */
-  namespaces: ReadonlyMap<string, string>;
-  /** Child elements in document order. */
-  children: XmlElement[];
-  /** Concatenated text and CDATA. */
-  text: string;
-}
-
-type RawNode = Record<string, unknown> & { ':@'?: Record<string, string> };
-
 const parser = new XMLParser({
   preserveOrder: true,
   ignoreAttributes: false,
@@ -156,38 +152,11 @@ function decodeEntities(raw: string): string {
   );
 }
 
-const localName = (qualified: string) => qualified.slice(qualified.indexOf(':') + 1);
-
-function toElement(
-  raw: RawNode,
-  inherited: ReadonlyMap<string, string>,
-  depth: number,
-): XmlElement | undefined {
-  if (depth > 500) throw new TypeError('XML elements nest too deep');
-  const tag = Object.keys(raw).find((key) => key !== ':@');
-  if (tag === undefined || tag.startsWith('#') || tag.startsWith('?')) return undefined;
-  const attributes: Record<string, string> = {};
-  let namespaces = inherited;
-  for (const [name, value] of Object.entries(raw[':@'] ?? {})) {
-    const decoded = decodeEntities(value);
-    attributes[name] = decoded;
-    if (name === 'xmlns' || name.startsWith('xmlns:')) {
-      if (namespaces === inherited) namespaces = new Map(inherited);
-      (namespaces as Map<string, string>).set(name === 'xmlns' ? '' : name.slice(6), decoded);
-    }
-  }
-  const result: XmlElement = { name: localName(tag), attributes, namespaces, children: [], text: '' };
-  for (const child of (raw[tag] as RawNode[] | undefined) ?? []) {
-    if ('#text' in child) result.text += decodeEntities(String(child['#text']));
-    else if ('#cdata' in child) {
-      for (const part of child['#cdata'] as RawNode[]) result.text += String(part['#text'] ?? '');
-    } else if (!('#comment' in child)) {
-      const sub = toElement(child, namespaces, depth + 1);
-      if (sub) result.children.push(sub);
-    }
-  }
-  return result;
-}
+const CLIENT_TREE: TreeRules = {
+  decode: decodeEntities,
+  maxDepth: 500,
+  tooDeep: () => new TypeError('XML elements nest too deep'),
+};
 
 /** Parses a document into its root element; refuses a DOCTYPE (entities are never resolved). */
 export function parseXml(text: string): XmlElement {
@@ -196,7 +165,7 @@ export function parseXml(text: string): XmlElement {
     throw new TypeError('XML with a DOCTYPE is refused: entities are never resolved');
   }
   const roots = (parser.parse(body) as RawNode[])
-    .map((node) => toElement(node, new Map(), 0))
+    .map((node) => toElement(node, new Map(), CLIENT_TREE))
     .filter((node): node is XmlElement => node !== undefined);
   const [root] = roots;
   if (!root || roots.length !== 1) throw new TypeError('XML document without a single root element');

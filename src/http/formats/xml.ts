@@ -16,7 +16,17 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ValidationError, type DataMap } from '../../core/index.js';
 import { DATE_WRAPPER_KEY, dateWrapper, formatIsoDate, isDateWrapper, parseIsoDate } from './dates.js';
 import type { JobRequestInstance, KieServerInfo, RequestInfoInstance } from './model.js';
-import { child, valueType, xsiAttribute, XS, XSI } from '../../client/xml-types.js';
+import {
+  child,
+  toElement,
+  valueType,
+  xsiAttribute,
+  XS,
+  XSI,
+  type RawNode,
+  type TreeRules,
+  type XmlElement,
+} from '../../client/xml-tree.js';
 
 export const XML_MEDIA_TYPE = 'application/xml';
 const XML_HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
@@ -211,15 +221,7 @@ export function writeServerInfoXml(info: KieServerInfo): string {
 // Reading
 
 /** A parsed element: local name, attributes by qualified name, in-scope namespaces, children and text. */
-interface Element {
-  name: string;
-  attributes: Record<string, string>;
-  namespaces: ReadonlyMap<string, string>;
-  children: Element[];
-  text: string;
-}
-
-type RawNode = Record<string, unknown> & { ':@'?: Record<string, string> };
+type Element = XmlElement;
 
 const parser = new XMLParser({
   preserveOrder: true,
@@ -265,42 +267,14 @@ function decodeEntities(raw: string): string {
   return decoded;
 }
 
-function localName(qualified: string): string {
-  const colon = qualified.indexOf(':');
-  return colon < 0 ? qualified : qualified.slice(colon + 1);
-}
-
 /** How deep elements may nest (data maps take three elements a level); deeper documents are refused. */
 const MAX_ELEMENT_DEPTH = 300;
 
-function toElement(raw: RawNode, inherited: ReadonlyMap<string, string>, depth = 0): Element | undefined {
-  if (depth > MAX_ELEMENT_DEPTH) {
-    throw new ValidationError(`XML elements nest deeper than ${MAX_ELEMENT_DEPTH} levels`);
-  }
-  const tag = Object.keys(raw).find((key) => key !== ':@');
-  if (tag === undefined || tag.startsWith('#') || tag.startsWith('?')) return undefined;
-  const attributes: Record<string, string> = {};
-  let namespaces = inherited;
-  for (const [name, value] of Object.entries(raw[':@'] ?? {})) {
-    const decoded = decodeEntities(value);
-    attributes[name] = decoded;
-    if (name === 'xmlns' || name.startsWith('xmlns:')) {
-      if (namespaces === inherited) namespaces = new Map(inherited);
-      (namespaces as Map<string, string>).set(name === 'xmlns' ? '' : name.slice(6), decoded);
-    }
-  }
-  const element: Element = { name: localName(tag), attributes, namespaces, children: [], text: '' };
-  for (const child of (raw[tag] as RawNode[] | undefined) ?? []) {
-    if ('#text' in child) element.text += decodeEntities(String(child['#text']));
-    else if ('#cdata' in child) {
-      for (const part of child['#cdata'] as RawNode[]) element.text += String(part['#text'] ?? '');
-    } else if (!('#comment' in child)) {
-      const sub = toElement(child, namespaces, depth + 1);
-      if (sub) element.children.push(sub);
-    }
-  }
-  return element;
-}
+const SERVER_TREE: TreeRules = {
+  decode: decodeEntities,
+  maxDepth: MAX_ELEMENT_DEPTH,
+  tooDeep: () => new ValidationError(`XML elements nest deeper than ${MAX_ELEMENT_DEPTH} levels`),
+};
 
 /** Parses a request body into its root element; refuses DOCTYPEs, malformed XML and several roots. */
 export function parseXml(text: string): Element {
@@ -321,7 +295,9 @@ export function parseXml(text: string): Element {
   } catch (error) {
     throw new ValidationError(`Malformed XML: ${(error as Error).message}`);
   }
-  const roots = raw.map((node) => toElement(node, new Map())).filter((node): node is Element => !!node);
+  const roots = raw
+    .map((node) => toElement(node, new Map(), SERVER_TREE))
+    .filter((node): node is Element => !!node);
   const [root] = roots;
   if (roots.length !== 1 || !root)
     throw new ValidationError('Malformed XML: a document has exactly one root element');
