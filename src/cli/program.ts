@@ -103,6 +103,15 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         collect,
       )
       .option('--insecure', 'allow an API without users on a non-loopback address [KJOBS_INSECURE]')
+      .option(
+        '--allowed-hosts <names>',
+        'without users, Host names answered besides loopback names and IP addresses, comma-separated; ' +
+          '*.example.com for subdomains, * for any [KJOBS_ALLOWED_HOSTS]',
+      )
+      .option(
+        '--trust-proxy',
+        'behind a reverse proxy: take the client address and host from X-Forwarded-For/-Host [KJOBS_TRUST_PROXY]',
+      )
       .addOption(
         new Option(
           '--json-dates <style>',

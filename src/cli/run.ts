@@ -67,6 +67,8 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
       ...(config.location ? { location: config.location } : {}),
       metrics: createMetrics(kjobs),
       loginLimit: { maxFailures: config.loginFailures },
+      allowedHosts: config.allowedHosts,
+      trustProxy: config.trustProxy,
       logger,
     });
     await kjobs.start();

@@ -42,6 +42,13 @@ export interface Config {
   leaseMs: number;
   /** Timeout of a run whose data names no `timeout`, ms; 0 for none (`--default-timeout`, KJOBS_DEFAULT_TIMEOUT). */
   defaultTimeoutMs: number;
+  /**
+   * Host names answered besides loopback names, IP addresses and this machine's name when no users are configured
+   * (`--allowed-hosts a,b`, KJOBS_ALLOWED_HOSTS; `*.example.com` for subdomains, `*` for any): DNS rebinding guard.
+   */
+  allowedHosts: string[];
+  /** Behind a reverse proxy: trust X-Forwarded-For and X-Forwarded-Host (`--trust-proxy`, KJOBS_TRUST_PROXY). */
+  trustProxy: boolean;
   /** Failed logins a client address may make per minute before it gets 429 (`--login-failures`); 0: no limit. */
   loginFailures: number;
   /**
@@ -69,6 +76,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   leaseMs: 30_000,
   defaultTimeoutMs: 0,
   loginFailures: 10,
+  allowedHosts: [],
+  trustProxy: false,
   limits: Object.freeze({ commands: {}, containers: {} }),
 });
 
@@ -91,6 +100,8 @@ export interface ConfigFlags {
   leaseMs?: string;
   defaultTimeout?: string;
   loginFailures?: string;
+  allowedHosts?: string;
+  trustProxy?: boolean;
   limit?: string[];
   containerLimit?: string[];
 }
@@ -240,6 +251,8 @@ interface Source {
   leaseMs?: string | undefined;
   defaultTimeout?: string | undefined;
   loginFailures?: string | undefined;
+  allowedHosts?: string | undefined;
+  trustProxy?: boolean | string | undefined;
   limits?: string[] | undefined;
   containerLimits?: string[] | undefined;
 }
@@ -305,6 +318,13 @@ function apply(config: Config, source: Source, label: (flag: string, variable: s
   if (source.loginFailures !== undefined) {
     config.loginFailures = integer(name('--login-failures', 'KJOBS_LOGIN_FAILURES'), source.loginFailures, 0);
   }
+  if (source.allowedHosts !== undefined) config.allowedHosts = list(source.allowedHosts, /,/);
+  if (source.trustProxy !== undefined) {
+    config.trustProxy =
+      typeof source.trustProxy === 'boolean'
+        ? source.trustProxy
+        : boolean(name('--trust-proxy', 'KJOBS_TRUST_PROXY'), source.trustProxy);
+  }
   for (const text of source.limits ?? []) {
     const [command, limit] = parseLimit(name('--limit', 'KJOBS_LIMITS'), text);
     config.limits = { ...config.limits, commands: { ...config.limits.commands, [command]: limit } };
@@ -321,6 +341,7 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
     ...DEFAULT_CONFIG,
     containers: {},
     users: [],
+    allowedHosts: [],
     limits: { commands: {}, containers: {} },
   };
   apply(
@@ -343,6 +364,8 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       leaseMs: env.KJOBS_LEASE_MS,
       defaultTimeout: env.KJOBS_DEFAULT_TIMEOUT,
       loginFailures: env.KJOBS_LOGIN_FAILURES,
+      allowedHosts: env.KJOBS_ALLOWED_HOSTS,
+      trustProxy: env.KJOBS_TRUST_PROXY,
       limits: list(env.KJOBS_LIMITS, /,/),
       containerLimits: list(env.KJOBS_CONTAINER_LIMITS, /,/),
     },
@@ -368,6 +391,8 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       leaseMs: flags.leaseMs,
       defaultTimeout: flags.defaultTimeout,
       loginFailures: flags.loginFailures,
+      allowedHosts: flags.allowedHosts,
+      trustProxy: flags.trustProxy,
       limits: flags.limit,
       containerLimits: flags.containerLimit,
     },

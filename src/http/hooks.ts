@@ -1,5 +1,6 @@
 /** Request hooks shared by the KIE routes: content negotiation, and the conversation id KIE echoes. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from './errors.js';
 import { negotiate, type Negotiation } from './negotiation.js';
 
 const CONVERSATION_ID = 'x-kie-conversationid';
@@ -10,15 +11,29 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 /**
  * onRequest hook: decides the format before the body is read, so a refused media type (406, 415) costs nothing.
  */
 export async function negotiationHook(request: FastifyRequest): Promise<void> {
+  const contentType = header(request, 'content-type');
+  // A body without a type is what a browser sends for another site's `fetch(..., {mode: 'no-cors', body: blob})`
+  // or `sendBeacon`: KIE's clients always name the type, so refuse it rather than guess XML (CSRF).
+  if ((contentType === undefined || contentType.trim() === '') && hasBody(request)) {
+    throw new HttpError(
+      415,
+      'The request has a body but no Content-Type: send Content-Type application/json or application/xml',
+    );
+  }
   negotiations.set(
     request,
     negotiate({
       accept: header(request, 'accept'),
-      contentType: header(request, 'content-type'),
+      contentType,
       kieContentType: header(request, 'x-kie-contenttype'),
     }),
   );

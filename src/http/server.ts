@@ -17,6 +17,7 @@ import { conversationIdHook, negotiationHook } from './hooks.js';
 import { LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
 import { OpenApiCollector, openApiRoute } from './openapi/document.js';
 import { ROUTE_SCHEMAS } from './openapi/schemas.js';
+import { RequestGuard } from './request-guard.js';
 import { securityHeadersHook } from './security-headers.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -51,6 +52,13 @@ export interface ServerOptions {
    * disconnected, so slow clients cannot hold connections open (slowloris). Default 30 s.
    */
   requestTimeoutMs?: number;
+  /**
+   * Host names answered besides loopback names, IP addresses and this machine's name when no users are configured
+   * (DNS rebinding protection); `*.example.com` matches subdomains, `*` answers any host.
+   */
+  allowedHosts?: readonly string[];
+  /** Behind a reverse proxy: trust `X-Forwarded-Host` (cross-site checks) and `X-Forwarded-For` (client address). */
+  trustProxy?: boolean;
   /** Failed logins allowed per client address and window before 429 (default 10 a minute; 0: no limit). */
   loginLimit?: LoginLimiterOptions;
   logger?: Logger;
@@ -73,6 +81,8 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     // Requests are logged once, at debug level, by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
+    // request.ip (failed-login limiting, logs) comes from X-Forwarded-For only when the operator says so.
+    trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
@@ -103,6 +113,13 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, { status: 404, message: `Not found: ${request.method} ${request.url.split('?')[0]}` }),
   );
+  // First of all: refuse other hosts (DNS rebinding) and other sites' pages (CSRF) before anything is read.
+  const guard = new RequestGuard({
+    authenticated: (options.users ?? []).length > 0,
+    allowedHosts: options.allowedHosts,
+    trustProxy: options.trustProxy,
+  });
+  app.addHook('onRequest', guard.hook);
   app.addHook('onSend', conversationIdHook);
   app.addHook('onSend', securityHeadersHook);
   const metrics = options.metrics;

@@ -13,13 +13,24 @@ import {
 describe('config', () => {
   it('has the documented defaults', () => {
     const config = loadConfig({}, {});
-    assert.deepEqual(config, { ...DEFAULT_CONFIG, containers: {}, users: [] });
+    assert.deepEqual(config, { ...DEFAULT_CONFIG, containers: {}, users: [], allowedHosts: [] });
     assert.equal(config.port, 8080);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.database, './data/kjobs.db');
     assert.equal(config.jsonDates, 'kie');
     assert.equal(config.bodyLimit, 1048576);
     assert.equal(config.executor, true);
+  });
+
+  it('reads allowed hosts and proxy trust from the environment and the flags', () => {
+    const env = { KJOBS_ALLOWED_HOSTS: 'jobs.internal, *.corp.example', KJOBS_TRUST_PROXY: 'yes' };
+    const fromEnv = loadConfig(env, {});
+    assert.deepEqual(fromEnv.allowedHosts, ['jobs.internal', '*.corp.example']);
+    assert.equal(fromEnv.trustProxy, true);
+    const withFlags = loadConfig(env, { allowedHosts: 'other.example', trustProxy: false });
+    assert.deepEqual(withFlags.allowedHosts, ['other.example']);
+    assert.equal(withFlags.trustProxy, false);
+    assert.throws(() => loadConfig({ KJOBS_TRUST_PROXY: 'maybe' }), /KJOBS_TRUST_PROXY must be true or false/);
   });
 
   it('reads the environment, and flags win over it', () => {

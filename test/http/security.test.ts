@@ -225,9 +225,9 @@ describe('slow clients', () => {
     const [body, headers] = await Promise.all([
       stall(
         port,
-        `POST ${API}/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"job-`,
+        `POST ${API}/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"job-`,
       ),
-      stall(port, `GET ${API}/jobs HTTP/1.1\r\nHost: x\r\nX-Slow: `),
+      stall(port, `GET ${API}/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `),
     ]);
     for (const { answer, ms } of [body, headers]) {
       assert.match(answer, /^HTTP\/1\.1 408/);
