@@ -122,7 +122,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       .option('--body-limit <size>', 'largest request body, e.g. 1mb (default) [KJOBS_BODY_LIMIT]')
       .option(
         '--login-failures <n>',
-        'failed logins per client address and minute before 429; 0: no limit (default 10) [KJOBS_LOGIN_FAILURES]',
+        'failed logins per client address and user and minute before 429; 0: no limit (default 10) [KJOBS_LOGIN_FAILURES]',
       )
       .option('--server-id <id>', 'id and name in GET /server (default kjobs) [KJOBS_SERVER_ID]')
       .option(

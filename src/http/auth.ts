@@ -18,6 +18,9 @@ export interface User {
 
 /** Roles that may use the jobs API and `/server` (KIE's web.xml allows both). */
 export const API_ROLES: readonly string[] = ['kie-server', 'user'];
+/** A kjobs extension: a user with only this role may read (GET, HEAD) and change nothing. */
+export const VIEWER_ROLE = 'viewer';
+const READ_METHODS = new Set(['GET', 'HEAD']);
 export const REALM = 'KIE Server';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
@@ -36,7 +39,7 @@ export class BasicAuthenticator {
   constructor(
     users: readonly User[],
     private readonly requiredRoles: readonly string[] = API_ROLES,
-    /** Limits failed logins per client address (429 beyond); none: no limit. */
+    /** Limits failed logins per client address and user name (429 beyond); none: no limit. */
     private readonly limiter?: LoginLimiter,
   ) {
     for (const user of users)
@@ -47,8 +50,11 @@ export class BasicAuthenticator {
     return this.users.size > 0;
   }
 
-  /** The user's name when the header holds valid credentials with a required role; throws 401 or 403 otherwise. */
-  authenticate(header: string | undefined): string {
+  /**
+   * The user's name when the header holds valid credentials with a required role (or the viewer role, for a read);
+   * throws 401 or 403 otherwise.
+   */
+  authenticate(header: string | undefined, method = 'GET'): string {
     const credentials = parseBasic(header);
     if (!credentials) throw unauthorized('This API needs HTTP basic authentication');
     const stored = this.users.get(credentials.name);
@@ -56,6 +62,13 @@ export class BasicAuthenticator {
     const matches = timingSafeEqual(given, stored?.digest ?? this.decoy);
     if (!stored || !matches) throw unauthorized('Invalid user name or password');
     if (!this.requiredRoles.some((role) => stored.roles.has(role))) {
+      if (stored.roles.has(VIEWER_ROLE)) {
+        if (READ_METHODS.has(method)) return credentials.name;
+        throw new HttpError(
+          403,
+          `User ${credentials.name} has the role ${VIEWER_ROLE}: it may read jobs but not change them`,
+        );
+      }
       throw new HttpError(
         403,
         `User ${credentials.name} does not have the role ${this.requiredRoles.join(' or ')}`,
@@ -65,13 +78,16 @@ export class BasicAuthenticator {
   }
 
   /**
-   * A Fastify onRequest hook; a no-op when no users are configured. An address with too many failed logins
-   * gets 429 before its credentials are even looked at (the limiter counts wrong credentials, by socket address).
+   * A Fastify onRequest hook; a no-op when no users are configured. A user name with too many failed logins from
+   * one client address gets 429 before its password is even looked at. The limiter counts wrong credentials per
+   * address and user name, so one client guessing cannot lock out the other users of a shared address (a proxy).
    */
   hook() {
     return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
       if (!this.enabled) return;
-      const wait = this.limiter?.retryAfter(request.ip) ?? 0;
+      const given = parseBasic(request.headers.authorization);
+      const limiterKey = given ? `${request.ip} ${given.name}` : undefined;
+      const wait = limiterKey ? (this.limiter?.retryAfter(limiterKey) ?? 0) : 0;
       if (wait > 0) {
         request.log.debug({ ip: request.ip, retryAfter: wait }, 'login refused: too many failed logins');
         throw new HttpError(429, `Too many failed logins: try again in ${wait} s`, {
@@ -80,15 +96,15 @@ export class BasicAuthenticator {
       }
       let user: string;
       try {
-        user = this.authenticate(request.headers.authorization);
+        user = this.authenticate(request.headers.authorization, request.method);
       } catch (error) {
-        const wrongCredentials =
-          error instanceof HttpError && error.statusCode === 401 && parseBasic(request.headers.authorization);
+        const wrongCredentials = error instanceof HttpError && error.statusCode === 401 && limiterKey;
         if (wrongCredentials) {
-          const limited = this.limiter?.fail(request.ip) ?? false;
-          request.log.info({ ip: request.ip }, 'failed login');
+          const limited = this.limiter?.fail(limiterKey) ?? false;
+          request.log.info({ ip: request.ip, user: given?.name }, 'failed login');
           // Once per address and window, not once per refused request: a flood must not flood the log.
-          if (limited) request.log.warn({ ip: request.ip }, 'too many failed logins: address limited');
+          if (limited)
+            request.log.warn({ ip: request.ip, user: given?.name }, 'too many failed logins: limited');
         }
         throw error;
       }

@@ -3,6 +3,7 @@
  * message in double quotes (`"Request with id: 5 doesn't exist"`); kjobs does the same, with kjobs' precise
  * status codes where KIE answers 500 or nothing.
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   DuplicateJobError,
@@ -12,6 +13,7 @@ import {
   ValidationError,
   type JobEvent,
 } from '../core/index.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 /** A failure the HTTP layer itself decides (negotiation, authentication...), with its status code. */
 export class HttpError extends Error {
@@ -69,6 +71,21 @@ export function errorAnswer(error: unknown, bodyLimit: number): ErrorAnswer {
 /** KIE's error body: the message in double quotes, as text/plain. */
 export function quoted(message: string): string {
   return `"${message}"`;
+}
+
+/**
+ * A whole HTTP/1.1 error answer for a raw socket (what Node refuses before Fastify has a request), in KIE's error
+ * format with the security headers; the connection is closed after it.
+ */
+export function rawErrorAnswer(status: number, message: string): string {
+  const body = quoted(message);
+  const headers = Object.entries({ ...SECURITY_HEADERS, 'cache-control': 'no-store' })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `${headers}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
 /** Fastify error handler: logs what is unexpected, answers everything in KIE's error format. */

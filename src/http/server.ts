@@ -11,14 +11,14 @@ import type { Kjobs } from '../kjobs.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BasicAuthenticator, type User } from './auth.js';
 import { consoleRoutes } from './console.js';
-import { HttpError, makeErrorHandler, quoted, sendError } from './errors.js';
+import { HttpError, makeErrorHandler, rawErrorAnswer, sendError } from './errors.js';
 import type { JsonDates } from './formats/dates.js';
 import { conversationIdHook, negotiationHook } from './hooks.js';
 import { LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
 import { OpenApiCollector, openApiRoute } from './openapi/document.js';
 import { ROUTE_SCHEMAS } from './openapi/schemas.js';
 import { RequestGuard } from './request-guard.js';
-import { securityHeadersHook } from './security-headers.js';
+import { SECURITY_HEADERS, securityHeadersHook } from './security-headers.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { serverInfoRoutes } from './routes/server-info.js';
@@ -59,7 +59,7 @@ export interface ServerOptions {
   allowedHosts?: readonly string[];
   /** Behind a reverse proxy: trust `X-Forwarded-Host` (cross-site checks) and `X-Forwarded-For` (client address). */
   trustProxy?: boolean;
-  /** Failed logins allowed per client address and window before 429 (default 10 a minute; 0: no limit). */
+  /** Failed logins allowed per client address, user name and window before 429 (default 10 a minute; 0: no limit). */
   loginLimit?: LoginLimiterOptions;
   logger?: Logger;
 }
@@ -86,15 +86,33 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+    // Errors Fastify and Node decide before any hook runs answer in KIE's format with the security headers too.
+    frameworkErrors: (error, _request, reply) => {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+      reply.header('cache-control', 'no-store');
+      const message =
+        error.code === 'FST_ERR_BAD_URL'
+          ? `The URL is not valid: ${error.message.replace(/^'(.*)' is not a valid url component$/, '$1')}` +
+            ' has a malformed percent-encoding'
+          : error.message;
+      return sendError(reply, { status: 400, message });
+    },
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Duplex) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, message] =
+        error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, `The request was not sent whole within ${requestTimeout} ms`]
+          : error.code === 'HPE_HEADER_OVERFLOW'
+            ? [431, 'The request headers are larger than the limit of 16 KiB']
+            : [400, `Malformed HTTP request (${error.code ?? error.message})`];
+      if (socket.writable) socket.write(rawErrorAnswer(status, message));
+      socket.destroy();
+    },
   });
 
   // CONNECT never reaches the routes, and without a listener Node drops the connection unanswered: refuse it.
   app.server.on('connect', (_request: unknown, socket: Duplex) => {
-    const body = quoted('CONNECT is not supported');
-    socket.end(
-      'HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    socket.end(rawErrorAnswer(405, 'CONNECT is not supported'));
   });
 
   // Bodies are read as text and parsed by the negotiated format; which media types are allowed is decided by

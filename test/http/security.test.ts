@@ -13,6 +13,7 @@ import { SECURITY_HEADERS } from '../../src/http/security-headers.js';
 import { API, FAR_FUTURE, jobJson, NS, PRINT_OUT, startServer, type TestServer } from './helpers.js';
 
 const USER = { name: 'ops', password: 'right', roles: ['kie-server'] };
+const OTHER = { name: 'ana', password: 'pw', roles: ['user'] };
 const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;
 
 /** A GET from a chosen loopback source address (127.0.0.2 is a different client than 127.0.0.1). */
@@ -83,7 +84,7 @@ describe('rate limiting of failed logins', () => {
   let server: TestServer;
   before(async () => {
     server = await startServer({
-      server: { users: [USER], loginLimit: { maxFailures: 3, windowMs: 1500 } },
+      server: { users: [USER, OTHER], loginLimit: { maxFailures: 3, windowMs: 1500 } },
     });
   });
 
@@ -106,6 +107,8 @@ describe('rate limiting of failed logins', () => {
     // While limited, even the right password is not checked (else guessing would go on, told by 200 vs 429)...
     assert.equal((await getFrom(server.origin, path, '127.0.0.1', basic('ops:right'))).status, 429);
     assert.equal((await getFrom(server.origin, '/healthz', '127.0.0.1')).status, 200);
+    // ...another user of the same address (behind one proxy, say) is not limited...
+    assert.equal((await getFrom(server.origin, path, '127.0.0.1', basic('ana:pw'))).status, 200);
     // ...another address is not limited...
     assert.equal((await getFrom(server.origin, path, '127.0.0.2', basic('ops:right'))).status, 200);
     assert.equal((await getFrom(server.origin, path, '127.0.0.2', basic('ops:wrong'))).status, 401);
@@ -114,11 +117,56 @@ describe('rate limiting of failed logins', () => {
     assert.equal((await getFrom(server.origin, path, '127.0.0.1', basic('ops:right'))).status, 200);
   });
 
+  it('behind a trusted proxy, counts each client of X-Forwarded-For apart', async () => {
+    const proxied = await startServer({
+      server: { users: [USER], loginLimit: { maxFailures: 2 }, trustProxy: true },
+    });
+    const from = (client: string, credentials: string) =>
+      proxied.call('GET', '/jobs', {
+        headers: { 'x-forwarded-for': client, authorization: basic(credentials) },
+      });
+    for (let i = 0; i < 2; i++) assert.equal((await from('203.0.113.7', 'ops:wrong')).status, 401);
+    assert.equal((await from('203.0.113.7', 'ops:right')).status, 429);
+    assert.equal((await from('203.0.113.8', 'ops:right')).status, 200);
+  });
+
   it('is off with maxFailures 0', async () => {
     const open = await startServer({ server: { users: [USER], loginLimit: { maxFailures: 0 } } });
     for (let i = 0; i < 20; i++) {
       assert.equal((await open.call('GET', '/jobs', { auth: 'ops:bad' })).status, 401);
     }
+  });
+});
+
+describe('the viewer role (kjobs extension)', () => {
+  it('reads jobs, the server and the console, and changes nothing (403 naming the role)', async () => {
+    const server = await startServer({
+      server: { users: [USER, { name: 'watch', password: 'pw', roles: ['viewer'] }] },
+    });
+    const id = await server.kjobs.schedule({ command: PRINT_OUT, scheduledAt: FAR_FUTURE });
+    const auth = 'watch:pw';
+    for (const path of [`/jobs/${id}`, '/jobs', API, '/console/']) {
+      const answer = await server.call('GET', path, { auth });
+      assert.equal(answer.status, 200, `${path}: ${answer.text}`);
+    }
+    const refusals = [
+      await server.call('POST', '/jobs', { auth, contentType: 'application/json', body: jobJson(PRINT_OUT) }),
+      await server.call('POST', `/jobs/${id}/data`, {
+        auth,
+        contentType: 'application/json',
+        body: '{"a":1}',
+      }),
+      await server.call('PUT', `/jobs/${id}`, { auth }),
+      await server.call('DELETE', `/jobs/${id}`, { auth }),
+    ];
+    for (const answer of refusals) {
+      assert.equal(answer.status, 403, answer.text);
+      assert.equal(answer.text, '"User watch has the role viewer: it may read jobs but not change them"');
+    }
+    const job = await server.kjobs.get(id, { withData: true });
+    assert.equal(job.status, 'QUEUED');
+    assert.deepEqual(job.requestData, {});
+    assert.equal((await server.kjobs.countByStatus()).QUEUED, 1);
   });
 });
 
@@ -195,6 +243,55 @@ describe('container modules', () => {
     assert.equal(existsSync(marker), false, 'a request made the server load a module');
     assert.deepEqual(server.kjobs.registry.containerIds(), []);
     assert.equal((await server.kjobs.countByStatus()).QUEUED, 1, 'nothing was scheduled');
+  });
+});
+
+describe('errors Fastify and Node decide themselves', () => {
+  /** Sends raw bytes, answers everything the server writes until it closes. */
+  function rawSend(port: number, text: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let answer = '';
+      const timer = setTimeout(() => socket.destroy(), 3000);
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      socket.on('error', reject);
+      socket.end(text);
+    });
+  }
+
+  it('answer in KIE error format, with the security headers', async () => {
+    const server = await startServer();
+    const port = Number(new URL(server.origin).port);
+    const cases: [string, number, RegExp][] = [
+      [
+        `GET ${API}/jobs/%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+        400,
+        /^"The URL is not valid: .*%E0%A4%A has a malformed percent-encoding"$/,
+      ],
+      [
+        `GET ${API}/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        431,
+        /^"The request headers are larger than the limit of 16 KiB"$/,
+      ],
+      [`GET ${API}/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n`, 400, /^"Malformed HTTP request/],
+    ];
+    for (const [request, status, message] of cases) {
+      const answer = await rawSend(port, request);
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `), answer.slice(0, 200));
+      assert.match(head, /content-type: text\/plain; charset=utf-8/i);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS))
+        assert.ok(
+          head.toLowerCase().includes(`${name}: ${value}`.toLowerCase()),
+          `${status}: ${name} in ${head}`,
+        );
+      assert.match(body, message);
+    }
+    assert.equal((await server.call('GET', '/healthz')).status, 200);
   });
 });
 
