@@ -6,6 +6,7 @@ import {
   isFinal,
   isJobStatus,
   JobNotFoundError,
+  normalizeRequestData,
   ValidationError,
   type DataMap,
   type Job,
@@ -32,6 +33,16 @@ export interface KjobsOptions {
   callbacks?: Record<string, CommandCallback>;
   /** Retries of a job whose data names none (KIE: 3). */
   defaultRetries?: number;
+  /**
+   * Largest page a list may ask for (default 10,000): a bigger `pageSize` is refused with a ValidationError, so
+   * one request cannot make the service read and write a million jobs at once.
+   */
+  maxPageSize?: number;
+  /**
+   * Largest request data of a job, in bytes of its JSON (default 1 MiB): checked when scheduling and after each
+   * update-data merge, so repeated updates cannot grow a job without bound.
+   */
+  maxDataBytes?: number;
   /** Run jobs in this process (default true), with these options; false for an API-only node. */
   executor?: boolean | ExecutorOptions;
   logger?: Logger;
@@ -50,6 +61,8 @@ export interface ListOptions extends Page {
 }
 
 const DEFAULT_PAGE_SIZE = 10;
+export const DEFAULT_MAX_PAGE_SIZE = 10_000;
+export const DEFAULT_MAX_DATA_BYTES = 1024 * 1024;
 /** Group commit: at most this many inserts written at once (a few overlap the database's commit latency). */
 const MAX_INSERTS_IN_FLIGHT = 4;
 
@@ -79,6 +92,8 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   readonly executor: Executor | undefined;
   readonly store: JobStore;
   private readonly defaultRetries: number;
+  private readonly maxPageSize: number;
+  private readonly maxDataBytes: number;
   private readonly insertQueue: {
     jobs: NewJob[];
     resolve: (ids: number[]) => void;
@@ -98,6 +113,8 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
         ? options.store
         : openStore(options.store ?? './data/kjobs.db', { logger: this.log });
     this.defaultRetries = options.defaultRetries ?? 3;
+    this.maxPageSize = options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE;
+    this.maxDataBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
     for (const [name, command] of Object.entries(builtinCommands(this.store))) {
       this.registry.registerCommand(name, command);
     }
@@ -162,6 +179,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
       try {
         const job = buildNewJob(request, { retries: this.defaultRetries, now });
         this.registry.validate(job.command, job.containerId, callbacksOf(job.requestData));
+        this.checkDataSize(job.requestData, 'request-data');
         return job;
       } catch (error) {
         if (indexErrors && error instanceof ValidationError)
@@ -276,7 +294,21 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
       throw new ValidationError('the data to merge must be a map of names to values');
     }
-    return this.store.updateData(checkId(id), data);
+    // The same rules as scheduling: the executor reads these keys when it runs the job.
+    const normalized = normalizeRequestData(data);
+    const job = await this.get(id, { withData: true });
+    this.registry.validateCallbacks(callbacksOf(normalized), job.containerId);
+    this.checkDataSize({ ...job.requestData, ...normalized }, 'request-data after this update');
+    return this.store.updateData(checkId(id), normalized);
+  }
+
+  private checkDataSize(data: DataMap, what: string): void {
+    const bytes = Buffer.byteLength(JSON.stringify(data));
+    if (bytes > this.maxDataBytes) {
+      throw new ValidationError(
+        `${what} is ${bytes} bytes, more than the limit of ${this.maxDataBytes} bytes (maxDataBytes, --max-data-size)`,
+      );
+    }
   }
 
   countByStatus(): Promise<StatusCounts> {
@@ -310,7 +342,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     order: 'asc' | 'desc',
   ) {
     const statuses = normalizeStatuses(options.status) ?? defaultStatuses;
-    const { offset, limit } = toOffset(options);
+    const { offset, limit } = toOffset(options, this.maxPageSize);
     return this.store.list({ filter, statuses, order, offset, limit });
   }
 }
@@ -338,11 +370,20 @@ function normalizeStatuses(status: ListOptions['status']): JobStatus[] | undefin
   return list.length ? list : undefined;
 }
 
-function toOffset({ page = 0, pageSize = DEFAULT_PAGE_SIZE }: Page): { offset: number; limit: number } {
+function toOffset(
+  { page = 0, pageSize = DEFAULT_PAGE_SIZE }: Page,
+  maxPageSize: number,
+): { offset: number; limit: number } {
   if (!Number.isSafeInteger(page) || page < 0)
     throw new ValidationError(`page must be a whole number >= 0, got ${page}`);
   if (!Number.isSafeInteger(pageSize) || pageSize < 0) {
     throw new ValidationError(`pageSize must be a whole number >= 0, got ${pageSize}`);
+  }
+  if (pageSize > maxPageSize) {
+    throw new ValidationError(
+      `pageSize ${pageSize} is larger than the maximum page size ${maxPageSize} (--max-page-size): ` +
+        'read larger lists page by page',
+    );
   }
   const offset = page * pageSize;
   if (!Number.isSafeInteger(offset)) throw new ValidationError('page * pageSize is too large');

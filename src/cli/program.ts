@@ -121,6 +121,14 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       .option('--no-executor', 'serve the API only; other processes run the jobs [KJOBS_EXECUTOR=false]')
       .option('--body-limit <size>', 'largest request body, e.g. 1mb (default) [KJOBS_BODY_LIMIT]')
       .option(
+        '--max-page-size <n>',
+        'largest pageSize a list may ask for (default 10000) [KJOBS_MAX_PAGE_SIZE]',
+      )
+      .option(
+        '--max-data-size <size>',
+        'largest request data of a job, also after update-data (default 1mb) [KJOBS_MAX_DATA_SIZE]',
+      )
+      .option(
         '--login-failures <n>',
         'failed logins per client address and user and minute before 429; 0: no limit (default 10) [KJOBS_LOGIN_FAILURES]',
       )

@@ -28,6 +28,8 @@ async function startKjobs(
     const kjobs = await createKjobs({
       store,
       containers: config.containers,
+      maxPageSize: config.maxPageSize,
+      maxDataBytes: config.maxDataSize,
       executor: executor
         ? {
             concurrency: config.concurrency,

@@ -99,6 +99,11 @@ export class CommandRegistry {
         `Invalid command type ${command}` + (containerId ? ` (not in container ${containerId})` : ''),
       );
     }
+    this.validateCallbacks(callbacks, containerId);
+  }
+
+  /** Refuses callback names that neither the container nor the global registry knows. */
+  validateCallbacks(callbacks: readonly string[], containerId: string | null): void {
     for (const name of callbacks) {
       if (!this.resolveCallback(name, containerId)) {
         throw new UnknownCommandError(`Unknown callback ${name}`);

@@ -47,6 +47,10 @@ export interface Config {
    * (`--allowed-hosts a,b`, KJOBS_ALLOWED_HOSTS; `*.example.com` for subdomains, `*` for any): DNS rebinding guard.
    */
   allowedHosts: string[];
+  /** Largest `pageSize` a list may ask for (`--max-page-size`, KJOBS_MAX_PAGE_SIZE). Default 10000. */
+  maxPageSize: number;
+  /** Largest request data of a job in bytes (`--max-data-size`, KJOBS_MAX_DATA_SIZE: bytes, 512kb, 1mb). */
+  maxDataSize: number;
   /** Behind a reverse proxy: trust X-Forwarded-For and X-Forwarded-Host (`--trust-proxy`, KJOBS_TRUST_PROXY). */
   trustProxy: boolean;
   /** Failed logins a client address may make per minute before it gets 429 (`--login-failures`); 0: no limit. */
@@ -78,6 +82,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   loginFailures: 10,
   allowedHosts: [],
   trustProxy: false,
+  maxPageSize: 10_000,
+  maxDataSize: 1024 * 1024,
   limits: Object.freeze({ commands: {}, containers: {} }),
 });
 
@@ -102,6 +108,8 @@ export interface ConfigFlags {
   loginFailures?: string;
   allowedHosts?: string;
   trustProxy?: boolean;
+  maxPageSize?: string;
+  maxDataSize?: string;
   limit?: string[];
   containerLimit?: string[];
 }
@@ -253,6 +261,8 @@ interface Source {
   loginFailures?: string | undefined;
   allowedHosts?: string | undefined;
   trustProxy?: boolean | string | undefined;
+  maxPageSize?: string | undefined;
+  maxDataSize?: string | undefined;
   limits?: string[] | undefined;
   containerLimits?: string[] | undefined;
 }
@@ -325,6 +335,11 @@ function apply(config: Config, source: Source, label: (flag: string, variable: s
         ? source.trustProxy
         : boolean(name('--trust-proxy', 'KJOBS_TRUST_PROXY'), source.trustProxy);
   }
+  if (source.maxPageSize !== undefined) {
+    config.maxPageSize = integer(name('--max-page-size', 'KJOBS_MAX_PAGE_SIZE'), source.maxPageSize, 1);
+  }
+  if (source.maxDataSize !== undefined)
+    config.maxDataSize = parseSize(name('--max-data-size', 'KJOBS_MAX_DATA_SIZE'), source.maxDataSize);
   for (const text of source.limits ?? []) {
     const [command, limit] = parseLimit(name('--limit', 'KJOBS_LIMITS'), text);
     config.limits = { ...config.limits, commands: { ...config.limits.commands, [command]: limit } };
@@ -366,6 +381,8 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       loginFailures: env.KJOBS_LOGIN_FAILURES,
       allowedHosts: env.KJOBS_ALLOWED_HOSTS,
       trustProxy: env.KJOBS_TRUST_PROXY,
+      maxPageSize: env.KJOBS_MAX_PAGE_SIZE,
+      maxDataSize: env.KJOBS_MAX_DATA_SIZE,
       limits: list(env.KJOBS_LIMITS, /,/),
       containerLimits: list(env.KJOBS_CONTAINER_LIMITS, /,/),
     },
@@ -393,6 +410,8 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       loginFailures: flags.loginFailures,
       allowedHosts: flags.allowedHosts,
       trustProxy: flags.trustProxy,
+      maxPageSize: flags.maxPageSize,
+      maxDataSize: flags.maxDataSize,
       limits: flags.limit,
       containerLimits: flags.containerLimit,
     },

@@ -23,6 +23,15 @@ export interface ScheduleDefaults {
 
 export const DEFAULT_PRIORITY = 5;
 export const MAX_PRIORITY = 9;
+/** Dates kjobs accepts: years 1 to 9999, what every wire format (and Java's formatters) can write back. */
+export const MIN_DATE_MS = -62_135_596_800_000; // 0001-01-01T00:00:00Z
+export const MAX_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** KIE reads `retries` as a Java Integer. */
+export const MAX_RETRIES = 2_147_483_647;
+/** The longest timer Node.js keeps (about 24.8 days); a longer one would fire at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+/** Retry delays up to 100 years, so that the next due date stays a date. */
+export const MAX_RETRY_DELAY_MS = 100 * 365 * 86_400_000;
 
 /**
  * Turns a schedule request into the row a store inserts, reading KIE's special data keys.
@@ -35,13 +44,9 @@ export function buildNewJob(request: ScheduleRequest, defaults: ScheduleDefaults
   if (request.data != null && (typeof request.data !== 'object' || Array.isArray(request.data))) {
     throw new ValidationError('request-data must be a map of names to values');
   }
-  const data: DataMap = { ...(request.data ?? {}) };
+  const data = normalizeRequestData(request.data ?? {});
   const containerId = request.containerId ? request.containerId : containerFromData(data);
   if (request.containerId) data.deploymentId = request.containerId;
-  if (data.retryDelay !== undefined && data.retryDelay !== null) {
-    data.retryDelay = parseRetryDelays(data.retryDelay);
-  }
-  if (data.timeout !== undefined && data.timeout !== null) timeoutOf(data);
   const businessKey = optionalString(data, 'businessKey');
   const unique = isUnique(data);
   if (unique && businessKey === null) {
@@ -68,14 +73,39 @@ export function buildNewJob(request: ScheduleRequest, defaults: ScheduleDefaults
   };
 }
 
+/**
+ * Checks the special keys of request data (the same rules when scheduling and when updating data), and answers a
+ * copy with `retryDelay` in milliseconds, as it is stored. Wrong values are refused with a ValidationError naming
+ * the key.
+ */
+export function normalizeRequestData(data: DataMap): DataMap {
+  const normalized: DataMap = { ...data };
+  if (normalized.retryDelay !== undefined && normalized.retryDelay !== null) {
+    const delays = parseRetryDelays(normalized.retryDelay);
+    normalized.retryDelay = delays;
+    for (const delay of delays) {
+      if (Math.abs(delay) > MAX_RETRY_DELAY_MS)
+        throw new ValidationError(`retryDelay ${delay} ms is longer than 100 years`);
+    }
+  }
+  timeoutOf(normalized);
+  callbacksOf(normalized);
+  isUnique(normalized);
+  for (const key of ['businessKey', 'owner', 'deploymentId', 'DeploymentId']) optionalString(normalized, key);
+  for (const key of ['processInstanceId', 'priority']) optionalInteger(normalized, key);
+  if (normalized.retries !== undefined && normalized.retries !== null) retriesOf(normalized, 0);
+  cronOf(normalized);
+  return normalized;
+}
+
 /** A per-job timeout from the `timeout` data key (`"30s"` or milliseconds), if any. */
 export function timeoutOf(data: DataMap): number | undefined {
   const value = data.timeout;
   if (value === undefined || value === null) return undefined;
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? parseTimeExpression(value) : NaN;
-  if (!Number.isFinite(ms) || ms <= 0) {
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_TIMEOUT_MS) {
     throw new ValidationError(
-      `timeout must be a positive time expression like "30s", got ${JSON.stringify(value)}`,
+      `timeout must be a positive time expression like "30s", at most 24 days, got ${JSON.stringify(value)}`,
     );
   }
   return ms;
@@ -130,6 +160,12 @@ function scheduledTime(value: ScheduleRequest['scheduledAt'], now: number): numb
   if (typeof ms !== 'number' || !Number.isFinite(ms)) {
     throw new ValidationError('scheduled-date is not a valid date');
   }
+  if (ms < MIN_DATE_MS || ms > MAX_DATE_MS) {
+    throw new ValidationError(
+      `scheduled-date ${ms} is out of range: give a date from year 1 to 9999 (milliseconds from ` +
+        `${MIN_DATE_MS} to ${MAX_DATE_MS})`,
+    );
+  }
   return ms;
 }
 
@@ -137,8 +173,10 @@ function retriesOf(data: DataMap, fallback: number): number {
   const value = data.retries;
   if (value === undefined || value === null) return fallback;
   const retries = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) {
-    throw new ValidationError(`retries must be a whole number >= 0, got ${JSON.stringify(value)}`);
+  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+    throw new ValidationError(
+      `retries must be a whole number from 0 to ${MAX_RETRIES}, got ${JSON.stringify(value)}`,
+    );
   }
   return retries;
 }

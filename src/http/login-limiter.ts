@@ -1,7 +1,7 @@
 /**
- * Rate limiting of failed logins: a client address that gave wrong credentials too often within a window is
- * answered 429 (with `Retry-After`) on every request that needs credentials, right or wrong, until its oldest
- * failure leaves the window. Only wrong credentials count: requests without credentials, successful logins and
+ * Rate limiting of failed logins: a key (the HTTP layer uses client address and user name) that gave wrong
+ * credentials too often within a window is answered 429 (with `Retry-After`) on every request that needs
+ * credentials, right or wrong, until its oldest failure leaves the window. Only wrong credentials count: requests without credentials, successful logins and
  * logins lacking a role never do, so a client that logs in correctly is never limited by its own traffic.
  */
 

@@ -30,7 +30,22 @@ describe('config', () => {
     const withFlags = loadConfig(env, { allowedHosts: 'other.example', trustProxy: false });
     assert.deepEqual(withFlags.allowedHosts, ['other.example']);
     assert.equal(withFlags.trustProxy, false);
-    assert.throws(() => loadConfig({ KJOBS_TRUST_PROXY: 'maybe' }), /KJOBS_TRUST_PROXY must be true or false/);
+    assert.throws(
+      () => loadConfig({ KJOBS_TRUST_PROXY: 'maybe' }),
+      /KJOBS_TRUST_PROXY must be true or false/,
+    );
+  });
+
+  it('reads the maximum page size and data size', () => {
+    assert.equal(loadConfig({}, {}).maxPageSize, 10_000);
+    assert.equal(loadConfig({}, {}).maxDataSize, 1024 * 1024);
+    const config = loadConfig({ KJOBS_MAX_PAGE_SIZE: '500' }, { maxDataSize: '64kb' });
+    assert.equal(config.maxPageSize, 500);
+    assert.equal(config.maxDataSize, 64 * 1024);
+    assert.throws(
+      () => loadConfig({}, { maxPageSize: '0' }),
+      /--max-page-size must be a whole number from 1/,
+    );
   });
 
   it('reads the environment, and flags win over it', () => {

@@ -94,7 +94,7 @@ describe('basic authentication', () => {
         users: [
           { name: 'admin', password: 's3cret:with:colons', roles: ['kie-server'] },
           { name: 'clerk', password: 'pw', roles: ['user'] },
-          { name: 'guest', password: 'pw', roles: ['viewer'] },
+          { name: 'guest', password: 'pw', roles: ['auditor'] },
         ],
       },
     });
