@@ -282,7 +282,10 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     return job;
   }
 
-  /** Puts a job that is not DONE or CANCELLED back in the queue, due at once; retries are not reset (as KIE). */
+  /**
+   * Puts a job that is not DONE or CANCELLED back in the queue. It keeps its scheduled time (as KIE): an ERROR job
+   * whose time has passed runs at once, a future one waits for it. Retries are not reset (as KIE).
+   */
   async requeue(id: number): Promise<Job> {
     const job = await this.store.requeue(checkId(id), Date.now());
     this.executor?.wake();

@@ -17,6 +17,7 @@ import {
 } from '../core/index.js';
 import type { CommandContext, CommandDefinition } from '../commands/command.js';
 import { runGuarded, setLateErrorReporter } from './exit-guard.js';
+import { relativeStackTrace } from '../core/stack-trace.js';
 import type { CommandRegistry } from '../commands/registry.js';
 import type { Completion, ConcurrencyLimits, JobStore } from '../store/job-store.js';
 
@@ -379,7 +380,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       jobId: job.id,
       workerId: job.workerId,
       now,
-      error: { message: error.message, stacktrace: error.stack ?? String(error) },
+      error: {
+        message: error.message,
+        stacktrace: relativeStackTrace(error.stack ?? String(error), process.cwd()),
+      },
       retries: outcome.retries,
       scheduledAt: outcome.scheduledAt,
       reschedule: final && command ? this.nextOccurrence(job, command) : undefined,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { relativeStackTrace } from '../../src/core/stack-trace.js';
 import {
   afterFailure,
   allowedFrom,
@@ -199,5 +200,27 @@ describe('schedule requests', () => {
     assert.equal(timeoutOf({}), undefined);
     assert.deepEqual(callbacksOf({ callbacks: 'a, b,,c' }), ['a', 'b', 'c']);
     assert.deepEqual(callbacksOf({}), []);
+  });
+});
+
+describe('relativeStackTrace', () => {
+  it('makes file paths and file URLs relative to the root, and leaves the rest', () => {
+    const stack = [
+      'Error: boom',
+      '    at run (/srv/kjobs/dist/commands/builtins.js:10:5)',
+      '    at file:///srv/kjobs/dist/executor/run.js:3:1',
+      '    at acme (/opt/acme/commands.mjs:7:9)',
+      '    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)',
+    ].join('\n');
+    assert.equal(
+      relativeStackTrace(stack, '/srv/kjobs'),
+      [
+        'Error: boom',
+        '    at run (dist/commands/builtins.js:10:5)',
+        '    at dist/executor/run.js:3:1',
+        '    at acme (../../opt/acme/commands.mjs:7:9)',
+        '    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)',
+      ].join('\n'),
+    );
   });
 });

@@ -45,6 +45,9 @@ describe('a failing job over HTTP', () => {
       assert.equal(error['request-instance-id'], id);
       assert.equal(error['error-message'], 'Throwing error for testing purpose');
       assert.match(error['error-stacktrace'], /Throwing error for testing purpose/);
+      // Frames name files relative to the server's folder, never where it is installed.
+      assert.match(error['error-stacktrace'], /\(src\/commands\/builtins\.ts:\d+:\d+\)/);
+      assert.ok(!error['error-stacktrace'].includes(process.cwd()), error['error-stacktrace']);
       assert.equal(typeof error['error-date']['java.util.Date'], 'number');
     }
     const errorIds = errors.map((error) => error['error-instance-id']);
