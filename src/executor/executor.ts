@@ -16,7 +16,7 @@ import {
   type NewJob,
 } from '../core/index.js';
 import type { CommandContext, CommandDefinition } from '../commands/command.js';
-import { runGuarded, setLateErrorReporter } from './exit-guard.js';
+import { runGuarded } from './exit-guard.js';
 import { relativeStackTrace } from '../core/stack-trace.js';
 import type { CommandRegistry } from '../commands/registry.js';
 import type { Completion, ConcurrencyLimits, JobStore } from '../store/job-store.js';
@@ -134,13 +134,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     }
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ worker: this.workerId });
-    setLateErrorReporter((jobId, error) =>
-      this.log.warn(
-        { jobId, err: error },
-        'command failed after its run ended (a stray callback or promise)',
-      ),
-    );
   }
+
+  /** Stray errors of this executor's commands whose run had ended: logged, nothing left to fail. */
+  private readonly reportLateError = (jobId: number, error: Error): void =>
+    this.log.warn({ jobId, err: error }, 'command failed after its run ended (a stray callback or promise)');
 
   get isRunning(): boolean {
     return this.state === 'running';
@@ -341,7 +339,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
               }, timeoutMs);
             })
           : undefined;
-      const runPromise = runGuarded(job.id, () => Promise.resolve().then(() => command.run(context)));
+      const runPromise = runGuarded(
+        job.id,
+        () => Promise.resolve().then(() => command.run(context)),
+        this.reportLateError,
+      );
       const result = await (timedOut ? Promise.race([runPromise, timedOut]) : runPromise);
       clearTimeout(timer);
       const responseData = toResponseData(result);

@@ -8,10 +8,19 @@ export class CommandExitError extends Error {
 /** Receives a stray error of a command whose run had already ended (nothing left to fail). */
 export type LateErrorReporter = (jobId: number, error: Error) => void;
 
-const insideCommand = new AsyncLocalStorage<number>();
-/** Per running job: fails its run with a stray error (an uncaught exception or unhandled rejection it caused). */
-const failRun = new Map<number, (error: Error) => void>();
-let reportLate: LateErrorReporter = (jobId, error) =>
+/**
+ * One run of a command. The async context carries the run itself, not the job id: two kjobs instances in one
+ * process (two stores) can each have a job 1, and a stray error belongs to the run that caused it.
+ */
+interface GuardedRun {
+  jobId: number;
+  /** Fails the run with a stray error while it is going; undefined once it has ended. */
+  fail: ((error: Error) => void) | undefined;
+  reportLate: LateErrorReporter;
+}
+
+const insideCommand = new AsyncLocalStorage<GuardedRun>();
+const warnLate: LateErrorReporter = (jobId, error) =>
   process.emitWarning(`Command of job ${jobId} failed after its run ended: ${error.message}`);
 let installed = false;
 let exit: typeof process.exit = process.exit.bind(process);
@@ -20,48 +29,45 @@ let exit: typeof process.exit = process.exit.bind(process);
  * Runs `fn` as job `jobId`'s command. While any command runs:
  * - process.exit() called from inside a command throws CommandExitError instead of ending the process;
  * - an exception thrown in a callback the command scheduled (a timer, an event handler), or a promise of the
- *   command rejected without a handler, fails the command's run with that error (or, after the run, is reported
- *   to the late error reporter) instead of ending the process.
+ *   command rejected without a handler, fails the command's run with that error (or, after the run, goes to
+ *   `reportLate`, the reporter of the executor that ran it) instead of ending the process.
  * Called from anywhere else, process.exit() exits as usual, and stray errors end the process as Node's
  * default would (unless the application handles them itself).
  */
-export function runGuarded<T>(jobId: number, fn: () => Promise<T>): Promise<T> {
+export function runGuarded<T>(
+  jobId: number,
+  fn: () => Promise<T>,
+  reportLate: LateErrorReporter = warnLate,
+): Promise<T> {
   if (!installed) install();
-  let fail: (error: Error) => void = () => undefined;
+  const guarded: GuardedRun = { jobId, fail: undefined, reportLate };
   const stray = new Promise<never>((_, reject) => {
-    fail = reject;
+    guarded.fail = reject;
   });
   stray.catch(() => undefined); // settled after the race below only when nobody listens any more
-  failRun.set(jobId, fail);
-  const run = insideCommand.run(jobId, fn);
+  const run = insideCommand.run(guarded, fn);
   return Promise.race([run, stray]).finally(() => {
-    if (failRun.get(jobId) === fail) failRun.delete(jobId);
+    guarded.fail = undefined;
   });
-}
-
-/** Where stray errors of commands whose run has ended go (the executor logs them). Default: a process warning. */
-export function setLateErrorReporter(reporter: LateErrorReporter): void {
-  reportLate = reporter;
 }
 
 function install(): void {
   installed = true;
   exit = process.exit.bind(process);
   process.exit = ((code?: number | string | null) => {
-    const jobId = insideCommand.getStore();
-    if (jobId === undefined) return exit(code);
+    const guarded = insideCommand.getStore();
+    if (guarded === undefined) return exit(code);
     throw new CommandExitError(
-      `Command of job ${jobId} called process.exit(${code ?? ''}); the process was kept alive`,
+      `Command of job ${guarded.jobId} called process.exit(${code ?? ''}); the process was kept alive`,
     );
   }) as typeof process.exit;
   process.on('uncaughtException', onUncaughtException);
   process.on('unhandledRejection', onUnhandledRejection);
 }
 
-function stray(jobId: number, error: Error): void {
-  const fail = failRun.get(jobId);
-  if (fail) fail(error);
-  else reportLate(jobId, error);
+function stray(guarded: GuardedRun, error: Error): void {
+  if (guarded.fail) guarded.fail(error);
+  else guarded.reportLate(guarded.jobId, error);
 }
 
 function toError(value: unknown): Error {
@@ -69,8 +75,8 @@ function toError(value: unknown): Error {
 }
 
 function onUncaughtException(error: Error): void {
-  const jobId = insideCommand.getStore();
-  if (jobId !== undefined) return stray(jobId, toError(error));
+  const guarded = insideCommand.getStore();
+  if (guarded !== undefined) return stray(guarded, toError(error));
   // Not a command's: keep Node's default (print and exit 1) unless the application listens itself.
   if (process.listenerCount('uncaughtException') > 1) return;
   process.stderr.write(`${error?.stack ?? String(error)}\n`);
@@ -78,8 +84,8 @@ function onUncaughtException(error: Error): void {
 }
 
 function onUnhandledRejection(reason: unknown): void {
-  const jobId = insideCommand.getStore();
-  if (jobId !== undefined) return stray(jobId, toError(reason));
+  const guarded = insideCommand.getStore();
+  if (guarded !== undefined) return stray(guarded, toError(reason));
   if (process.listenerCount('unhandledRejection') > 1) return;
   // Node's default for an unhandled rejection (--unhandled-rejections=throw): it becomes an uncaught exception.
   const error = toError(reason);

@@ -23,6 +23,12 @@ describe('stray errors of commands', () => {
     assert.deepEqual(JSON.parse(stdout), ['stray throw of job 2', 'stray rejection of job 3', 'fine']);
   });
 
+  it('belong to the run that caused them: two kjobs in one process, each with a job 1', () => {
+    const { code, stdout, stderr } = run('two-instances');
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(stdout), { ids: [1, 1], a: 'DONE', b: 'DONE', bErrors: [] });
+  });
+
   it('outside commands, an uncaught exception still ends the process with code 1', () => {
     const { code, stdout, stderr } = run('throw-outside');
     assert.equal(code, 1);
