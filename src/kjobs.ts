@@ -40,7 +40,8 @@ export interface KjobsOptions {
   maxPageSize?: number;
   /**
    * Largest request data of a job, in bytes of its JSON (default 1 MiB): checked when scheduling and after each
-   * update-data merge, so repeated updates cannot grow a job without bound.
+   * update-data merge, so repeated updates cannot grow a job without bound. A command's response data has the same
+   * limit: a larger result fails the attempt.
    */
   maxDataBytes?: number;
   /** Run jobs in this process (default true), with these options; false for an API-only node. */
@@ -130,6 +131,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
       const executorOptions = typeof options.executor === 'object' ? options.executor : {};
       this.executor = new Executor(this.store, this.registry, {
         defaultRetries: this.defaultRetries,
+        maxResponseBytes: this.maxDataBytes,
         logger: this.log,
         ...executorOptions,
       });

@@ -49,6 +49,8 @@ export interface ExecutorOptions {
   limits?: ConcurrencyLimits;
   /** How long stop() lets running jobs finish before aborting and releasing them. Default 10 s. */
   stopDeadlineMs?: number;
+  /** Largest response data a command may return, in bytes of its JSON; larger fails the attempt. Default 1 MiB. */
+  maxResponseBytes?: number;
   logger?: Logger;
 }
 
@@ -83,6 +85,7 @@ const DEFAULTS = {
   defaultTimeoutMs: 0,
   defaultRetries: 3,
   stopDeadlineMs: 10_000,
+  maxResponseBytes: 1024 * 1024,
 };
 
 /** Raised into a command's signal and recorded as the attempt's error when a run takes too long. */
@@ -346,7 +349,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       );
       const result = await (timedOut ? Promise.race([runPromise, timedOut]) : runPromise);
       clearTimeout(timer);
-      const responseData = toResponseData(result);
+      const responseData = toResponseData(result, this.options.maxResponseBytes);
       const written = await this.record(job, {
         kind: 'succeed',
         jobId: job.id,
@@ -569,7 +572,7 @@ function toError(thrown: unknown): Error {
 }
 
 /** A command's result as response data: a map, or an empty map for nothing. Refuses what cannot be stored. */
-function toResponseData(result: unknown): DataMap {
+function toResponseData(result: unknown, maxBytes: number): DataMap {
   if (result === undefined || result === null) return {};
   if (typeof result !== 'object' || Array.isArray(result)) {
     throw new TypeError(
@@ -577,5 +580,13 @@ function toResponseData(result: unknown): DataMap {
     );
   }
   // Must survive a JSON round trip to be stored (no cycles, no BigInt).
-  return JSON.parse(JSON.stringify(result)) as DataMap;
+  const json = JSON.stringify(result);
+  // A giant result would be stored, then block every read of the job: the attempt fails instead.
+  if (Buffer.byteLength(json) > maxBytes) {
+    throw new RangeError(
+      `Command returned ${Buffer.byteLength(json)} bytes of response data, more than the limit of ${maxBytes} ` +
+        'bytes (maxDataBytes, --max-data-size): store large results elsewhere and return a reference',
+    );
+  }
+  return JSON.parse(json) as DataMap;
 }

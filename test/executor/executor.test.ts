@@ -57,6 +57,25 @@ describe('executor: running jobs', () => {
     }
   });
 
+  it('a result larger than maxDataBytes fails the attempt with a message; a smaller one is stored', async () => {
+    const kjobs = await startKjobs({
+      maxDataBytes: 2000,
+      commands: { produce: ({ data }) => ({ text: 'r'.repeat(data.size as number) }) },
+    });
+    const big = await kjobs.waitFor(
+      await kjobs.schedule({ command: 'produce', data: { size: 3000, retries: 0 } }),
+    );
+    assert.equal(big.status, 'ERROR');
+    assert.equal(big.responseData ?? null, null);
+    assert.match(
+      big.errors?.[0]?.message ?? '',
+      /^Command returned 3011 bytes of response data, more than the limit of 2000 bytes/,
+    );
+    const small = await kjobs.waitFor(await kjobs.schedule({ command: 'produce', data: { size: 100 } }));
+    assert.equal(small.status, 'DONE');
+    assert.equal((small.responseData?.text as string).length, 100);
+  });
+
   it('with the default of 3 retries, a failing job runs 4 times (as KIE)', async () => {
     const kjobs = await startKjobs();
     const job = await kjobs.waitFor(await kjobs.schedule({ command: ALWAYS_FAILS }));
