@@ -73,48 +73,70 @@ export function printTables(all: Record<string, unknown>): string {
   }
   const http = all.http as Record<string, Row> | undefined;
   if (http) {
-    const bare = http.bare as Record<string, Row>;
-    out.push('\n### HTTP (autocannon, 10 connections, server in its own process)\n');
-    const rows = [
-      ['bare Fastify GET /hello', bare.get],
-      ['bare Fastify POST /hello', bare.post],
-      ['kjobs POST /jobs, PostgreSQL', http['kjobs-pg']],
-      ['kjobs POST /jobs, SQLite', http['kjobs-sqlite']],
-      ['kjobs POST /jobs/batch (100 jobs), PostgreSQL', http['kjobs-pg-batch']],
-      ['kjobs POST /jobs/batch (100 jobs), SQLite', http['kjobs-sqlite-batch']],
-      ['experiment bench/coalesce.ts over the store, PostgreSQL', http['kjobs-pg-coalesce']],
-      ['experiment bench/coalesce.ts over the store, SQLite', http['kjobs-sqlite-coalesce']],
-    ].filter((r) => r[1]) as [string, Row][];
+    const comparison = (http.comparison ?? {}) as Record<string, Row>;
+    const rate = (label: string) => num(comparison[label], 'requestsPerSecond');
+    // Each target against its reference in the same run: the bare route for reads, the minimal insert on the
+    // same database for scheduling.
+    const referenceOf = (label: string): string | undefined =>
+      label.startsWith('bare')
+        ? undefined
+        : label.includes('GET')
+          ? 'bare GET'
+          : label.startsWith('insert')
+            ? 'bare POST'
+            : `insert ${label.endsWith('PostgreSQL') ? 'PostgreSQL' : 'SQLite'}`;
+    out.push('\n### HTTP as KIE clients use it (autocannon, 10 connections, median of interleaved rounds)\n');
     out.push(
       table(
         [
-          'route',
+          'target',
           'req/s',
-          'jobs/s',
+          'rounds',
+          'reference',
+          'ratio',
           'p50 ms',
           'p99 ms',
           'non-2xx',
-          '% of bare POST',
           'server CPU %',
           'peak RSS MiB',
         ],
-        rows.map(([label, r]) => [
-          label,
-          fmt(num(r, 'requestsPerSecond')),
-          num(r, 'jobsPerRequest') === undefined
-            ? '–'
-            : fmt((num(r, 'requestsPerSecond') ?? NaN) * (num(r, 'jobsPerRequest') ?? NaN)),
-          fmt(num(r, 'latencyP50'), 1),
-          fmt(num(r, 'latencyP99'), 1),
-          fmt(num(r, 'non2xx')),
-          (num(r, 'jobsPerRequest') ?? 1) > 1
-            ? '–'
-            : `${fmt((100 * (num(r, 'requestsPerSecond') ?? NaN)) / (num(bare.post, 'requestsPerSecond') ?? NaN))}%`,
-          fmt(num(r, 'serverCpuPercent')),
-          fmt(num(r, 'peakRssMiB')),
-        ]),
+        Object.entries(comparison).map(([label, r]) => {
+          const reference = referenceOf(label);
+          return [
+            label,
+            fmt(num(r, 'requestsPerSecond')),
+            ((r as { rounds?: number[] }).rounds ?? []).map((x) => fmt(x)).join(' / '),
+            reference ?? '–',
+            reference ? ratio(rate(label), rate(reference)) : '–',
+            fmt(num(r, 'latencyP50'), 1),
+            fmt(num(r, 'latencyP99'), 1),
+            fmt(num(r, 'non2xx')),
+            fmt(num(r, 'serverCpuPercent')),
+            fmt(num(r, 'peakRssMiB')),
+          ];
+        }),
       ),
     );
+    const batches = [
+      ['kjobs POST /jobs/batch (100 jobs), PostgreSQL', http['kjobs-pg-batch']],
+      ['kjobs POST /jobs/batch (100 jobs), SQLite', http['kjobs-sqlite-batch']],
+    ].filter((r) => r[1]) as [string, Row][];
+    if (batches.length) {
+      out.push('\n### Batches over HTTP (kjobs extension)\n');
+      out.push(
+        table(
+          ['route', 'req/s', 'jobs/s', 'p50 ms', 'p99 ms', 'server CPU %'],
+          batches.map(([label, r]) => [
+            label,
+            fmt(num(r, 'requestsPerSecond')),
+            fmt((num(r, 'requestsPerSecond') ?? NaN) * (num(r, 'jobsPerRequest') ?? NaN)),
+            fmt(num(r, 'latencyP50'), 1),
+            fmt(num(r, 'latencyP99'), 1),
+            fmt(num(r, 'serverCpuPercent')),
+          ]),
+        ),
+      );
+    }
   }
   const lists = all.lists as
     | Record<
@@ -209,15 +231,31 @@ function targets(all: Record<string, unknown>): string {
     '>= 2',
     (x) => x >= 2,
   );
-  const http = all.http as Record<string, Row> | undefined;
-  const barePost = num((http?.bare as Record<string, Row> | undefined)?.post, 'requestsPerSecond');
-  for (const k of ['kjobs-pg', 'kjobs-sqlite']) {
+  const comparison = ((all.http as Record<string, Row> | undefined)?.comparison ?? {}) as Record<string, Row>;
+  const rateOf = (label: string) => num(comparison[label], 'requestsPerSecond');
+  for (const store of ['SQLite', 'PostgreSQL']) {
+    if (!comparison[`kjobs POST ${store}`]) continue;
     check(
-      `HTTP POST /jobs ÷ bare POST (${k})`,
-      div(num(http?.[k], 'requestsPerSecond'), barePost),
-      '>= 0.40',
-      (x) => x >= 0.4,
+      `HTTP POST /jobs ÷ minimal insert (${store})`,
+      div(rateOf(`kjobs POST ${store}`), rateOf(`insert ${store}`)),
+      '>= 0.8',
+      (x) => x >= 0.8,
     );
+    check(
+      `HTTP GET /jobs/{id} ÷ bare GET (${store})`,
+      div(rateOf(`kjobs GET ${store}`), rateOf('bare GET')),
+      '>= 0.8',
+      (x) => x >= 0.8,
+    );
+    check(
+      `HTTP POST /jobs with the executor on ÷ minimal insert (${store})`,
+      div(rateOf(`kjobs POST+run ${store}`), rateOf(`insert ${store}`)),
+      '>= 0.5',
+      (x) => x >= 0.5,
+    );
+  }
+  for (const [label, r] of Object.entries(comparison)) {
+    if (label.startsWith('kjobs')) check(`p99 ms, ${label}`, num(r, 'latencyP99'), '<= 10', (x) => x <= 10);
   }
   const lists = all.lists as Record<string, { results: Row[] }> | undefined;
   for (const [backend, l] of Object.entries(lists ?? {})) {

@@ -5,7 +5,7 @@
  *   BENCH_SCENARIOS=a,b      any of: bulk, process, latency, http, lists (default: all)
  *   BENCH_SYSTEMS=a,b        any of: kjobs-pg, kjobs-sqlite, kjobs-pg-refill (an experiment), graphile, pg-boss,
  *                            bullmq (default: all)
- *   BENCH_JOBS, BENCH_LIST_JOBS, BENCH_HTTP_SECONDS   override sizes
+ *   BENCH_JOBS, BENCH_LIST_JOBS, BENCH_HTTP_SECONDS, BENCH_HTTP_ROUNDS   override sizes
  *   BENCH_POSTGRES_URL, BENCH_REDIS_URL               services (default 127.0.0.1)
  *
  * Prints a table with every figure and kjobs' ratio to each peer; writes JSON to bench/results/.
@@ -20,7 +20,7 @@ import { kjobsSystem } from './systems/kjobs.js';
 import { pgBossSystem } from './systems/pg-boss.js';
 import type { BenchSystem } from './systems/system.js';
 import { bulkScheduling, latency, processing } from './scenarios/queue.js';
-import { bareRoute, kjobsPost } from './scenarios/http.js';
+import { httpComparison, kjobsPost } from './scenarios/http.js';
 import { LISTS_SCHEMA, listQueries, loadPostgres, loadSqlite } from './scenarios/lists.js';
 import { comparePlans } from './scenarios/list-plans.js';
 import { dropSchema } from './systems/postgres-admin.js';
@@ -42,6 +42,7 @@ const size = {
   latencyJobs: quick ? 50 : 200,
   latencyGapMs: 10,
   httpSeconds: Number(env.BENCH_HTTP_SECONDS ?? (quick ? 2 : 10)),
+  httpRounds: Number(env.BENCH_HTTP_ROUNDS ?? (quick ? 1 : 3)),
   httpConnections: 10,
   listJobs: Number(env.BENCH_LIST_JOBS ?? (quick ? 100_000 : 1_000_000)),
   listRepeats: quick ? 30 : 200,
@@ -98,16 +99,27 @@ for (const name of Object.keys(factories).filter((n) => systemNames.has(n))) {
 }
 results.queue = queue;
 
+/** The schemas of the HTTP comparison's PostgreSQL servers. */
+async function dropHttpSchemas() {
+  for (const name of ['insert', 'api', 'executor']) await dropSchema(`bench_http_${name}`);
+}
+
 if (scenarios.has('http')) {
-  log('http: bare Fastify route');
-  const bare = await bareRoute(size.httpSeconds, size.httpConnections);
-  const http: Record<string, unknown> = { bare };
+  log(`http: interleaved comparison, ${size.httpRounds} rounds of ${size.httpSeconds} s per target`);
+  if (systemNames.has('kjobs-pg')) await dropHttpSchemas();
+  mkdirSync(SQLITE_DIR, { recursive: true });
+  const comparison = await httpComparison({
+    durationS: size.httpSeconds,
+    connections: size.httpConnections,
+    rounds: size.httpRounds,
+    ...(systemNames.has('kjobs-sqlite') ? { sqliteDir: SQLITE_DIR } : {}),
+    ...(systemNames.has('kjobs-pg') ? { postgresUrl: POSTGRES_URL } : {}),
+  });
+  if (systemNames.has('kjobs-pg')) await dropHttpSchemas();
+  const http: Record<string, unknown> = { comparison };
   if (systemNames.has('kjobs-pg')) {
-    log('http: kjobs POST /jobs on PostgreSQL');
-    await dropSchema('bench_http');
     const url = new URL(POSTGRES_URL);
     url.searchParams.set('schema', 'bench_http');
-    http['kjobs-pg'] = await kjobsPost(url.toString(), size.httpSeconds, size.httpConnections);
     await dropSchema('bench_http');
     log('http: kjobs POST /jobs/batch on PostgreSQL');
     http['kjobs-pg-batch'] = await kjobsPost(
@@ -120,13 +132,6 @@ if (scenarios.has('http')) {
     await dropSchema('bench_http');
   }
   if (systemNames.has('kjobs-sqlite')) {
-    log('http: kjobs POST /jobs on SQLite');
-    mkdirSync(SQLITE_DIR, { recursive: true });
-    http['kjobs-sqlite'] = await kjobsPost(
-      join(SQLITE_DIR, `http-${Date.now()}.db`),
-      size.httpSeconds,
-      size.httpConnections,
-    );
     log('http: kjobs POST /jobs/batch on SQLite');
     http['kjobs-sqlite-batch'] = await kjobsPost(
       join(SQLITE_DIR, `http-batch-${Date.now()}.db`),

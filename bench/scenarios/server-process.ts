@@ -17,9 +17,9 @@ export interface ServerProcess {
 }
 
 export async function startServer(
-  mode: 'bare' | 'kjobs',
+  mode: 'bare' | 'insert' | 'kjobs',
   store?: string,
-  option?: 'coalesce',
+  option?: 'coalesce' | 'executor',
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
