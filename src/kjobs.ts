@@ -18,6 +18,7 @@ import { builtinCommands } from './commands/builtins.js';
 import type { Command, CommandCallback, ContainerDefinition } from './commands/command.js';
 import { CommandRegistry } from './commands/registry.js';
 import { Executor, type ExecutorOptions } from './executor/executor.js';
+import { RetentionSweeper } from './executor/retention.js';
 import type { GetOptions, JobStore, ListFilter, StatusCounts } from './store/job-store.js';
 import { openStore } from './store/open-store.js';
 
@@ -44,6 +45,11 @@ export interface KjobsOptions {
    * limit: a larger result fails the attempt.
    */
   maxDataBytes?: number;
+  /**
+   * Retention of finished jobs, ms: DONE, ERROR and CANCELLED jobs that finished longer ago are deleted (with their
+   * errors) in small batches, once a minute, while this instance is started. Default: kept forever (as KIE).
+   */
+  retentionMs?: number;
   /** Run jobs in this process (default true), with these options; false for an API-only node. */
   executor?: boolean | ExecutorOptions;
   logger?: Logger;
@@ -103,6 +109,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   /** Inserts being written now; each gathers the calls that arrive meanwhile. */
   private inserting = 0;
   private readonly ownsStore: boolean;
+  private readonly retention: RetentionSweeper | undefined;
   private readonly log: Logger;
 
   constructor(options: KjobsOptions = {}) {
@@ -116,6 +123,12 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     this.defaultRetries = options.defaultRetries ?? 3;
     this.maxPageSize = options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE;
     this.maxDataBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
+    if (options.retentionMs && options.retentionMs > 0) {
+      this.retention = new RetentionSweeper(this.store, {
+        retentionMs: options.retentionMs,
+        logger: this.log,
+      });
+    }
     for (const [name, command] of Object.entries(builtinCommands(this.store))) {
       this.registry.registerCommand(name, command);
     }
@@ -153,10 +166,12 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   /** Starts running jobs (when this instance has an executor). */
   async start(): Promise<void> {
     await this.executor?.start();
+    this.retention?.start();
   }
 
   /** Stops running jobs (running ones get `deadlineMs` to finish), then closes the store if kjobs opened it. */
   async stop(deadlineMs?: number): Promise<void> {
+    await this.retention?.stop();
     await this.executor?.stop(deadlineMs);
     if (this.ownsStore) await this.store.close();
   }

@@ -38,6 +38,10 @@ function storeOptions(command: Command): Command {
       "lease of a running job; a crashed worker's jobs run again after it (default 30000) [KJOBS_LEASE_MS]",
     )
     .option(
+      '--retention <duration>',
+      'delete finished jobs older than this, e.g. 7d (default: keep them) [KJOBS_RETENTION]',
+    )
+    .option(
       '--default-timeout <duration>',
       'timeout of jobs whose data names none, e.g. 5m (default none) [KJOBS_DEFAULT_TIMEOUT]',
     )

@@ -30,6 +30,7 @@ async function startKjobs(
       containers: config.containers,
       maxPageSize: config.maxPageSize,
       maxDataBytes: config.maxDataSize,
+      retentionMs: config.retentionMs,
       executor: executor
         ? {
             concurrency: config.concurrency,

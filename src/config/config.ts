@@ -51,6 +51,8 @@ export interface Config {
   maxPageSize: number;
   /** Largest request data of a job in bytes (`--max-data-size`, KJOBS_MAX_DATA_SIZE: bytes, 512kb, 1mb). */
   maxDataSize: number;
+  /** Finished jobs older than this are deleted, ms (`--retention 7d`, KJOBS_RETENTION); 0 keeps them forever. */
+  retentionMs: number;
   /** Behind a reverse proxy: trust X-Forwarded-For and X-Forwarded-Host (`--trust-proxy`, KJOBS_TRUST_PROXY). */
   trustProxy: boolean;
   /** Failed logins a client address may make per minute before it gets 429 (`--login-failures`); 0: no limit. */
@@ -84,6 +86,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   trustProxy: false,
   maxPageSize: 10_000,
   maxDataSize: 1024 * 1024,
+  retentionMs: 0,
   limits: Object.freeze({ commands: {}, containers: {} }),
 });
 
@@ -110,6 +113,7 @@ export interface ConfigFlags {
   trustProxy?: boolean;
   maxPageSize?: string;
   maxDataSize?: string;
+  retention?: string;
   limit?: string[];
   containerLimit?: string[];
 }
@@ -263,6 +267,7 @@ interface Source {
   trustProxy?: boolean | string | undefined;
   maxPageSize?: string | undefined;
   maxDataSize?: string | undefined;
+  retention?: string | undefined;
   limits?: string[] | undefined;
   containerLimits?: string[] | undefined;
 }
@@ -340,6 +345,8 @@ function apply(config: Config, source: Source, label: (flag: string, variable: s
   }
   if (source.maxDataSize !== undefined)
     config.maxDataSize = parseSize(name('--max-data-size', 'KJOBS_MAX_DATA_SIZE'), source.maxDataSize);
+  if (source.retention !== undefined)
+    config.retentionMs = duration(name('--retention', 'KJOBS_RETENTION'), source.retention);
   for (const text of source.limits ?? []) {
     const [command, limit] = parseLimit(name('--limit', 'KJOBS_LIMITS'), text);
     config.limits = { ...config.limits, commands: { ...config.limits.commands, [command]: limit } };
@@ -383,6 +390,7 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       trustProxy: env.KJOBS_TRUST_PROXY,
       maxPageSize: env.KJOBS_MAX_PAGE_SIZE,
       maxDataSize: env.KJOBS_MAX_DATA_SIZE,
+      retention: env.KJOBS_RETENTION,
       limits: list(env.KJOBS_LIMITS, /,/),
       containerLimits: list(env.KJOBS_CONTAINER_LIMITS, /,/),
     },
@@ -412,6 +420,7 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       trustProxy: flags.trustProxy,
       maxPageSize: flags.maxPageSize,
       maxDataSize: flags.maxDataSize,
+      retention: flags.retention,
       limits: flags.limit,
       containerLimits: flags.containerLimit,
     },

@@ -113,6 +113,8 @@ export interface DeleteFinishedQuery {
   /** Final statuses to delete; empty means DONE, ERROR and CANCELLED. */
   statuses: readonly JobStatus[];
   containerId?: string | null;
+  /** Delete at most this many jobs, those finished first (retention works in small batches). Default: all. */
+  limit?: number;
 }
 
 export type StatusCounts = Record<JobStatus, number>;

@@ -784,6 +784,23 @@ export function runStoreContract(name: string, open: () => Promise<JobStore>): v
         const none = await store.deleteFinished({ olderThan: 0, statuses: ['DONE'] });
         assert.deepEqual(none, { jobs: 0, errors: 0 });
       });
+
+      it('deletes at most `limit` finished jobs at a time (retention batches)', async () => {
+        const ids = [
+          await jobIn(store, 'DONE'),
+          await jobIn(store, 'ERROR'),
+          await jobIn(store, 'CANCELLED'),
+        ];
+        const queued = await jobIn(store, 'QUEUED');
+        const query = { olderThan: Date.now() + 1000, statuses: [], limit: 2 };
+        assert.equal((await store.deleteFinished(query)).jobs, 2);
+        const left = [];
+        for (const id of ids) if (await store.get(id)) left.push(id);
+        assert.equal(left.length, 1);
+        assert.equal((await store.deleteFinished(query)).jobs, 1);
+        assert.equal((await store.deleteFinished(query)).jobs, 0);
+        assert.ok(await store.get(queued));
+      });
     });
   });
 }

@@ -491,6 +491,7 @@ export class PostgresJobStore implements JobStore {
         statuses,
         query.olderThan,
         query.containerId || null,
+        query.limit ?? null,
       ]);
       return { jobs: row?.jobs ?? 0, errors: row?.errors ?? 0 };
     });

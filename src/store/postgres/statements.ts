@@ -221,6 +221,7 @@ export function storeStatements(schema: string) {
       `WITH doomed AS (
         SELECT id FROM ${jobs}
         WHERE status = ANY ($1::text[]) AND finished_at < $2::bigint AND ($3::text IS NULL OR container_id = $3)
+        ORDER BY finished_at LIMIT $4
       ), errors_gone AS (
         DELETE FROM ${errors} WHERE job_id IN (SELECT id FROM doomed) RETURNING 1
       ), jobs_gone AS (

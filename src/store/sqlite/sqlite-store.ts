@@ -447,7 +447,12 @@ export class SqliteJobStore implements JobStore {
       where.push('container_id = ?');
       params.push(query.containerId);
     }
-    const condition = where.join(' AND ');
+    let condition = where.join(' AND ');
+    if (query.limit !== undefined) {
+      // The oldest first, a bounded batch: the write lock is held briefly.
+      condition = `id IN (SELECT id FROM jobs WHERE ${condition} ORDER BY finished_at LIMIT ?)`;
+      params.push(query.limit);
+    }
     return this.db
       .transaction(() => {
         const errors = this.db

@@ -1,0 +1,76 @@
+/**
+ * Retention: finished jobs (DONE, ERROR, CANCELLED) older than the retention period are deleted with their error
+ * records, in small batches so that no delete holds the database long, once a minute. Off unless configured, as
+ * in KIE (where LogCleanupCommand does it when scheduled). Several nodes may sweep at once: deletes are idempotent.
+ */
+import type { Logger } from 'pino';
+import type { JobStore } from '../store/job-store.js';
+
+export interface RetentionOptions {
+  /** Finished jobs older than this many ms are deleted. */
+  retentionMs: number;
+  /** How often to sweep. Default one minute. */
+  intervalMs?: number;
+  /** Jobs deleted per statement. Default 500. */
+  batchSize?: number;
+  logger: Logger;
+}
+
+export class RetentionSweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | undefined;
+  private readonly intervalMs: number;
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly options: RetentionOptions,
+  ) {
+    this.intervalMs = options.intervalMs ?? 60_000;
+    this.batchSize = options.batchSize ?? 500;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = () => {
+      void this.sweep().finally(() => {
+        if (this.timer) this.timer = setTimeout(tick, this.intervalMs).unref();
+      });
+    };
+    this.timer = setTimeout(tick, 0).unref();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.sweeping;
+  }
+
+  /** Deletes what is past retention now, batch by batch; answers how many jobs went. Never throws. */
+  sweep(): Promise<number> {
+    this.sweeping ??= this.deleteExpired().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private async deleteExpired(): Promise<number> {
+    const olderThan = Date.now() - this.options.retentionMs;
+    let total = 0;
+    try {
+      for (;;) {
+        const { jobs } = await this.store.deleteFinished({ olderThan, statuses: [], limit: this.batchSize });
+        total += jobs;
+        if (jobs < this.batchSize || !this.timer) break;
+        // Let requests and claims in between batches.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error },
+        'retention: deleting finished jobs failed; next try in a minute',
+      );
+    }
+    if (total > 0)
+      this.options.logger.info({ deleted: total, olderThan }, 'retention: finished jobs deleted');
+    return total;
+  }
+}
