@@ -26,6 +26,6 @@ describe('kjobs serve --login-failures', () => {
     assert.equal(await service.exited, 0);
     const config = service.lines.find((line) => line.includes('kjobs configuration')) ?? '';
     assert.match(config, /"loginFailures":2/);
-    assert.ok(service.lines.some((line) => line.includes('address limited')));
+    assert.ok(service.lines.some((line) => line.includes('too many failed logins: limited')));
   });
 });
