@@ -119,8 +119,9 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       .addOption(
         new Option(
           '--json-dates <style>',
-          'JSON dates: kie ({"java.util.Date": ms}) or iso (default kie) [KJOBS_JSON_DATES]',
-        ).choices(['kie', 'iso']),
+          'JSON dates: auto (default: iso for clients generated from the swagger document, kie for the others), ' +
+            'kie ({"java.util.Date": ms}) or iso (ISO-8601) for every client [KJOBS_JSON_DATES]',
+        ).choices(['auto', 'kie', 'iso']),
       )
       .option('--no-executor', 'serve the API only; other processes run the jobs [KJOBS_EXECUTOR=false]')
       .option('--body-limit <size>', 'largest request body, e.g. 1mb (default) [KJOBS_BODY_LIMIT]')

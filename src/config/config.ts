@@ -4,7 +4,7 @@
  */
 import { parseTimeExpression } from '../core/time-expression.js';
 import type { User } from '../http/auth.js';
-import type { JsonDates } from '../http/formats/dates.js';
+import { JSON_DATES_SETTINGS, type JsonDatesSetting } from '../http/formats/dates.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -22,8 +22,11 @@ export interface Config {
   users: User[];
   /** Allow an unauthenticated API on a non-loopback address (`--insecure`, KJOBS_INSECURE). */
   insecure: boolean;
-  /** JSON dates: KIE's `{"java.util.Date": ms}` wrapper or ISO-8601 strings (`--json-dates`, KJOBS_JSON_DATES). */
-  jsonDates: JsonDates;
+  /**
+   * JSON dates (`--json-dates`, KJOBS_JSON_DATES): `auto` (default) ISO-8601 for clients generated from the swagger
+   * document and KIE's `{"java.util.Date": ms}` wrapper for the others; `kie` or `iso` one form for all.
+   */
+  jsonDates: JsonDatesSetting;
   /** Run jobs in this process (`--no-executor`, KJOBS_EXECUTOR=false). */
   executor: boolean;
   /** Jobs run at once (`--concurrency`, KJOBS_CONCURRENCY). Default 10. */
@@ -71,7 +74,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   containers: {},
   users: [],
   insecure: false,
-  jsonDates: 'kie',
+  jsonDates: 'auto',
   executor: true,
   concurrency: 10,
   logLevel: 'info',
@@ -299,10 +302,7 @@ function apply(config: Config, source: Source, label: (flag: string, variable: s
         : boolean(name('--insecure', 'KJOBS_INSECURE'), source.insecure);
   }
   if (source.jsonDates !== undefined) {
-    config.jsonDates = oneOf(name('--json-dates', 'KJOBS_JSON_DATES'), source.jsonDates, [
-      'kie',
-      'iso',
-    ] as const);
+    config.jsonDates = oneOf(name('--json-dates', 'KJOBS_JSON_DATES'), source.jsonDates, JSON_DATES_SETTINGS);
   }
   if (source.executor !== undefined) {
     config.executor =
