@@ -1,9 +1,10 @@
 /** The `kjobs` command line: `kjobs serve` and `kjobs worker`. */
 import { Command, Option } from 'commander';
-import pino from 'pino';
 import { ConfigError, describeConfig, loadConfig, type ConfigFlags } from '../config/config.js';
 import { KJOBS_VERSION } from '../config/version.js';
+import { createLogger, defaultLogFormat } from './log-format.js';
 import { serve, stopOnSignals, worker } from './run.js';
+import { startFailureMessage } from './start-failure.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -65,6 +66,12 @@ function storeOptions(command: Command): Command {
         'trace',
         'silent',
       ]),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines: pretty (readable) or json (default: pretty on a terminal, else json) [KJOBS_LOG_FORMAT]',
+      ).choices(['pretty', 'json']),
     );
 }
 
@@ -78,13 +85,14 @@ async function start(command: Command, run: Start, env: NodeJS.ProcessEnv): Prom
     if (error instanceof ConfigError) command.error(`kjobs: ${error.message}`, { exitCode: 2 });
     throw error;
   }
-  const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const logger = createLogger(config.logLevel, config.logFormat ?? defaultLogFormat());
   logger.info({ config: describeConfig(config), version: KJOBS_VERSION }, 'kjobs configuration');
   try {
     const running = await run(config, logger);
     stopOnSignals(running, logger);
   } catch (error) {
-    logger.fatal({ err: error }, `kjobs could not start: ${(error as Error).message}`);
+    logger.debug({ err: error }, 'kjobs could not start');
+    logger.fatal(`kjobs could not start: ${startFailureMessage(error, config)}`);
     logger.flush?.();
     process.exitCode = 1;
   }

@@ -8,6 +8,8 @@ import { JSON_DATES_SETTINGS, type JsonDatesSetting } from '../http/formats/date
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface Config {
   /** HTTP port (`--port`, KJOBS_PORT). Default 8080; 0 picks a free one. */
@@ -33,6 +35,8 @@ export interface Config {
   concurrency: number;
   /** Log level (`--log-level`, KJOBS_LOG_LEVEL). Default info. */
   logLevel: LogLevel;
+  /** Log lines (`--log-format`, KJOBS_LOG_FORMAT): `pretty` or `json`; default pretty on a terminal, else json. */
+  logFormat: LogFormat | undefined;
   /** Largest request body in bytes (`--body-limit`, KJOBS_BODY_LIMIT: bytes, or 512kb, 1mb). Default 1 MiB. */
   bodyLimit: number;
   /** KieServerInfo id and name (`--server-id`, KJOBS_SERVER_ID). Default kjobs. */
@@ -78,6 +82,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   executor: true,
   concurrency: 10,
   logLevel: 'info',
+  logFormat: undefined,
   bodyLimit: 1024 * 1024,
   serverId: 'kjobs',
   location: undefined,
@@ -105,6 +110,7 @@ export interface ConfigFlags {
   executor?: boolean;
   concurrency?: string;
   logLevel?: string;
+  logFormat?: string;
   bodyLimit?: string;
   serverId?: string;
   location?: string;
@@ -259,6 +265,7 @@ interface Source {
   executor?: boolean | string | undefined;
   concurrency?: string | undefined;
   logLevel?: string | undefined;
+  logFormat?: string | undefined;
   bodyLimit?: string | undefined;
   serverId?: string | undefined;
   location?: string | undefined;
@@ -315,6 +322,8 @@ function apply(config: Config, source: Source, label: (flag: string, variable: s
   }
   if (source.logLevel !== undefined)
     config.logLevel = oneOf(name('--log-level', 'KJOBS_LOG_LEVEL'), source.logLevel, LOG_LEVELS);
+  if (source.logFormat !== undefined)
+    config.logFormat = oneOf(name('--log-format', 'KJOBS_LOG_FORMAT'), source.logFormat, LOG_FORMATS);
   if (source.bodyLimit !== undefined)
     config.bodyLimit = parseSize(name('--body-limit', 'KJOBS_BODY_LIMIT'), source.bodyLimit);
   if (source.serverId !== undefined && source.serverId.trim()) config.serverId = source.serverId.trim();
@@ -379,6 +388,7 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       executor: env.KJOBS_EXECUTOR,
       concurrency: env.KJOBS_CONCURRENCY,
       logLevel: env.KJOBS_LOG_LEVEL,
+      logFormat: env.KJOBS_LOG_FORMAT,
       bodyLimit: env.KJOBS_BODY_LIMIT,
       serverId: env.KJOBS_SERVER_ID,
       location: env.KJOBS_LOCATION,
@@ -409,6 +419,7 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       executor: flags.executor,
       concurrency: flags.concurrency,
       logLevel: flags.logLevel,
+      logFormat: flags.logFormat,
       bodyLimit: flags.bodyLimit,
       serverId: flags.serverId,
       location: flags.location,
