@@ -28,6 +28,9 @@ function h(tag, attributes = {}, ...children) {
 // ---------------------------------------------------------------------------------------------------------------
 // Talking to the server
 
+/** No answer at all: the server is down or the network is. */
+class UnreachableError extends Error {}
+
 class ApiError extends Error {
   constructor(status, text) {
     super(text);
@@ -49,12 +52,20 @@ function serverText(text) {
 }
 
 async function call(method, path, body) {
-  const response = await fetch(path.startsWith('/console') ? path : API + path, {
-    method,
-    credentials: 'same-origin',
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
+  // From the origin, not relative to the page: a page opened as http://user:pass@host/console has its credentials
+  // in its URL, and fetch refuses URLs with credentials (the browser still sends the ones it signed in with).
+  const url = location.origin + (path.startsWith('/console') ? path : API + path);
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (error) {
+    throw new UnreachableError(error.message);
+  }
   const text = await response.text();
   if (!response.ok) {
     const message = serverText(text) || response.statusText;
@@ -118,11 +129,12 @@ function say(text, kind = 'ok') {
 
 function errorText(error) {
   if (error instanceof ApiError) {
-    if (error.status === 401)
-      return `Not signed in (${error.message}). Reload the page to enter your credentials.`;
+    if (error.status === 401) return 'Wrong user or password (401): reload the page to sign in again.';
+    if (error.status === 403) return `This user may not use the jobs API (${error.message}).`;
     return `The server refused: ${error.message}`;
   }
-  return `Could not reach the server: ${error.message}`;
+  if (error instanceof UnreachableError) return `Server unreachable (${error.message}): is kjobs running?`;
+  return `Unexpected error in the console: ${error.message}`;
 }
 
 /** Asks for confirmation in a modal dialog; resolves true when confirmed. */

@@ -1,9 +1,10 @@
 /** The `kjobs` command line: `kjobs serve` and `kjobs worker`. */
 import { Command, Option } from 'commander';
-import pino from 'pino';
 import { ConfigError, describeConfig, loadConfig, type ConfigFlags } from '../config/config.js';
 import { KJOBS_VERSION } from '../config/version.js';
+import { createLogger, defaultLogFormat } from './log-format.js';
 import { serve, stopOnSignals, worker } from './run.js';
+import { startFailureMessage } from './start-failure.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -65,6 +66,12 @@ function storeOptions(command: Command): Command {
         'trace',
         'silent',
       ]),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines: pretty (readable) or json (default: pretty on a terminal, else json) [KJOBS_LOG_FORMAT]',
+      ).choices(['pretty', 'json']),
     );
 }
 
@@ -78,13 +85,14 @@ async function start(command: Command, run: Start, env: NodeJS.ProcessEnv): Prom
     if (error instanceof ConfigError) command.error(`kjobs: ${error.message}`, { exitCode: 2 });
     throw error;
   }
-  const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const logger = createLogger(config.logLevel, config.logFormat ?? defaultLogFormat());
   logger.info({ config: describeConfig(config), version: KJOBS_VERSION }, 'kjobs configuration');
   try {
     const running = await run(config, logger);
     stopOnSignals(running, logger);
   } catch (error) {
-    logger.fatal({ err: error }, `kjobs could not start: ${(error as Error).message}`);
+    logger.debug({ err: error }, 'kjobs could not start');
+    logger.fatal(`kjobs could not start: ${startFailureMessage(error, config)}`);
     logger.flush?.();
     process.exitCode = 1;
   }
@@ -119,8 +127,9 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       .addOption(
         new Option(
           '--json-dates <style>',
-          'JSON dates: kie ({"java.util.Date": ms}) or iso (default kie) [KJOBS_JSON_DATES]',
-        ).choices(['kie', 'iso']),
+          'JSON dates: auto (default: iso for clients generated from the swagger document, kie for the others), ' +
+            'kie ({"java.util.Date": ms}) or iso (ISO-8601) for every client [KJOBS_JSON_DATES]',
+        ).choices(['auto', 'kie', 'iso']),
       )
       .option('--no-executor', 'serve the API only; other processes run the jobs [KJOBS_EXECUTOR=false]')
       .option('--body-limit <size>', 'largest request body, e.g. 1mb (default) [KJOBS_BODY_LIMIT]')

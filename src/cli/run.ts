@@ -1,7 +1,7 @@
 /** Starting and stopping kjobs as a service (`kjobs serve`) or as a worker without HTTP (`kjobs worker`). */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from '../config/config.js';
+import { maskDatabase, type Config } from '../config/config.js';
 import { KJOBS_VERSION } from '../config/version.js';
 import { assertSafeBinding, isLoopbackHost } from '../http/auth.js';
 import { createServer } from '../http/server.js';
@@ -49,6 +49,33 @@ async function startKjobs(
   }
 }
 
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/**
+ * What an operator wants to see once the process is up, as fields and as one sentence: the store (a database URL
+ * without its password), the containers with their command counts, the executor's concurrency and the auth mode.
+ */
+function startupSummary(config: Config, kjobs: Kjobs, executor: boolean) {
+  const containers = kjobs.registry.commandCounts();
+  const store = maskDatabase(config.database);
+  const auth =
+    config.users.length > 0
+      ? `basic (${plural(config.users.length, 'user')})`
+      : isLoopbackHost(config.host)
+        ? 'off (loopback only)'
+        : 'off (--insecure)';
+  const containerText =
+    Object.entries(containers)
+      .map(([id, count]) => `${id} (${plural(count, 'command')})`)
+      .join(', ') || 'none';
+  const executorText = executor ? `executor ${plural(config.concurrency, 'job')} at once` : 'no executor';
+  return {
+    fields: { store, containers, concurrency: executor ? config.concurrency : 0, auth },
+    text: `store ${store}; containers ${containerText}; ${executorText}`,
+    auth,
+  };
+}
+
 /** `kjobs serve`: the REST API, and the executor unless disabled. */
 export async function serve(config: Config, logger: Logger): Promise<Running> {
   assertSafeBinding(config);
@@ -76,9 +103,16 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
     });
     await kjobs.start();
     const address = await app.listen({ port: config.port, host: config.host });
+    const summary = startupSummary(config, kjobs, config.executor);
     logger.info(
-      { address, api: `${address}/kie-server/services/rest/server`, executor: config.executor },
-      `kjobs listening on ${address}`,
+      {
+        address,
+        api: `${address}/kie-server/services/rest/server`,
+        console: `${address}/console`,
+        executor: config.executor,
+        ...summary.fields,
+      },
+      `kjobs listening on ${address}: ${summary.text}; auth ${summary.auth}`,
     );
     const server = app;
     return {
@@ -108,9 +142,10 @@ export async function worker(config: Config, logger: Logger): Promise<Running> {
     await store.close();
     throw error;
   }
+  const summary = startupSummary(config, kjobs, true);
   logger.info(
-    { concurrency: config.concurrency, workerId: kjobs.executor?.workerId },
-    'kjobs worker started',
+    { workerId: kjobs.executor?.workerId, ...summary.fields, auth: undefined },
+    `kjobs worker started: ${summary.text}`,
   );
   return {
     kjobs,

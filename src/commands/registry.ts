@@ -59,10 +59,15 @@ export class CommandRegistry {
    */
   async loadContainer(id: string, modulePath: string): Promise<void> {
     const url = /^[a-z]+:/i.test(modulePath) ? modulePath : pathToFileURL(resolve(modulePath)).href;
-    const module = (await import(url)) as { default?: unknown; callbacks?: Record<string, CommandCallback> };
+    let module: { default?: unknown; callbacks?: Record<string, CommandCallback> };
+    try {
+      module = (await import(url)) as typeof module;
+    } catch (error) {
+      throw new ContainerLoadError(id, modulePath, importFailure(error, modulePath));
+    }
     const exported = module.default;
     if (!exported || typeof exported !== 'object') {
-      throw new ValidationError(`Container ${id}: ${modulePath} has no default export mapping command names`);
+      throw new ContainerLoadError(id, modulePath, 'it has no default export mapping command names');
     }
     const definition = isContainerDefinition(exported)
       ? exported
@@ -76,6 +81,11 @@ export class CommandRegistry {
 
   containerIds(): string[] {
     return [...this.containers.keys()];
+  }
+
+  /** How many commands each container has, by container id. */
+  commandCounts(): Record<string, number> {
+    return Object.fromEntries([...this.containers].map(([id, container]) => [id, container.commands.size]));
   }
 
   /** The command a job runs, or undefined when neither its container nor the global set has it. */
@@ -120,6 +130,35 @@ export class CommandRegistry {
     }
     return container;
   }
+}
+
+/** A container module that cannot be loaded: names the container, the module and the reason. */
+export class ContainerLoadError extends ValidationError {
+  override name = 'ContainerLoadError';
+  constructor(
+    readonly containerId: string,
+    readonly modulePath: string,
+    readonly reason: string,
+  ) {
+    super(`Container ${containerId}: cannot load ${modulePath}: ${reason}`);
+  }
+}
+
+/** Why an import failed, in the operator's terms: the missing file or import, else the module's own error. */
+function importFailure(error: unknown, modulePath: string): string {
+  const failure = error as { code?: string; message?: string; stack?: string };
+  if (failure.code === 'ERR_MODULE_NOT_FOUND') {
+    const missing = /Cannot find (?:module|package) '([^']+)'/.exec(failure.message ?? '')?.[1];
+    if (
+      missing === undefined ||
+      missing === resolve(modulePath) ||
+      missing.endsWith(modulePath.replace(/^\.\//, ''))
+    ) {
+      return `no such file (${resolve(modulePath)})`;
+    }
+    return `it imports ${missing}, which cannot be found`;
+  }
+  return failure.message ?? String(error);
 }
 
 function isContainerDefinition(value: unknown): value is ContainerDefinition {

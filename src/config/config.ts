@@ -4,10 +4,12 @@
  */
 import { parseTimeExpression } from '../core/time-expression.js';
 import type { User } from '../http/auth.js';
-import type { JsonDates } from '../http/formats/dates.js';
+import { JSON_DATES_SETTINGS, type JsonDatesSetting } from '../http/formats/dates.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface Config {
   /** HTTP port (`--port`, KJOBS_PORT). Default 8080; 0 picks a free one. */
@@ -22,14 +24,19 @@ export interface Config {
   users: User[];
   /** Allow an unauthenticated API on a non-loopback address (`--insecure`, KJOBS_INSECURE). */
   insecure: boolean;
-  /** JSON dates: KIE's `{"java.util.Date": ms}` wrapper or ISO-8601 strings (`--json-dates`, KJOBS_JSON_DATES). */
-  jsonDates: JsonDates;
+  /**
+   * JSON dates (`--json-dates`, KJOBS_JSON_DATES): `auto` (default) ISO-8601 for clients generated from the swagger
+   * document and KIE's `{"java.util.Date": ms}` wrapper for the others; `kie` or `iso` one form for all.
+   */
+  jsonDates: JsonDatesSetting;
   /** Run jobs in this process (`--no-executor`, KJOBS_EXECUTOR=false). */
   executor: boolean;
   /** Jobs run at once (`--concurrency`, KJOBS_CONCURRENCY). Default 10. */
   concurrency: number;
   /** Log level (`--log-level`, KJOBS_LOG_LEVEL). Default info. */
   logLevel: LogLevel;
+  /** Log lines (`--log-format`, KJOBS_LOG_FORMAT): `pretty` or `json`; default pretty on a terminal, else json. */
+  logFormat: LogFormat | undefined;
   /** Largest request body in bytes (`--body-limit`, KJOBS_BODY_LIMIT: bytes, or 512kb, 1mb). Default 1 MiB. */
   bodyLimit: number;
   /** KieServerInfo id and name (`--server-id`, KJOBS_SERVER_ID). Default kjobs. */
@@ -71,10 +78,11 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   containers: {},
   users: [],
   insecure: false,
-  jsonDates: 'kie',
+  jsonDates: 'auto',
   executor: true,
   concurrency: 10,
   logLevel: 'info',
+  logFormat: undefined,
   bodyLimit: 1024 * 1024,
   serverId: 'kjobs',
   location: undefined,
@@ -102,6 +110,7 @@ export interface ConfigFlags {
   executor?: boolean;
   concurrency?: string;
   logLevel?: string;
+  logFormat?: string;
   bodyLimit?: string;
   serverId?: string;
   location?: string;
@@ -256,6 +265,7 @@ interface Source {
   executor?: boolean | string | undefined;
   concurrency?: string | undefined;
   logLevel?: string | undefined;
+  logFormat?: string | undefined;
   bodyLimit?: string | undefined;
   serverId?: string | undefined;
   location?: string | undefined;
@@ -299,10 +309,7 @@ function apply(config: Config, source: Source, label: (flag: string, variable: s
         : boolean(name('--insecure', 'KJOBS_INSECURE'), source.insecure);
   }
   if (source.jsonDates !== undefined) {
-    config.jsonDates = oneOf(name('--json-dates', 'KJOBS_JSON_DATES'), source.jsonDates, [
-      'kie',
-      'iso',
-    ] as const);
+    config.jsonDates = oneOf(name('--json-dates', 'KJOBS_JSON_DATES'), source.jsonDates, JSON_DATES_SETTINGS);
   }
   if (source.executor !== undefined) {
     config.executor =
@@ -315,6 +322,8 @@ function apply(config: Config, source: Source, label: (flag: string, variable: s
   }
   if (source.logLevel !== undefined)
     config.logLevel = oneOf(name('--log-level', 'KJOBS_LOG_LEVEL'), source.logLevel, LOG_LEVELS);
+  if (source.logFormat !== undefined)
+    config.logFormat = oneOf(name('--log-format', 'KJOBS_LOG_FORMAT'), source.logFormat, LOG_FORMATS);
   if (source.bodyLimit !== undefined)
     config.bodyLimit = parseSize(name('--body-limit', 'KJOBS_BODY_LIMIT'), source.bodyLimit);
   if (source.serverId !== undefined && source.serverId.trim()) config.serverId = source.serverId.trim();
@@ -379,6 +388,7 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       executor: env.KJOBS_EXECUTOR,
       concurrency: env.KJOBS_CONCURRENCY,
       logLevel: env.KJOBS_LOG_LEVEL,
+      logFormat: env.KJOBS_LOG_FORMAT,
       bodyLimit: env.KJOBS_BODY_LIMIT,
       serverId: env.KJOBS_SERVER_ID,
       location: env.KJOBS_LOCATION,
@@ -409,6 +419,7 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
       executor: flags.executor,
       concurrency: flags.concurrency,
       logLevel: flags.logLevel,
+      logFormat: flags.logFormat,
       bodyLimit: flags.bodyLimit,
       serverId: flags.serverId,
       location: flags.location,

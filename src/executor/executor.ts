@@ -184,13 +184,25 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     while (this.pumping && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5)); // a claim in flight lands in `prefetched`
     }
-    for (const job of this.prefetched.splice(0)) {
+    const prefetched = this.prefetched.splice(0);
+    for (const job of prefetched) {
       void this.record(job, { kind: 'release', jobId: job.id, workerId: this.workerId, now: Date.now() });
     }
+    const waitingFor = this.running.size;
+    this.log.info(
+      { running: waitingFor, prefetched: prefetched.length, deadlineMs },
+      `executor stopping: waiting up to ${deadlineMs} ms for ${waitingFor} running job${waitingFor === 1 ? '' : 's'}`,
+    );
     while (this.running.size > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const left = [...this.running.values()];
+    const requeued = prefetched.length + left.length;
+    this.log.info(
+      { finished: waitingFor - left.length, requeued },
+      `executor stopped: ${waitingFor - left.length} of ${waitingFor} running jobs finished, ` +
+        `${requeued} job${requeued === 1 ? '' : 's'} back to QUEUED`,
+    );
     for (const { job, abort } of left) {
       abort.abort(new Error('executor stopping'));
       void this.record(job, { kind: 'release', jobId: job.id, workerId: this.workerId, now: Date.now() });
@@ -349,6 +361,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       );
       const result = await (timedOut ? Promise.race([runPromise, timedOut]) : runPromise);
       clearTimeout(timer);
+      const ms = Date.now() - (job.startedAt ?? Date.now());
       const responseData = toResponseData(result, this.options.maxResponseBytes);
       const written = await this.record(job, {
         kind: 'succeed',
@@ -359,7 +372,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         reschedule: this.nextOccurrence(job, command),
       });
       if (written) {
-        log.debug('job done');
+        log.info({ status: 'DONE', ms }, 'job done');
         this.emit('completed', job, responseData);
         await this.runCallbacks(job, context, (callback) => callback.onCommandDone?.(context, responseData));
       }
@@ -394,7 +407,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       reschedule: final && command ? this.nextOccurrence(job, command) : undefined,
     });
     if (!written) return;
-    log.warn({ err: error, retriesLeft: outcome.retries }, final ? 'job failed' : 'job will be retried');
+    log.warn(
+      { status: outcome.status, ms: now - (job.startedAt ?? now), retriesLeft: outcome.retries, err: error },
+      final ? 'job failed' : 'job will be retried',
+    );
     this.emit(final ? 'failed' : 'retrying', job, error);
     if (final && context) {
       await this.runCallbacks(job, context, (callback) => callback.onCommandError?.(context, error));

@@ -12,7 +12,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { BasicAuthenticator, type User } from './auth.js';
 import { consoleRoutes } from './console.js';
 import { HttpError, makeErrorHandler, rawErrorAnswer, sendError } from './errors.js';
-import type { JsonDates } from './formats/dates.js';
+import type { JsonDatesSetting } from './formats/dates.js';
 import { conversationIdHook, negotiationHook } from './hooks.js';
 import { LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
 import { OpenApiCollector, openApiRoute } from './openapi/document.js';
@@ -34,8 +34,12 @@ export const DEFAULT_REQUEST_TIMEOUT = 30_000;
 export interface ServerOptions {
   /** Users of the API; none: authentication is off (listen on loopback only, see assertSafeBinding). */
   users?: readonly User[];
-  /** JSON dates: KIE's `{"java.util.Date": ms}` wrapper (default) or ISO-8601 strings. */
-  jsonDates?: JsonDates;
+  /**
+   * JSON dates: `auto` (default) writes ISO-8601 strings to clients generated from the swagger document (User-Agent
+   * `Swagger-Codegen/...` or `OpenAPI-Generator/...`) and KIE's `{"java.util.Date": ms}` wrapper to the others;
+   * `kie` or `iso` write one form to every client. Dates are read in every form whatever the setting.
+   */
+  jsonDates?: JsonDatesSetting;
   /** Largest accepted request body in bytes; larger ones get 413. Default 1 MiB. */
   bodyLimit?: number;
   /** KieServerInfo id and name. Default `kjobs`. */
@@ -67,7 +71,7 @@ export interface ServerOptions {
 /** Builds the server (not listening yet): `await app.listen({ port, host })`, `await app.close()`. */
 export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const jsonDates = options.jsonDates ?? 'kie';
+  const jsonDates = options.jsonDates ?? 'auto';
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT;
   const app = Fastify({
     requestTimeout,

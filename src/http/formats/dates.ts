@@ -8,8 +8,28 @@ import { DATE_WRAPPER_KEY } from '../../client/dates.js';
 /** The one-key wrapper Jackson writes for a `java.util.Date` in KIE's JSON (shared with the client). */
 export { DATE_WRAPPER_KEY };
 
-/** How dates are written in JSON: KIE's wrapper (default) or ISO-8601 strings with an offset. */
+/** How dates are written in JSON: KIE's wrapper or ISO-8601 strings with an offset. */
 export type JsonDates = 'kie' | 'iso';
+
+/**
+ * The server's date setting: one form for every client, or `auto` (the default): ISO-8601 for clients generated
+ * from the swagger document, which type dates as `date-time` strings and cannot read KIE's wrapper, and KIE's
+ * wrapper for everyone else (KIE's Java client, scripts written against KIE's default answers).
+ */
+export type JsonDatesSetting = JsonDates | 'auto';
+
+/** The values of the setting, the default first. */
+export const JSON_DATES_SETTINGS: readonly JsonDatesSetting[] = ['auto', 'kie', 'iso'];
+
+// The product token Swagger Codegen and OpenAPI Generator clients put in their default User-Agent, in every
+// language (`Swagger-Codegen/1.0.0/ruby`, `OpenAPI-Generator/1.0.0/python`); compiled once, tested per request.
+const GENERATED_CLIENT_AGENT = /(?:^|\s)(?:swagger-codegen|openapi-generator)\//i;
+
+/** The form of dates for one request: the setting, or with `auto` the form its User-Agent can read. */
+export function jsonDatesFor(setting: JsonDatesSetting, userAgent: string | undefined): JsonDates {
+  if (setting !== 'auto') return setting;
+  return userAgent !== undefined && GENERATED_CLIENT_AGENT.test(userAgent) ? 'iso' : 'kie';
+}
 
 /** ISO-8601 to epoch milliseconds (undefined when not a date): one parser for the server and the client. */
 export { parseIsoMillis as parseIsoDate } from '../../client/dates.js';

@@ -23,7 +23,9 @@ const xml = (description: string): JsonSchema => ({
 export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   Date: {
     description:
-      'A date: KIE\'s {"java.util.Date": <epoch ms>} (default), or an ISO-8601 string with --json-dates iso',
+      'A date: an ISO-8601 string for clients generated from this document (User-Agent Swagger-Codegen/... or ' +
+      'OpenAPI-Generator/...) and with --json-dates iso; KIE\'s {"java.util.Date": <epoch ms>} for other clients ' +
+      'and with --json-dates kie. Read in either form.',
     anyOf: [
       {
         type: 'object',

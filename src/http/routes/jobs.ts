@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type Job } from '../../core/index.js';
 import type { Kjobs, ListOptions } from '../../kjobs.js';
 import { codecFor, type Codec } from '../formats/codec.js';
-import { toRequestInfoInstance, type WriteOptions } from '../formats/model.js';
+import { jsonDatesFor, type JsonDatesSetting } from '../formats/dates.js';
+import { toRequestInfoInstance } from '../formats/model.js';
 import { negotiationOf } from '../hooks.js';
 import { ROUTE_SCHEMAS as SCHEMAS } from '../openapi/schemas.js';
 import {
@@ -19,7 +20,7 @@ type Request = FastifyRequest<{ Params: Record<string, string>; Querystring: Que
 
 export interface JobRoutesOptions {
   kjobs: Kjobs;
-  jsonDates: WriteOptions['jsonDates'];
+  jsonDates: JsonDatesSetting;
 }
 
 function bodyOf(request: FastifyRequest): string {
@@ -31,7 +32,8 @@ function send(reply: FastifyReply, status: number, codec: Codec, body: string): 
 }
 
 export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobRoutesOptions): Promise<void> {
-  const codecOf = (request: FastifyRequest) => codecFor(negotiationOf(request), jsonDates);
+  const codecOf = (request: FastifyRequest) =>
+    codecFor(negotiationOf(request), jsonDatesFor(jsonDates, request.headers['user-agent']));
 
   const list =
     (query: (request: Request, options: ListOptions) => Promise<Job[]>) =>

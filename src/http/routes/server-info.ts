@@ -1,8 +1,8 @@
 /** `GET .../server`: KieServerInfo in a ServiceResponse. KIE's Java client reads it on connect and needs `BPM`. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { codecFor } from '../formats/codec.js';
-import type { KieServerInfo, WriteOptions } from '../formats/model.js';
-import { formatIsoDate } from '../formats/dates.js';
+import type { KieServerInfo } from '../formats/model.js';
+import { formatIsoDate, jsonDatesFor, type JsonDatesSetting } from '../formats/dates.js';
 import { negotiationOf } from '../hooks.js';
 import { ROUTE_SCHEMAS } from '../openapi/schemas.js';
 
@@ -14,7 +14,7 @@ export interface ServerInfoOptions {
   location?: string | undefined;
   /** When the server started, epoch milliseconds. */
   startedAt: number;
-  jsonDates: WriteOptions['jsonDates'];
+  jsonDates: JsonDatesSetting;
 }
 
 /** Capabilities kjobs offers: the server itself, and the jBPM jobs API (KIE's `BPM` capability). */
@@ -51,7 +51,10 @@ export async function serverInfoRoutes(
   options: ServerInfoOptions & { basePath: string },
 ) {
   app.get('/', { schema: ROUTE_SCHEMAS.getServerInfo }, async (request, reply) => {
-    const codec = codecFor(negotiationOf(request), options.jsonDates);
+    const codec = codecFor(
+      negotiationOf(request),
+      jsonDatesFor(options.jsonDates, request.headers['user-agent']),
+    );
     const info = serverInfo(options, options.location ?? locationOf(request, options.basePath));
     return reply.code(200).header('content-type', codec.mediaType).send(codec.serverInfo(info));
   });

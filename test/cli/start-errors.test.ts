@@ -1,0 +1,119 @@
+/**
+ * Operator mistakes end `kjobs serve` with one line that says what is wrong and which flag fixes it, without a
+ * stack trace; the command line ends quietly when its reader goes away (`kjobs jobs list --json | head`).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { PRINT_OUT, startServer } from '../http/helpers.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'kjobs-start-errors-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
+
+/** Runs the CLI to its end: exit code and everything it wrote. */
+function runCli(
+  args: string[],
+  closeStdout = false,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  if (closeStdout) child.stdout.destroy();
+  else child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolvePromise) =>
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr })),
+  );
+}
+
+const STACK = /\n\s+at /;
+
+describe('kjobs serve: operator mistakes', () => {
+  it('a port in use names the port and the way out', async () => {
+    const holder = createNetServer().listen(0, '127.0.0.1');
+    await new Promise((ready) => holder.once('listening', ready));
+    after(() => holder.close());
+    const port = (holder.address() as AddressInfo).port;
+    const { code, stdout, stderr } = await runCli([
+      'serve',
+      '--port',
+      String(port),
+      '--db',
+      join(folder, 'port.db'),
+    ]);
+    assert.equal(code, 1);
+    assert.match(
+      stdout,
+      new RegExp(
+        `kjobs could not start: port ${port} on 127\\.0\\.0\\.1 is already in use: .*--port N or KJOBS_PORT=N`,
+      ),
+    );
+    assert.doesNotMatch(stdout + stderr, STACK);
+  });
+
+  it('a missing container module names the container, the path and the flag', async () => {
+    const { code, stdout, stderr } = await runCli([
+      'serve',
+      '--port',
+      '0',
+      '--db',
+      join(folder, 'missing.db'),
+      '--container',
+      'acme=./no-such-commands.mjs',
+    ]);
+    assert.equal(code, 1);
+    assert.ok(
+      stdout.includes(
+        `kjobs could not start: Container acme: cannot load ./no-such-commands.mjs: no such file (${resolve('no-such-commands.mjs')}); fix --container acme=MODULE (or KJOBS_CONTAINERS)`,
+      ),
+      stdout,
+    );
+    assert.doesNotMatch(stdout + stderr, STACK);
+    assert.doesNotMatch(stdout, /registry\.js|imported from/);
+  });
+
+  it('a broken container module says what is broken', async () => {
+    const broken = join(folder, 'broken.mjs');
+    writeFileSync(broken, "export default { 'com.acme.X': async () => { oops( } };\n");
+    const noDefault = join(folder, 'no-default.mjs');
+    writeFileSync(noDefault, 'export const x = 1;\n');
+    for (const [module, reason] of [
+      [broken, /SyntaxError|Unexpected token/],
+      [noDefault, /it has no default export mapping command names/],
+    ] as const) {
+      const { code, stdout, stderr } = await runCli([
+        'serve',
+        '--port',
+        '0',
+        '--db',
+        join(folder, 'broken.db'),
+        '--container',
+        `acme=${module}`,
+      ]);
+      assert.equal(code, 1);
+      assert.ok(stdout.includes(`Container acme: cannot load ${module}: `), stdout);
+      assert.match(stdout, reason);
+      assert.match(stdout, /fix --container acme=MODULE/);
+      assert.doesNotMatch(stdout + stderr, STACK);
+    }
+  });
+});
+
+describe('kjobs jobs: a reader that goes away', () => {
+  it('ends quietly with 0 when stdout is closed (kjobs jobs list --json | head)', async () => {
+    const server = await startServer();
+    await server.kjobs.schedule({ command: PRINT_OUT, data: {}, scheduledAt: Date.now() + 60_000 });
+    const { code, stderr } = await runCli(
+      ['jobs', 'list', '--json', '--url', `${server.origin}/kie-server/services/rest`],
+      true,
+    );
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+  });
+});

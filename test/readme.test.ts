@@ -1,0 +1,199 @@
+/**
+ * Every shell and TypeScript example of README.md, run in order as a user would: shell blocks with bash against a
+ * fresh `kjobs serve` started with the example containers (as the README says), TypeScript blocks with tsx. A block
+ * that fails (a command's non-zero exit, curl on an HTTP error, a thrown error) fails this test. Blocks a test cannot
+ * run carry `<!-- readme-test: skip (reason) -->` on the line before them; a block marked
+ * `<!-- readme-test: same as FILE -->` must equal that file. JSON, XML and unlabelled blocks show answers and
+ * diagrams, not code to run.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const RUN_LANGUAGES = new Set(['sh', 'bash', 'ts', 'js', 'ruby', 'python']);
+const MARKER = /^<!-- readme-test: (skip \((?<reason>[^)]+)\)|same as (?<file>\S+)) -->$/;
+
+interface Block {
+  line: number;
+  language: string;
+  code: string;
+  marker: RegExpExecArray | null;
+}
+
+function readmeBlocks(text: string): Block[] {
+  const lines = text.split('\n');
+  const blocks: Block[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const open = /^```(\S*)\s*$/.exec(lines[index]!);
+    if (!open) continue;
+    const end = lines.indexOf('```', index + 1);
+    assert.ok(end > index, `README.md line ${index + 1}: the block is not closed`);
+    blocks.push({
+      line: index + 1,
+      language: open[1]!,
+      code: lines.slice(index + 1, end).join('\n') + '\n',
+      marker: MARKER.exec(lines[index - 1] ?? ''),
+    });
+    index = end;
+  }
+  return blocks;
+}
+
+const blocks = readmeBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+const work = mkdtempSync(join(tmpdir(), 'kjobs-readme-'));
+// The user's folder: the examples and the installed packages, as in a clone of the project.
+symlinkSync(join(ROOT, 'examples'), join(work, 'examples'));
+symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'));
+const shellState = join(work, '.shell-state');
+writeFileSync(shellState, '');
+let port = 0;
+let server: ReturnType<typeof spawn> | undefined;
+const serverLog: string[] = [];
+
+before(async () => {
+  // As the README starts it, on a free port.
+  server = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'src/cli/main.ts'),
+      'serve',
+      '--port',
+      '0',
+      '--db',
+      join(work, 'kjobs.db'),
+      '--container',
+      'acme=./examples/acme-commands.mjs',
+      '--container',
+      'billing-1.0=./examples/billing-commands.mjs',
+    ],
+    { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KJOBS_LOG_LEVEL: 'info' } },
+  );
+  createInterface({ input: server.stderr! }).on('line', (line) => serverLog.push(line));
+  port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`kjobs did not start:\n${serverLog.join('\n')}`)),
+      30_000,
+    );
+    createInterface({ input: server!.stdout! }).on('line', (line) => {
+      serverLog.push(line);
+      const address = /"address":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(line);
+      if (address) {
+        clearTimeout(timer);
+        resolve(Number(address[1]));
+      }
+    });
+  });
+});
+
+after(() => {
+  server?.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** The block as it runs here: the server's real port instead of 8080. */
+function localized(code: string): string {
+  return code
+    .replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`)
+    .replaceAll('localhost:8080', `127.0.0.1:${port}`);
+}
+
+function run(command: string, args: string[], label: string) {
+  const result = spawnSync(command, args, { cwd: work, encoding: 'utf8', timeout: 240_000 });
+  const output = `${result.stdout}\n${result.stderr}`;
+  assert.equal(
+    result.status,
+    0,
+    `${label} failed (exit ${result.status}${result.signal ? `, ${result.signal}` : ''}):\n${output}\n` +
+      `server log (last lines):\n${serverLog.slice(-15).join('\n')}`,
+  );
+  return result.stdout;
+}
+
+/**
+ * A shell block in bash, stopping at the first failing command. `kjobs` and `npx kjobs` run the CLI from the
+ * sources, curl fails on HTTP errors (`--fail-with-body`), and variables carry over to the next blocks (the
+ * README's later examples use `$KIE` and `$J` from the curl examples).
+ */
+function runShell(block: Block): void {
+  const script = [
+    'set -a -e -o pipefail',
+    `source ${JSON.stringify(shellState)}`,
+    `kjobs() { node --import tsx ${JSON.stringify(join(ROOT, 'src/cli/main.ts'))} "$@"; }`,
+    'npx() { if [ "$1" = kjobs ]; then shift; kjobs "$@"; else command npx "$@"; fi; }',
+    'curl() { command curl --fail-with-body --show-error "$@"; }',
+    localized(block.code),
+    `export -p > ${JSON.stringify(shellState)}`,
+  ].join('\n');
+  run('bash', ['-c', script], `README.md line ${block.line} (sh)`);
+}
+
+/**
+ * A TypeScript block with tsx, importing kjobs from the sources. A fragment that uses `kjobs` or `DB` without
+ * creating them gets them first: a kjobs on a SQLite file with the acme container, and a database path.
+ */
+function runTypeScript(block: Block): void {
+  let code = localized(block.code)
+    .replaceAll("from 'kjobs'", `from ${JSON.stringify(join(ROOT, 'src/index.ts'))}`)
+    .replaceAll("from 'kjobs/client'", `from ${JSON.stringify(join(ROOT, 'src/client/index.ts'))}`);
+  const prelude: string[] = [];
+  const declares = (name: string) => new RegExp(`\\b(const|let)\\s+${name}\\b`).test(code);
+  if (/\bDB\b/.test(code) && !declares('DB')) prelude.push(`const DB = './data/readme-${block.line}.db';`);
+  if (/\bkjobs\./.test(code) && !declares('kjobs')) {
+    prelude.push(
+      `const kjobs = await createKjobs({ store: './data/readme-${block.line}-fragment.db', executor: false,`,
+      `  containers: { acme: './examples/acme-commands.mjs' } });`,
+    );
+  }
+  if ((prelude.length > 0 || /\bcreateKjobs\(/.test(code)) && !/import \{[^}]*\bcreateKjobs\b/.test(code)) {
+    prelude.unshift(`import { createKjobs } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};`);
+  }
+  code = `${prelude.join('\n')}\n${code}\nprocess.exit(0);\n`;
+  const file = join(work, `readme-${block.line}.mts`);
+  writeFileSync(file, code);
+  const stdout = run(process.execPath, ['--import', 'tsx', file], `README.md line ${block.line} (ts)`);
+  // `console.log(...); // TEXT` promises TEXT on stdout.
+  for (const [, expected] of block.code.matchAll(/console\.log\(.*\);[ \t]*\/\/[ \t]*(.+)$/gm)) {
+    assert.ok(
+      stdout.includes(expected!.trim()),
+      `README.md line ${block.line}: expected "${expected}" in:\n${stdout}`,
+    );
+  }
+}
+
+describe('README.md examples', () => {
+  it('every block of code is run, checked against its file, or says why not', () => {
+    for (const block of blocks) {
+      if (!RUN_LANGUAGES.has(block.language)) continue;
+      if (block.marker?.groups?.file) {
+        const file = readFileSync(join(ROOT, block.marker.groups.file), 'utf8');
+        assert.equal(
+          block.code,
+          file,
+          `README.md line ${block.line} differs from ${block.marker.groups.file}`,
+        );
+      } else if (!block.marker && !['sh', 'bash', 'ts'].includes(block.language)) {
+        assert.fail(
+          `README.md line ${block.line}: no way to run ${block.language} here; mark it readme-test: skip (why)`,
+        );
+      }
+    }
+    const run = blocks.filter((block) => ['sh', 'bash', 'ts'].includes(block.language) && !block.marker);
+    assert.ok(run.length >= 10, `only ${run.length} blocks to run: did the parser break?`);
+  });
+
+  for (const block of blocks) {
+    if (!['sh', 'bash', 'ts'].includes(block.language) || block.marker) continue;
+    it(`line ${block.line} (${block.language}): ${block.code
+      .split('\n')
+      .find((line) => line.trim())
+      ?.slice(0, 70)}`, () => (block.language === 'ts' ? runTypeScript(block) : runShell(block)));
+  }
+});
