@@ -9,7 +9,7 @@ import { buildProgram } from '../../src/cli/program.js';
 import { serve } from '../../src/cli/run.js';
 import { ConfigError, describeConfig, loadConfig, parseLimit } from '../../src/config/config.js';
 import { tempFolder } from '../helpers.js';
-import { dropSchema, freshSchema, POSTGRES_URL } from '../store/postgres-helpers.js';
+import { dropSchema, freshSchema, POSTGRES_SKIP, POSTGRES_URL } from '../store/postgres-helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/container-limits.mjs', import.meta.url));
 const API = '/kie-server/services/rest/server';
@@ -103,7 +103,7 @@ describe('kjobs serve with concurrency limits', () => {
     await holdsLimits(join(tempFolder('kjobs-limits-'), 'jobs.db'));
   });
 
-  it('holds command and container limits on PostgreSQL', async () => {
+  it('holds command and container limits on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
     delete (globalThis as { limitProbe?: Probe }).limitProbe;
     const schema = freshSchema('limits');
     try {

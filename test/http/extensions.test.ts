@@ -8,16 +8,16 @@ import { createServer } from '../../src/http/server.js';
 import { createKjobs, type Kjobs } from '../../src/kjobs.js';
 import type { JobStore } from '../../src/store/job-store.js';
 import { eventually, tempFolder } from '../helpers.js';
-import { openTestStore } from '../store/postgres-helpers.js';
+import { openTestStore, POSTGRES_SKIP } from '../store/postgres-helpers.js';
 import { API, FAR_FUTURE, JSON_HEADERS, NS, PRINT_OUT, XML_HEADERS } from './helpers.js';
 
 const TICK = 'com.acme.Tick';
 const folder = tempFolder('kjobs-ext-');
 let files = 0;
 
-const STORES: [string, () => Promise<JobStore | string>][] = [
-  ['SQLite', async () => join(folder, `ext-${files++}.db`)],
-  ['PostgreSQL', () => openTestStore()],
+const STORES: [string, () => Promise<JobStore | string>, string | false][] = [
+  ['SQLite', async () => join(folder, `ext-${files++}.db`), false],
+  ['PostgreSQL', () => openTestStore(), POSTGRES_SKIP],
 ];
 
 interface Answer {
@@ -26,8 +26,8 @@ interface Answer {
   text: string;
 }
 
-for (const [storeName, openStore] of STORES) {
-  describe(`extensions over HTTP (${storeName})`, () => {
+for (const [storeName, openStore, skip] of STORES) {
+  describe(`extensions over HTTP (${storeName})`, { skip }, () => {
     let kjobs: Kjobs;
     let app: FastifyInstance;
     let origin: string;

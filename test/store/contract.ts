@@ -77,8 +77,12 @@ export async function jobIn(
   return id;
 }
 
-export function runStoreContract(name: string, open: () => Promise<JobStore>): void {
-  describe(`JobStore contract: ${name}`, () => {
+export function runStoreContract(
+  name: string,
+  open: () => Promise<JobStore>,
+  options: { skip?: string | false } = {},
+): void {
+  describe(`JobStore contract: ${name}`, { skip: options.skip }, () => {
     let store: JobStore;
     beforeEach(async () => {
       store = await open();

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { createKjobs } from '../../src/kjobs.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { eventually } from '../helpers.js';
-import { dropSchema, freshSchema, POSTGRES_URL } from './postgres-helpers.js';
+import { dropSchema, freshSchema, POSTGRES_SKIP, POSTGRES_URL } from './postgres-helpers.js';
 
 const WORKER = fileURLToPath(new URL('../fixtures/pg-worker.ts', import.meta.url));
 const JOBS = 5000;
@@ -49,7 +49,7 @@ interface AttemptRow {
 
 it(
   `${NODES} worker nodes run ${JOBS} jobs; one is killed with SIGKILL; every job ends DONE`,
-  { timeout: 90_000 },
+  { skip: POSTGRES_SKIP, timeout: 90_000 },
   async () => {
     const schema = freshSchema('nodes');
     const store = new PostgresJobStore({ connectionString: POSTGRES_URL, schema, poolSize: 3 });

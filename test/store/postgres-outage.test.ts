@@ -1,42 +1,23 @@
 /**
- * PostgreSQL stops and starts again under a running kjobs node. This restarts the server of the machine, so it runs
- * only when asked: KJOBS_TEST_RESTART_POSTGRES=1 node --import tsx --test test/store/postgres-outage.test.ts
+ * PostgreSQL stops and starts again under a running kjobs node. This restarts the tests' server, so on the machine's
+ * own server it runs only when asked: KJOBS_TEST_RESTART_POSTGRES=1 npm test -- postgres-outage (npm test asks by
+ * itself when it provisioned a server for the run).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { it } from 'node:test';
 import { StoreUnavailableError } from '../../src/core/index.js';
 import { createKjobs } from '../../src/kjobs.js';
 import { eventually } from '../helpers.js';
-import { openTestStore } from './postgres-helpers.js';
+import { openTestStore, POSTGRES_SKIP, postgresReady, postgresServer } from './postgres-helpers.js';
 
 const enabled = process.env.KJOBS_TEST_RESTART_POSTGRES === '1';
 
-function cluster(action: 'start' | 'stop'): void {
-  const version = readdirSync('/etc/postgresql')[0]!;
-  const args = [
-    '--skip-systemctl-redirect',
-    version,
-    'main',
-    action,
-    ...(action === 'stop' ? ['-m', 'fast'] : []),
-  ];
-  execFileSync('pg_ctlcluster', args, { stdio: 'ignore' });
-}
-
-function ready(): boolean {
-  try {
-    execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 it(
   'a node survives PostgreSQL going away: 503-style errors at once while down, then it carries on',
-  { skip: !enabled && 'restarts PostgreSQL: set KJOBS_TEST_RESTART_POSTGRES=1', timeout: 60_000 },
+  {
+    skip: POSTGRES_SKIP || (!enabled && 'restarts PostgreSQL: set KJOBS_TEST_RESTART_POSTGRES=1'),
+    timeout: 60_000,
+  },
   async () => {
     const store = await openTestStore({ poolSize: 4, connectionTimeoutMs: 1000 });
     const other = await openTestStore({ schema: store.schema, poolSize: 2 });
@@ -57,7 +38,7 @@ it(
         (counts) => counts.RUNNING > 0,
       );
 
-      cluster('stop');
+      postgresServer('stop');
       const started = Date.now();
       await assert.rejects(kjobs.get(before[0]!), StoreUnavailableError);
       await assert.rejects(kjobs.schedule({ command: 'slow' }), StoreUnavailableError);
@@ -67,8 +48,8 @@ it(
       await new Promise((resolve) => setTimeout(resolve, 1500));
       assert.ok(errors.length > 0, 'the executor reported the lost database');
 
-      cluster('start');
-      await eventually(ready, Boolean, 30_000);
+      postgresServer('start');
+      await eventually(postgresReady, Boolean, 30_000);
       const after = await eventually(
         () =>
           kjobs.scheduleMany(Array.from({ length: 5 }, () => ({ command: 'slow' }))).catch(() => undefined),
@@ -103,8 +84,8 @@ it(
         10_000,
       );
     } finally {
-      if (!ready()) cluster('start');
-      await eventually(ready, Boolean, 30_000);
+      if (!(await postgresReady())) postgresServer('start');
+      await eventually(postgresReady, Boolean, 30_000);
       await unsubscribe();
       await kjobs.stop(1000);
       await other.close().catch(() => undefined);

@@ -5,9 +5,9 @@ import { allowedFrom, StoreUnavailableError } from '../../src/core/index.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { eventually } from '../helpers.js';
 import { newJob, runStoreContract } from './contract.js';
-import { dropSchema, freshSchema, openTestStore, POSTGRES_URL } from './postgres-helpers.js';
+import { dropSchema, freshSchema, openTestStore, POSTGRES_SKIP, POSTGRES_URL } from './postgres-helpers.js';
 
-runStoreContract('PostgreSQL', () => openTestStore());
+runStoreContract('PostgreSQL', () => openTestStore(), { skip: POSTGRES_SKIP });
 
 const LEASE = 60_000;
 
@@ -49,7 +49,7 @@ async function withStores<T>(
   }
 }
 
-describe('PostgreSQL store', () => {
+describe('PostgreSQL store', { skip: POSTGRES_SKIP }, () => {
   it('applies migrations once when several nodes start at the same moment', async () => {
     await withStores(
       6,
