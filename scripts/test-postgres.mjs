@@ -165,7 +165,7 @@ function runAs(user, program, args, cwd) {
 export async function provisionPostgres(url = DEFAULT_URL) {
   const bin = findServerBinaries();
   const user = serverUser();
-  const folder = mkdtempSync(join(tmpdir(), 'kjobs-test-pg-'));
+  const folder = mkdtempSync(join(tmpdir(), 'kjobs-pg-'));
   const dataDir = join(folder, 'data');
   const logFile = join(folder, 'server.log');
   const pgCtl = join(bin, 'pg_ctl');

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -9,6 +10,18 @@ export function tempFolder(prefix = 'kjobs-test-'): string {
   const folder = mkdtempSync(join(tmpdir(), prefix));
   after(() => rmSync(folder, { recursive: true, force: true }));
   return folder;
+}
+
+/** A TCP port of 127.0.0.1 that nothing listens on (at the moment of asking). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 let count = 0;

@@ -7,7 +7,6 @@
  * answers 503 and loses no acknowledged job.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isFinal, type Job } from '../../src/core/index.js';
@@ -21,23 +20,12 @@ import {
   postgresReady,
   postgresServer,
 } from '../store/postgres-helpers.js';
-import { tempFolder } from '../helpers.js';
+import { freePort, tempFolder } from '../helpers.js';
 import { startService, type Service } from './service.js';
 
 const KILLS = 3;
 const CLIENTS = 4;
 const restartPostgres = process.env.KJOBS_TEST_RESTART_POSTGRES === '1';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
