@@ -8,18 +8,18 @@ import { createKjobs } from '../../src/kjobs.js';
 import type { JobStore } from '../../src/store/job-store.js';
 import { SqliteJobStore } from '../../src/store/sqlite/sqlite-store.js';
 import { eventually, tempFolder } from '../helpers.js';
-import { openTestStore } from '../store/postgres-helpers.js';
+import { openTestStore, POSTGRES_SKIP } from '../store/postgres-helpers.js';
 
 const DAY = 86_400_000;
 const logger = pino({ level: 'silent' });
 
-const stores: [string, () => Promise<JobStore>][] = [
-  ['SQLite', async () => new SqliteJobStore({ path: join(tempFolder(), 'retention.db') })],
-  ['PostgreSQL', () => openTestStore()],
+const stores: [string, () => Promise<JobStore>, string | false][] = [
+  ['SQLite', async () => new SqliteJobStore({ path: join(tempFolder(), 'retention.db') }), false],
+  ['PostgreSQL', () => openTestStore(), POSTGRES_SKIP],
 ];
 
-for (const [name, open] of stores) {
-  describe(`retention (${name})`, () => {
+for (const [name, open, skip] of stores) {
+  describe(`retention (${name})`, { skip }, () => {
     const opened: JobStore[] = [];
     after(async () => {
       for (const store of opened) await store.close();
