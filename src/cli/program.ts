@@ -1,7 +1,7 @@
 /** The `kjobs` command line: `kjobs serve` and `kjobs worker`. */
 import { Command, Option } from 'commander';
 import { ConfigError, describeConfig, loadConfig, type ConfigFlags } from '../config/config.js';
-import { KJOBS_VERSION } from '../config/version.js';
+import { KJOBS_VERSION } from '../version.js';
 import { createLogger, defaultLogFormat } from './log-format.js';
 import { serve, stopOnSignals, worker } from './run.js';
 import { startFailureMessage } from './start-failure.js';

@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { KJOBS_VERSION } from '../config/version.js';
+import { KJOBS_VERSION } from '../version.js';
 import type { Kjobs } from '../kjobs.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BasicAuthenticator, type User } from './auth.js';

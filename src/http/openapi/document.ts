@@ -4,7 +4,7 @@
  * undocumented, and a test requires every route to carry one.
  */
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { KJOBS_VERSION } from '../../config/version.js';
+import { KJOBS_VERSION } from '../../version.js';
 import { COMPONENT_SCHEMAS, ROUTE_SCHEMAS, type JsonSchema } from './schemas.js';
 
 /** Where the document is served. */
