@@ -42,7 +42,7 @@ const INT_MAX = 2 ** 31 - 1;
 const NOT_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 
 /** Escapes text for an XML element; characters XML cannot carry become U+FFFD. */
-export function escapeXml(text: string): string {
+function escapeXml(text: string): string {
   return text
     .replace(NOT_XML_CHARS, '\uFFFD')
     .replace(/&/g, '&amp;')

@@ -26,9 +26,9 @@ import { serverInfoRoutes } from './routes/server-info.js';
 /** Where KIE Server's REST API lives. */
 export const KIE_SERVER_PATH = '/kie-server/services/rest/server';
 /** Default limit of request bodies: 1 MiB. */
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Default time a client has to send a whole request: 30 s. */
-export const DEFAULT_REQUEST_TIMEOUT = 30_000;
+const DEFAULT_REQUEST_TIMEOUT = 30_000;
 
 /** Options of the HTTP server; all have defaults. */
 export interface ServerOptions {
