@@ -4,7 +4,7 @@
  * Jackson's default pretty printer does (`" : "`, two-space indent, arrays inline).
  */
 import { ValidationError, type DataMap } from '../../core/index.js';
-import { DATE_WRAPPER_KEY, dateWrapper, formatIsoDate, isDateWrapper, parseIsoDate } from './dates.js';
+import { DATE_WRAPPER_KEY, dateWrapper, formatIsoDate, isDateWrapper, parseIsoMillis } from './dates.js';
 import type { JobRequestInstance, KieServerInfo, RequestInfoInstance, WriteOptions } from './model.js';
 
 export const JSON_MEDIA_TYPE = 'application/json';
@@ -190,7 +190,7 @@ export function readJsonDate(value: unknown, field: string): number | null {
       const ms = Number(inner);
       if (Number.isSafeInteger(ms)) return ms;
     }
-    const ms = parseIsoDate(inner);
+    const ms = parseIsoMillis(inner);
     if (ms !== undefined) return ms;
   }
   throw new ValidationError(
