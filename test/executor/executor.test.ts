@@ -287,7 +287,7 @@ describe('executor: reoccurring commands and callbacks', () => {
       }),
     );
     const next = (await kjobs.listByBusinessKey('clean2', { status: 'QUEUED' }))[0];
-    assert.ok(next);
+    assert.equal(next?.command, LOG_CLEANUP);
     assert.ok(Math.abs(next.scheduledAt - (repeating.finishedAt! + 3_600_000)) < 5000);
   });
 
