@@ -5,6 +5,7 @@ import {
   callbacksOf,
   isFinal,
   isJobStatus,
+  JOB_STATUSES,
   JobNotFoundError,
   normalizeRequestData,
   ValidationError,
@@ -63,8 +64,11 @@ export interface Page {
 
 /** A list query: statuses to include, and a page. */
 export interface ListOptions extends Page {
-  /** Statuses to include; when absent, each list has KIE's default (see the list methods). */
-  status?: readonly JobStatus[] | JobStatus;
+  /**
+   * Statuses to include; when absent or empty, each list has KIE's default (see the list methods). Checked here,
+   * for every caller (HTTP hands over what the query says).
+   */
+  status?: readonly (JobStatus | string)[] | JobStatus;
 }
 
 const DEFAULT_PAGE_SIZE = 10;
@@ -309,8 +313,14 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     return job;
   }
 
-  /** Merges `data` into a QUEUED, RETRYING or ERROR job's request data. */
-  async updateData(id: number, data: DataMap): Promise<Job> {
+  /**
+   * Merges `data` into a QUEUED, RETRYING or ERROR job's request data. A `containerId` (as KIE's REST API takes)
+   * must be a loaded container.
+   */
+  async updateData(id: number, data: DataMap, { containerId }: { containerId?: string } = {}): Promise<Job> {
+    if (containerId !== undefined && !this.registry.hasContainer(containerId)) {
+      throw new ValidationError(`No container found for id ${containerId}`);
+    }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
       throw new ValidationError('the data to merge must be a map of names to values');
     }
@@ -379,11 +389,15 @@ export async function createKjobs(options: KjobsOptions = {}): Promise<Kjobs> {
 
 function normalizeStatuses(status: ListOptions['status']): JobStatus[] | undefined {
   if (status === undefined) return undefined;
-  const list = typeof status === 'string' ? [status] : [...status];
-  for (const value of list) {
-    if (!isJobStatus(value)) {
+  const list: JobStatus[] = [];
+  for (const value of typeof status === 'string' ? [status] : status) {
+    if (isJobStatus(value)) list.push(value);
+    else {
+      const hint = String(value).includes(',')
+        ? '; give each status on its own (over HTTP, repeat the parameter: ?status=QUEUED&status=ERROR)'
+        : '';
       throw new ValidationError(
-        `Unknown status ${JSON.stringify(value)}: use QUEUED, RUNNING, DONE, ERROR, RETRYING or CANCELLED`,
+        `Unknown status ${JSON.stringify(value)}: use ${JOB_STATUSES.join(', ')}${hint}`,
       );
     }
   }

@@ -6,10 +6,10 @@
  *
  *   node --import tsx bench/experiments/claim-refill.ts            (PREFETCH=0,10,40,90,190  MODES=current,refill)
  *
- * The prototype (refill-pump.ts) replaces Executor.prototype.pump in this process only; it is not kjobs code.
+ * The prototype (refill-pump.ts) replaces JobFetcher.prototype.fetchAndStart in this process only; it is not kjobs code.
  */
 import { createKjobs } from '../../src/kjobs.js';
-import { Executor } from '../../src/executor/executor.js';
+import { JobFetcher } from '../../src/executor/job-fetcher.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { dropSchema } from '../systems/postgres-admin.js';
 import { POSTGRES_URL } from '../systems/system.js';
@@ -18,10 +18,11 @@ import { refillPump } from './refill-pump.js';
 const JOBS = Number(process.env.JOBS ?? 20_000);
 const SCHEMA = 'bench_refill';
 
-const currentPump = (Executor.prototype as unknown as { pump: () => Promise<void> }).pump;
+const currentPump = (JobFetcher.prototype as unknown as { fetchAndStart: () => Promise<void> }).fetchAndStart;
 
 for (const mode of (process.env.MODES ?? 'current,refill').split(',')) {
-  (Executor.prototype as unknown as { pump: unknown }).pump = mode === 'refill' ? refillPump : currentPump;
+  (JobFetcher.prototype as unknown as { fetchAndStart: unknown }).fetchAndStart =
+    mode === 'refill' ? refillPump : currentPump;
   for (const prefetch of (process.env.PREFETCH ?? '0,10,40,90,190').split(',').map(Number)) {
     await dropSchema(SCHEMA);
     const store = new PostgresJobStore({ connectionString: POSTGRES_URL, schema: SCHEMA });

@@ -6,76 +6,67 @@
  */
 import type { ClaimedJob } from '../../src/core/index.js';
 import type { Executor } from '../../src/executor/executor.js';
-import type { ClaimOptions, JobStore } from '../../src/store/job-store.js';
+import type { FetcherHost, FetcherOptions } from '../../src/executor/job-fetcher.js';
+import type { JobStore } from '../../src/store/job-store.js';
 
-/** The executor's private fields the prototype reads (TypeScript `private` is compile-time only). */
+/** The fetcher's private fields the prototype reads (TypeScript `private` is compile-time only). */
 interface Internals {
-  pumping: boolean;
-  pumpAgain: boolean;
-  state: string;
-  options: {
-    concurrency: number;
-    leaseMs: number;
-    pollIntervalMs: number;
-    executorId?: string;
-    containers?: readonly string[];
-    limits?: ClaimOptions['limits'];
-  };
-  running: Map<number, unknown>;
+  fetching: boolean;
+  fetchAgain: boolean;
+  host: FetcherHost;
+  options: FetcherOptions;
   prefetched: ClaimedJob[];
-  workerId: string;
   store: JobStore;
-  registry: { containerIds(): readonly string[] | undefined };
   startPrefetched(): void;
   prefetchTarget(): number;
   sleepUntilNextDue(now: number): Promise<void>;
   setWakeTimer(delay: number): void;
-  emitError(error: unknown): void;
 }
 
-/** As the executor's pump, but with no free slot it claims only when the prefetch is down to half. */
+/** As the fetcher's fetchAndStart, but with no free slot it claims only when the prefetch is down to half. */
 export async function refillPump(this: Internals): Promise<void> {
-  if (this.pumping) {
-    this.pumpAgain = true;
+  if (this.fetching) {
+    this.fetchAgain = true;
     return;
   }
-  this.pumping = true;
+  this.fetching = true;
   try {
     do {
-      this.pumpAgain = false;
-      if (this.state !== 'running') return;
+      this.fetchAgain = false;
+      if (!this.host.isRunning()) return;
       this.startPrefetched();
-      const free = this.options.concurrency - this.running.size;
+      const free = this.options.concurrency - this.host.runningCount();
       const target = this.prefetchTarget();
       if (free === 0 && this.prefetched.length > target / 2) return; // the change: wait until it runs low
       const want = free + target - this.prefetched.length;
       if (want <= 0) return;
       const now = Date.now();
       const jobs = await this.store.claim({
-        workerId: this.workerId,
+        workerId: this.host.workerId,
         limit: want,
         now,
         leaseMs: this.options.leaseMs,
         owner: this.options.executorId,
-        containers: this.options.containers ?? this.registry.containerIds(),
+        containers: this.options.containers(),
         limits: this.options.limits,
       });
       this.prefetched.push(...jobs);
-      if (this.state !== 'running') return;
+      if (!this.host.isRunning()) return;
       this.startPrefetched();
-      if (jobs.length === want) this.pumpAgain = true;
-      else if (jobs.length === 0 || this.running.size === 0) await this.sleepUntilNextDue(now);
+      if (jobs.length === want) this.fetchAgain = true;
+      else if (jobs.length === 0 || this.host.runningCount() === 0) await this.sleepUntilNextDue(now);
       else this.setWakeTimer(this.options.pollIntervalMs);
-    } while (this.pumpAgain);
+    } while (this.fetchAgain);
   } catch (error) {
-    this.emitError(error);
+    this.host.reportError(error);
     this.setWakeTimer(this.options.pollIntervalMs);
   } finally {
-    this.pumping = false;
+    this.fetching = false;
   }
 }
 
 /** Replaces this executor's claim loop by the prototype (TypeScript `private` is compile-time only). */
 export function useRefillPump(executor: Executor): void {
-  (executor as unknown as { pump: () => Promise<void> }).pump = refillPump;
+  (executor as unknown as { fetcher: { fetchAndStart: () => Promise<void> } }).fetcher.fetchAndStart =
+    refillPump;
 }

@@ -34,7 +34,7 @@ export const JOBS_EXIT_CODES = {
 } as const;
 
 /** Where the REST API is when neither --url nor KJOBS_URL says. */
-export const DEFAULT_URL = 'http://127.0.0.1:8080/kie-server/services/rest';
+const DEFAULT_URL = 'http://127.0.0.1:8080/kie-server/services/rest';
 const REST_ROOT = '/kie-server/services/rest';
 
 /** Output streams and environment, replaceable in tests. */
@@ -68,7 +68,7 @@ function connectionOptions(command: Command): Command {
 }
 
 /** The REST root from --url, KJOBS_URL or the default; a bare origin gets KIE's `/kie-server/services/rest`. */
-export function restRoot(url: string | undefined): string {
+function restRoot(url: string | undefined): string {
   const text = url?.trim() || DEFAULT_URL;
   let parsed: URL;
   try {
@@ -162,7 +162,7 @@ function valueText(value: DataValue | undefined): string {
 }
 
 /** Columns padded to their widest cell. */
-export function table(header: string[], rows: string[][]): string {
+function table(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
@@ -224,7 +224,7 @@ function json(value: unknown): string {
 // Commands
 
 /** Exit code and message of a failure. */
-export function exitCodeOf(error: unknown): number {
+function exitCodeOf(error: unknown): number {
   // The client throws TypeError for arguments it cannot send (before any request).
   if (error instanceof UsageError || error instanceof TypeError) return JOBS_EXIT_CODES.usage;
   if (error instanceof ApiError) {
@@ -236,6 +236,7 @@ export function exitCodeOf(error: unknown): number {
 }
 
 type Action = (client: KieJobsClient, flags: ConnectionFlags, ...args: string[]) => Promise<string>;
+type Runner = (action: Action) => (...args: unknown[]) => Promise<void>;
 
 /**
  * Registers `jobs` and its commands (schedule, get, list, cancel, requeue, update-data) on `program`, and answers
@@ -261,8 +262,19 @@ export function registerJobsCommand(
       process.exit(code);
     });
 
-  const run =
-    (action: Action) =>
+  const run = runnerOf(io);
+  scheduleCommand(jobs, run);
+  getCommand(jobs, run);
+  listCommand(jobs, run);
+  cancelCommand(jobs, run);
+  requeueCommand(jobs, run);
+  updateDataCommand(jobs, run);
+  return program;
+}
+
+/** Wraps a subcommand's action: builds the client, prints the answer, and turns a failure into a message and exit code. */
+function runnerOf(io: JobsIo): Runner {
+  return (action: Action) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
       const flags = command.opts<ConnectionFlags & Record<string, unknown>>();
@@ -286,7 +298,10 @@ export function registerJobsCommand(
         process.exitCode = code;
       }
     };
+}
 
+/** `kjobs jobs schedule COMMAND`: schedules a job and prints its id. */
+function scheduleCommand(jobs: Command, run: Runner): void {
   connectionOptions(
     jobs
       .command('schedule')
@@ -325,7 +340,10 @@ export function registerJobsCommand(
       return flags.json ? json({ id }) : `Scheduled job ${id}\n`;
     }),
   );
+}
 
+/** `kjobs jobs get ID`: shows a job, with its data and errors. */
+function getCommand(jobs: Command, run: Runner): void {
   connectionOptions(
     jobs
       .command('get')
@@ -343,7 +361,10 @@ export function registerJobsCommand(
       return flags.json ? json(job) : jobDetails(job);
     }),
   );
+}
 
+/** `kjobs jobs list`: lists jobs by status, business key, command, container or process instance. */
+function listCommand(jobs: Command, run: Runner): void {
   connectionOptions(
     jobs
       .command('list')
@@ -398,7 +419,10 @@ export function registerJobsCommand(
       return found.length === 0 ? 'No jobs.\n' : jobRows(found);
     }),
   );
+}
 
+/** `kjobs jobs cancel ID`: cancels a job. */
+function cancelCommand(jobs: Command, run: Runner): void {
   connectionOptions(
     jobs
       .command('cancel')
@@ -411,7 +435,10 @@ export function registerJobsCommand(
       return flags.json ? json({ id: job, result: 'cancelled' }) : `Cancelled job ${job}\n`;
     }),
   );
+}
 
+/** `kjobs jobs requeue ID`: puts a job back to QUEUED. */
+function requeueCommand(jobs: Command, run: Runner): void {
   connectionOptions(
     jobs
       .command('requeue')
@@ -424,7 +451,10 @@ export function registerJobsCommand(
       return flags.json ? json({ id: job, result: 'requeued' }) : `Requeued job ${job}\n`;
     }),
   );
+}
 
+/** `kjobs jobs update-data ID`: merges entries into a job's request data. */
+function updateDataCommand(jobs: Command, run: Runner): void {
   connectionOptions(
     jobs
       .command('update-data')
@@ -447,6 +477,4 @@ export function registerJobsCommand(
       return flags.json ? json({ id: job, result: 'updated' }) : `Updated the data of job ${job}\n`;
     }),
   );
-
-  return program;
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { maskDatabase, type Config } from '../config/config.js';
-import { KJOBS_VERSION } from '../config/version.js';
+import { KJOBS_VERSION } from '../version.js';
 import { assertSafeBinding, isLoopbackHost } from '../http/auth.js';
 import { createServer } from '../http/server.js';
 import { createKjobs, type Kjobs } from '../kjobs.js';

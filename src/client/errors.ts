@@ -49,7 +49,7 @@ export class ConnectionError extends Error {
 }
 
 /** KIE's error text: the body without its surrounding double quotes and trailing line break. */
-export function unquote(body: string): string {
+function unquote(body: string): string {
   const text = body.trim();
   const inner = text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1) : text;
   return inner.trim();

@@ -4,18 +4,9 @@
  * objects, whatever the server wrote (JSON or XML, KIE's `{"java.util.Date": ms}` wrapper or ISO-8601).
  */
 
-/** The status of a job, as KIE names it. */
-export type JobStatus = 'QUEUED' | 'RUNNING' | 'DONE' | 'ERROR' | 'RETRYING' | 'CANCELLED';
+import type { JobStatus } from '../kie/statuses.js';
 
-/** Every job status, in KIE's order. */
-export const JOB_STATUSES: readonly JobStatus[] = [
-  'QUEUED',
-  'DONE',
-  'CANCELLED',
-  'ERROR',
-  'RETRYING',
-  'RUNNING',
-];
+export { JOB_STATUSES, type JobStatus } from '../kie/statuses.js';
 
 /**
  * A value in a job's data: JSON-like values, `Date` for dates (KIE's `{"java.util.Date": ms}` in JSON,

@@ -6,6 +6,25 @@
  * Reading never resolves entities beyond XML's five and character references, and refuses a DOCTYPE.
  */
 import { XMLParser } from 'fast-xml-parser';
+import {
+  child,
+  declaresEntities,
+  decodeReferences,
+  escapeXmlText,
+  toElement,
+  valueType,
+  WHOLE_NUMBER_TYPES,
+  xmlDouble,
+  xmlNumberType,
+  XML_HEADER,
+  XML_PARSER_OPTIONS,
+  xsiAttribute,
+  XS,
+  XSI,
+  type RawNode,
+  type TreeRules,
+  type XmlElement,
+} from '../kie/xml.js';
 import { parseIsoDate, writeXmlDate } from './dates.js';
 import type {
   DataMap,
@@ -16,40 +35,13 @@ import type {
   RequestInfoInstance,
   RequestInfoInstanceList,
 } from './models.js';
-import {
-  child,
-  toElement,
-  valueType,
-  xsiAttribute,
-  XS,
-  XSI,
-  type RawNode,
-  type TreeRules,
-  type XmlElement,
-} from './xml-tree.js';
 
-export type { XmlElement } from './xml-tree.js';
+export type { XmlElement } from '../kie/xml.js';
 
 const NAMESPACES = `xmlns:xs="${XS}" xmlns:xsi="${XSI}"`;
-const HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
-const INT_MIN = -(2 ** 31);
-const INT_MAX = 2 ** 31 - 1;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Writing
-
-// eslint-disable-next-line no-control-regex
-const NOT_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
-
-/** Escapes text for an XML element; characters XML cannot carry become U+FFFD. */
-export function escapeXml(text: string): string {
-  return text
-    .replace(NOT_XML_CHARS, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\r/g, '&#13;');
-}
 
 function element(name: string, content: string, attributes = ''): string {
   return `<${name}${attributes ? ' ' + attributes : ''}>${content}</${name}>`;
@@ -58,7 +50,7 @@ function element(name: string, content: string, attributes = ''): string {
 /** A typed value element (`value` in an entry, `items` in a list); empty string for undefined. */
 function typedValue(name: string, value: DataValue | undefined): string {
   const typed = (type: string, text: string) =>
-    element(name, escapeXml(text), `xsi:type="${type}" ${NAMESPACES}`);
+    element(name, escapeXmlText(text), `xsi:type="${type}" ${NAMESPACES}`);
   if (value === undefined) return '';
   if (value === null) return `<${name} xsi:nil="true" xmlns:xsi="${XSI}"/>`;
   if (value instanceof Date) return typed('xs:dateTime', writeXmlDate(value));
@@ -68,10 +60,9 @@ function typedValue(name: string, value: DataValue | undefined): string {
     case 'boolean':
       return typed('xs:boolean', String(value));
     case 'number':
-      if (Number.isInteger(value) && value >= INT_MIN && value <= INT_MAX)
-        return typed('xs:int', String(value));
-      if (Number.isSafeInteger(value)) return typed('xs:long', String(value));
-      return typed('xs:double', String(value).replace('e+', 'E').replace('e', 'E'));
+      return xmlNumberType(value) === 'xs:double'
+        ? typed('xs:double', xmlDouble(value))
+        : typed(xmlNumberType(value), String(value));
     default:
       break;
   }
@@ -90,7 +81,10 @@ function entries(map: DataMap): string {
   return Object.entries(map)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) =>
-      element('entry', element('key', escapeXml(key)) + (value === null ? '' : typedValue('value', value))),
+      element(
+        'entry',
+        element('key', escapeXmlText(key)) + (value === null ? '' : typedValue('value', value)),
+      ),
     )
     .join('');
 }
@@ -99,7 +93,7 @@ function jobRequestElement(request: JobRequestInstance): string {
   const date = request.scheduledDate ? element('scheduled-date', writeXmlDate(request.scheduledDate)) : '';
   return element(
     'job-request-instance',
-    element('job-command', escapeXml(request.jobCommand)) +
+    element('job-command', escapeXmlText(request.jobCommand)) +
       date +
       element('request-data', entries(request.requestData ?? {})),
   );
@@ -107,53 +101,26 @@ function jobRequestElement(request: JobRequestInstance): string {
 
 /** The schedule body: `<job-request-instance>`. */
 export function writeJobRequestXml(request: JobRequestInstance): string {
-  return HEADER + jobRequestElement(request);
+  return XML_HEADER + jobRequestElement(request);
 }
 
 /** The batch body (kjobs extension): `<job-request-instance-list>` of `<job-request-instance>`. */
 export function writeJobRequestListXml(batch: readonly JobRequestInstance[]): string {
-  return HEADER + element('job-request-instance-list', batch.map(jobRequestElement).join(''));
+  return XML_HEADER + element('job-request-instance-list', batch.map(jobRequestElement).join(''));
 }
 
 /** The update-data body: `<map-type><entries>...</entries></map-type>`. */
 export function writeDataMapXml(data: DataMap): string {
-  return HEADER + element('map-type', element('entries', entries(data)));
+  return XML_HEADER + element('map-type', element('entries', entries(data)));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Reading
 
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  trimValues: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  processEntities: false, // decoded below: the five XML entities and character references only
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  cdataPropName: '#cdata',
-  commentPropName: '#comment',
-});
-
-const ENTITY = /&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));/g;
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function decodeEntities(raw: string): string {
-  return raw.replace(
-    ENTITY,
-    (whole, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
-      if (name) return NAMED[name] ?? whole;
-      const code = dec !== undefined ? Number(dec) : Number.parseInt(hex ?? '', 16);
-      return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '\uFFFD';
-    },
-  );
-}
+const parser = new XMLParser(XML_PARSER_OPTIONS);
 
 const CLIENT_TREE: TreeRules = {
-  decode: decodeEntities,
+  decode: (raw) => decodeReferences(raw),
   maxDepth: 500,
   tooDeep: () => new TypeError('XML elements nest too deep'),
 };
@@ -161,7 +128,7 @@ const CLIENT_TREE: TreeRules = {
 /** Parses a document into its root element; refuses a DOCTYPE (entities are never resolved). */
 export function parseXml(text: string): XmlElement {
   const body = text.replace(/^\uFEFF/, '');
-  if (/<!DOCTYPE/i.test(body) || /<!ENTITY/i.test(body)) {
+  if (declaresEntities(body)) {
     throw new TypeError('XML with a DOCTYPE is refused: entities are never resolved');
   }
   const roots = (parser.parse(body) as RawNode[])
@@ -172,9 +139,6 @@ export function parseXml(text: string): XmlElement {
   return root;
 }
 
-const WHOLE_NUMBERS =
-  /^xs:(int|long|short|byte|integer|unsignedInt|unsignedShort|unsignedByte|unsignedLong|(non)?(Negative|Positive)Integer|nonNegativeInteger|nonPositiveInteger)$/;
-
 /** A typed `<value>` (or list `<items>`) element. Unknown types keep their text. */
 function readValue(node: XmlElement): DataValue {
   if (xsiAttribute(node, 'nil')?.trim() === 'true') return null;
@@ -183,7 +147,7 @@ function readValue(node: XmlElement): DataValue {
   if (type === undefined) {
     return node.children.length > 0 ? readEntries(child(node, 'entries') ?? node) : node.text;
   }
-  if (WHOLE_NUMBERS.test(type)) return Number(trimmed);
+  if (WHOLE_NUMBER_TYPES.has(type)) return Number(trimmed);
   switch (type) {
     case 'xs:boolean':
       return trimmed === 'true' || trimmed === '1';

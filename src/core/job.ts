@@ -3,19 +3,14 @@
  * plus the bookkeeping kjobs needs to run it safely on many workers.
  */
 
-/** The six statuses of a KIE job (org.kie.api.executor.STATUS). */
-export const JOB_STATUSES = ['QUEUED', 'RUNNING', 'DONE', 'ERROR', 'RETRYING', 'CANCELLED'] as const;
+import type { JobStatus } from '../kie/statuses.js';
 
-/** One of the six statuses of a KIE job. */
-export type JobStatus = (typeof JOB_STATUSES)[number];
+export { JOB_STATUSES, type JobStatus } from '../kie/statuses.js';
 
 /** A map of request or response data: JSON values keyed by name, as KIE's `Map<String, Object>`. */
 export type DataMap = Record<string, unknown>;
 
-/** True when `value` names one of the six statuses (exact, upper case, as KIE requires). */
-export function isJobStatus(value: unknown): value is JobStatus {
-  return typeof value === 'string' && (JOB_STATUSES as readonly string[]).includes(value);
-}
+export { isJobStatus } from '../kie/statuses.js';
 
 /** One failed attempt of a job (KIE's ErrorInfo). */
 export interface JobError {

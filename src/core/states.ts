@@ -1,8 +1,9 @@
 import type { JobStatus } from './job.js';
 
 /**
- * The state machine, written once. Every store guards its updates with `allowedFrom(event)`,
- * and the HTTP layer maps a refusal to its status code from the same table.
+ * The state machine, written once as data: from which statuses each event may happen, and the status it leads to.
+ * Both stores build their SQL guards from it (`allowedFrom`) and check single jobs with `canApply`; a refused
+ * event is an InvalidStateError, which the HTTP layer answers by event (400 for updateData as KIE, else 409).
  */
 export type JobEvent =
   | 'claim' // a worker starts a run
@@ -45,11 +46,6 @@ export function allowedFrom(event: JobEvent): readonly JobStatus[] {
 /** True when `event` may happen to a job in `status`. */
 export function canApply(event: JobEvent, status: JobStatus): boolean {
   return TRANSITIONS[event].from.includes(status);
-}
-
-/** The status after `event`, or the same status for events that keep it. */
-export function statusAfter(event: JobEvent, status: JobStatus): JobStatus {
-  return TRANSITIONS[event].to ?? status;
 }
 
 export function isFinal(status: JobStatus): boolean {

@@ -11,7 +11,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { Kjobs } from '../kjobs.js';
 
-export const CONSOLE_PATH = '/console';
+const CONSOLE_PATH = '/console';
 
 export interface ConsoleOptions {
   kjobs: Kjobs;
@@ -22,7 +22,7 @@ export interface ConsoleOptions {
 }
 
 /** `dist/console` beside the compiled module, else the sources' `console/public`. */
-export function consoleRoot(): string {
+function consoleRoot(): string {
   const here = dirname(fileURLToPath(import.meta.url)); // src/http or dist/http
   const built = join(here, '..', 'console');
   if (existsSync(join(built, 'index.html'))) return built;

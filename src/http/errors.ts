@@ -37,7 +37,7 @@ export interface ErrorAnswer {
 }
 
 /** Maps any error to its answer. Unexpected errors give 500 and their message, never a stack trace. */
-export function errorAnswer(error: unknown, bodyLimit: number): ErrorAnswer {
+function errorAnswer(error: unknown, bodyLimit: number): ErrorAnswer {
   if (error instanceof HttpError)
     return { status: error.statusCode, message: error.message, headers: error.headers };
   if (error instanceof JobNotFoundError) return { status: 404, message: error.message };

@@ -84,7 +84,7 @@ function match(ranges: readonly MediaRange[], type: string, subtype: string) {
  * The format the Accept header prefers. Equal quality goes to the more specific range, then to XML (KIE answers
  * XML for `*∕*` and for `application/json, application/xml`). Nothing acceptable: 406.
  */
-export function formatFromAccept(accept: string): Negotiation {
+function formatFromAccept(accept: string): Negotiation {
   const ranges = accept
     .split(',')
     .map(parseMediaType)
@@ -105,7 +105,7 @@ export function formatFromAccept(accept: string): Negotiation {
 }
 
 /** The format a Content-Type names; other media types are refused with 415. */
-export function formatFromContentType(contentType: string): Negotiation {
+function formatFromContentType(contentType: string): Negotiation {
   const media = parseMediaType(contentType);
   const essence = media ? `${media.type}/${media.subtype}` : contentType.trim();
   if (media && essence === 'application/json') return fromParams('json', media.params);
@@ -118,7 +118,7 @@ export function formatFromContentType(contentType: string): Negotiation {
 }
 
 /** `X-KIE-ContentType`: JSON, JAXB or XSTREAM (any case), or a media type, with optional parameters. */
-export function formatFromKieContentType(value: string): Negotiation {
+function formatFromKieContentType(value: string): Negotiation {
   const [name = '', ...rest] = value.split(';');
   const params = parseMediaType(`x/x;${rest.join(';')}`)?.params ?? {};
   const normalized = name.trim().toLowerCase();

@@ -2,7 +2,7 @@
  * Path and query parameters of the jobs API, validated once here. KIE lets the JAX-RS runtime answer 404 for
  * non-numeric ids and 500 for unknown statuses or negative pages; kjobs answers 400 with the reason.
  */
-import { isJobStatus, JOB_STATUSES, ValidationError, type JobStatus } from '../core/index.js';
+import { ValidationError } from '../core/index.js';
 
 type QueryValue = string | string[] | undefined;
 
@@ -44,30 +44,24 @@ export function parseProcessInstanceId(raw: string): number {
 }
 
 export interface ListParams {
-  status?: JobStatus[];
-  page: number;
-  pageSize: number;
+  status?: string[];
+  page?: number;
+  pageSize?: number;
 }
 
-/** `status` (repeated), `page` (default 0) and `pageSize` (default 10). */
+/**
+ * `status` (repeated), `page` and `pageSize` as the query gives them; the list rules (known statuses, pages from
+ * 0, KIE's defaults) are Kjobs' (kjobs.ts), for HTTP and library callers alike.
+ */
 export function parseListParams(query: Record<string, QueryValue>): ListParams {
-  const rawStatuses =
+  const status =
     query.status === undefined ? [] : Array.isArray(query.status) ? query.status : [query.status];
-  const status = rawStatuses.map((value) => {
-    if (isJobStatus(value)) return value;
-    const hint = value.includes(',')
-      ? '; repeat the parameter for several statuses (?status=QUEUED&status=ERROR)'
-      : '';
-    throw new ValidationError(
-      `Unknown status ${JSON.stringify(value)}: use ${JOB_STATUSES.join(', ')}${hint}`,
-    );
-  });
   const page = single('page', query.page);
   const pageSize = single('pageSize', query.pageSize);
   return {
     ...(status.length > 0 ? { status } : {}),
-    page: page === undefined ? 0 : wholeNumber('page', page, { min: 0 }),
-    pageSize: pageSize === undefined ? 10 : wholeNumber('pageSize', pageSize, { min: 0 }),
+    ...(page === undefined ? {} : { page: wholeNumber('page', page, { min: 0 }) }),
+    ...(pageSize === undefined ? {} : { pageSize: wholeNumber('pageSize', pageSize, { min: 0 }) }),
   };
 }
 

@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { KJOBS_VERSION } from '../config/version.js';
+import { KJOBS_VERSION } from '../version.js';
 import type { Kjobs } from '../kjobs.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BasicAuthenticator, type User } from './auth.js';
@@ -26,9 +26,9 @@ import { serverInfoRoutes } from './routes/server-info.js';
 /** Where KIE Server's REST API lives. */
 export const KIE_SERVER_PATH = '/kie-server/services/rest/server';
 /** Default limit of request bodies: 1 MiB. */
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Default time a client has to send a whole request: 30 s. */
-export const DEFAULT_REQUEST_TIMEOUT = 30_000;
+const DEFAULT_REQUEST_TIMEOUT = 30_000;
 
 /** Options of the HTTP server; all have defaults. */
 export interface ServerOptions {

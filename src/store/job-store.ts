@@ -47,34 +47,6 @@ export interface ConcurrencyLimits {
   containers?: Readonly<Record<string, number>>;
 }
 
-export function hasLimits(limits: ConcurrencyLimits | undefined): limits is ConcurrencyLimits {
-  return Object.keys(limits?.commands ?? {}).length + Object.keys(limits?.containers ?? {}).length > 0;
-}
-
-/**
- * Picks, from due candidates in claim order, those that fit the remaining capacity of their command and
- * container (`remaining` is decremented). Shared by the stores so limits mean the same everywhere.
- */
-export function fitLimits<T extends { command: string; container_id: string | null }>(
-  candidates: readonly T[],
-  remaining: { commands: Map<string, number>; containers: Map<string, number> },
-  max: number,
-): T[] {
-  const chosen: T[] = [];
-  for (const candidate of candidates) {
-    if (chosen.length >= max) break;
-    const byCommand = remaining.commands.get(candidate.command);
-    const byContainer =
-      candidate.container_id === null ? undefined : remaining.containers.get(candidate.container_id);
-    if (byCommand !== undefined && byCommand <= 0) continue;
-    if (byContainer !== undefined && byContainer <= 0) continue;
-    if (byCommand !== undefined) remaining.commands.set(candidate.command, byCommand - 1);
-    if (byContainer !== undefined) remaining.containers.set(candidate.container_id!, byContainer - 1);
-    chosen.push(candidate);
-  }
-  return chosen;
-}
-
 /** A failed attempt as recorded in the job's error history. */
 export interface AttemptError {
   message: string | null;

@@ -1,5 +1,18 @@
 import type { DataMap, Job, JobError, JobStatus } from '../core/index.js';
 
+/** Every column but the data blobs, for lists. */
+export const SUMMARY_COLUMNS = `id, status, command, business_key, container_id, process_instance_id, owner, message,
+  priority, retries, executions, scheduled_at, created_at, started_at, finished_at, worker_id, lease_expires_at`;
+
+/** The columns a list can filter on (a ListFilter's `by`); status is matched by every list. */
+export const LIST_COLUMN = {
+  status: null,
+  businessKey: 'business_key',
+  command: 'command',
+  container: 'container_id',
+  processInstance: 'process_instance_id',
+} as const;
+
 /** A jobs table row as both stores select it; `Data` is how the store returns the data columns. */
 export interface JobRow<Data> {
   id: number;
@@ -73,9 +86,4 @@ export function toJobError(row: ErrorRow): JobError {
 /** The order claims answer in: priority, then due time, then id. */
 export function claimOrder(a: Job, b: Job): number {
   return b.priority - a.priority || a.scheduledAt - b.scheduledAt || a.id - b.id;
-}
-
-/** Commands or containers whose concurrency limit is used up. */
-export function saturatedKeys(remaining: Map<string, number>): string[] {
-  return [...remaining].filter(([, left]) => left <= 0).map(([key]) => key);
 }

@@ -1,4 +1,5 @@
-// kjobs/client runs in browsers: no Node.js module and no server code in its import graph, it bundles for the
+// kjobs/client runs in browsers: no Node.js module and no server code in its import graph (only src/client and
+// src/kie, which both sides speak), it bundles for the
 // browser platform, and the bundle talks to a real kjobs from headless Chromium (when Debian's chromium is there).
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -9,7 +10,10 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { FAR_FUTURE, PRINT_OUT, startServer } from './server.js';
 
-const CLIENT = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/client');
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+const CLIENT = join(SRC, 'client');
+/** What the client and the server both speak: the client's only code outside its folder. */
+const KIE = join(SRC, 'kie');
 const CHROMIUM = '/usr/bin/chromium';
 /** The only package the client may import; it is pure JavaScript. */
 const ALLOWED_PACKAGES = new Set(['fast-xml-parser']);
@@ -40,27 +44,32 @@ async function bundle(format: 'esm' | 'iife'): Promise<string> {
 }
 
 describe('kjobs/client in browsers', () => {
-  test('imports only its own files and fast-xml-parser', () => {
-    const files = readdirSync(CLIENT).filter((name) => name.endsWith('.ts'));
-    assert.ok(files.includes('index.ts'));
-    for (const name of files) {
-      for (const specifier of importsOf(join(CLIENT, name))) {
-        if (specifier.startsWith('.')) {
-          const target = resolve(CLIENT, specifier);
-          assert.equal(
-            relative(CLIENT, dirname(target)),
-            '',
-            `${name} imports ${specifier}, outside src/client`,
-          );
-          assert.ok(
-            existsSync(target.replace(/\.js$/, '.ts')),
-            `${name} imports ${specifier}, which is missing`,
-          );
-        } else {
-          assert.ok(
-            ALLOWED_PACKAGES.has(specifier),
-            `${name} imports ${specifier}: only ${[...ALLOWED_PACKAGES]} may be`,
-          );
+  test('imports only its own files, src/kie and fast-xml-parser; src/kie imports only its own files', () => {
+    for (const [folder, allowed] of [
+      [CLIENT, ['', '../kie']],
+      [KIE, ['']],
+    ] as const) {
+      const files = readdirSync(folder).filter((name) => name.endsWith('.ts'));
+      assert.ok(files.includes('index.ts'));
+      for (const name of files) {
+        for (const specifier of importsOf(join(folder, name))) {
+          if (specifier.startsWith('.')) {
+            const target = resolve(folder, specifier);
+            const where = relative(folder, dirname(target));
+            assert.ok(
+              (allowed as readonly string[]).includes(where),
+              `${relative(SRC, join(folder, name))} imports ${specifier}, outside ${allowed.map((to) => relative(SRC, join(folder, to))).join(' and ')}`,
+            );
+            assert.ok(
+              existsSync(target.replace(/\.js$/, '.ts')),
+              `${name} imports ${specifier}, which is missing`,
+            );
+          } else {
+            assert.ok(
+              ALLOWED_PACKAGES.has(specifier),
+              `${name} imports ${specifier}: only ${[...ALLOWED_PACKAGES]} may be`,
+            );
+          }
         }
       }
     }

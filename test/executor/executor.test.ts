@@ -287,7 +287,7 @@ describe('executor: reoccurring commands and callbacks', () => {
       }),
     );
     const next = (await kjobs.listByBusinessKey('clean2', { status: 'QUEUED' }))[0];
-    assert.ok(next);
+    assert.equal(next?.command, LOG_CLEANUP);
     assert.ok(Math.abs(next.scheduledAt - (repeating.finishedAt! + 3_600_000)) < 5000);
   });
 
@@ -411,11 +411,40 @@ describe('commands and containers', () => {
     );
     await assert.rejects(kjobs.schedule({ command: 'a.Cmd' }), UnknownCommandError);
     await assert.rejects(kjobs.schedule({ command: PRINT, data: { retries: 'x' } }), ValidationError);
-    assert.ok(await kjobs.schedule({ command: 'a.Cmd', containerId: 'a' }));
-    assert.ok(
-      await kjobs.schedule({ command: PRINT, containerId: 'a' }),
+    const id = await kjobs.schedule({ command: 'a.Cmd', containerId: 'a', scheduledAt: Date.now() + 60_000 });
+    assert.equal(typeof id, 'number');
+    assert.equal(
+      typeof (await kjobs.schedule({ command: PRINT, containerId: 'a' })),
+      'number',
       'built-ins are visible in every container',
     );
+    // Updating data checks the container the caller names (as KIE's REST API takes one), in the library itself.
+    await assert.rejects(kjobs.updateData(id, { x: 1 }, { containerId: 'b' }), (error: Error) => {
+      assert.ok(error instanceof ValidationError);
+      assert.equal(error.message, 'No container found for id b');
+      return true;
+    });
+    assert.deepEqual((await kjobs.updateData(id, { x: 1 }, { containerId: 'a' })).requestData, {
+      deploymentId: 'a',
+      x: 1,
+    });
+  });
+
+  it('checks list statuses for every caller, with a hint for a comma-separated list', async () => {
+    const kjobs = await startKjobs();
+    await assert.rejects(
+      async () => kjobs.listByStatus({ status: ['QUEUED,ERROR'] }),
+      (error: Error) => {
+        assert.ok(error instanceof ValidationError);
+        assert.equal(
+          error.message,
+          'Unknown status "QUEUED,ERROR": use QUEUED, RUNNING, DONE, ERROR, RETRYING, CANCELLED; give each status on ' +
+            'its own (over HTTP, repeat the parameter: ?status=QUEUED&status=ERROR)',
+        );
+        return true;
+      },
+    );
+    assert.deepEqual(await kjobs.listByStatus({ status: ['DONE'], pageSize: 10 }), []);
   });
 
   it('loads a container from an ES module and runs its commands and callbacks', async () => {

@@ -109,7 +109,8 @@ describe('unique jobs', () => {
       },
     );
     await kjobs.cancel(first);
-    assert.ok(await kjobs.schedule({ command: 'x', data: { businessKey: 'u1', unique: true } }));
+    const again = await kjobs.schedule({ command: 'x', data: { businessKey: 'u1', unique: true } });
+    assert.equal((await kjobs.get(again)).businessKey, 'u1', 'accepted once the first is cancelled');
     await assert.rejects(
       kjobs.schedule({ command: 'x', data: { unique: true } }),
       /unique jobs need a businessKey/,

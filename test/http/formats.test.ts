@@ -2,7 +2,7 @@
 process.env.TZ = 'America/New_York';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatIsoDate, parseIsoDate } from '../../src/http/formats/dates.js';
+import { formatIsoDate, parseIsoMillis } from '../../src/http/formats/dates.js';
 import {
   prettyJson,
   readDataMapJson,
@@ -21,14 +21,14 @@ describe('dates', () => {
 
   it('parses the ISO forms clients send', () => {
     const ms = Date.UTC(2018, 9, 20, 8, 16, 51, 326);
-    assert.equal(parseIsoDate('2018-10-20T10:16:51.326+02:00'), ms);
-    assert.equal(parseIsoDate('2018-10-20T10:16:51.326+0200'), ms);
-    assert.equal(parseIsoDate('2018-10-20T08:16:51.326Z'), ms);
-    assert.equal(parseIsoDate('2018-10-20T08:16:51.326123Z'), ms);
-    assert.equal(parseIsoDate('2018-10-20T04:16:51.326'), ms, 'no offset: local time');
-    assert.equal(parseIsoDate('2018-10-20'), Date.UTC(2018, 9, 20, 4));
+    assert.equal(parseIsoMillis('2018-10-20T10:16:51.326+02:00'), ms);
+    assert.equal(parseIsoMillis('2018-10-20T10:16:51.326+0200'), ms);
+    assert.equal(parseIsoMillis('2018-10-20T08:16:51.326Z'), ms);
+    assert.equal(parseIsoMillis('2018-10-20T08:16:51.326123Z'), ms);
+    assert.equal(parseIsoMillis('2018-10-20T04:16:51.326'), ms, 'no offset: local time');
+    assert.equal(parseIsoMillis('2018-10-20'), Date.UTC(2018, 9, 20, 4));
     for (const bad of ['2018-02-30T00:00:00Z', '2018-13-01', 'yesterday', '2018-10-20T25:00:00Z', '']) {
-      assert.equal(parseIsoDate(bad), undefined, bad);
+      assert.equal(parseIsoMillis(bad), undefined, bad);
     }
   });
 

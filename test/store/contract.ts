@@ -196,9 +196,13 @@ export function runStoreContract(
         await jobIn(store, 'ERROR', { businessKey: 'k' });
         await jobIn(store, 'CANCELLED', { businessKey: 'k' });
         const [id] = await store.schedule([newJob({ businessKey: 'k', unique: true })]);
-        assert.ok(id);
+        assert.equal((await store.get(id!))?.status, 'QUEUED');
         const [plain] = await store.schedule([newJob({ businessKey: 'k' })]);
-        assert.ok(plain, 'KIE has no uniqueness: only jobs that ask for it are checked');
+        assert.equal(
+          (await store.get(plain!))?.status,
+          'QUEUED',
+          'KIE has no uniqueness: only jobs that ask for it are checked',
+        );
       });
 
       it('refuses to requeue a failed unique job while another job with its key is active', async () => {
@@ -783,8 +787,8 @@ export function runStoreContract(
         assert.deepEqual(removed, { jobs: 2, errors: 1 });
         assert.equal(await store.get(done), undefined);
         assert.equal(await store.get(error), undefined);
-        assert.ok(await store.get(otherContainer));
-        assert.ok(await store.get(queued));
+        assert.equal((await store.get(otherContainer))?.status, 'DONE', 'another container: kept');
+        assert.equal((await store.get(queued))?.status, 'QUEUED', 'not finished: kept');
         const none = await store.deleteFinished({ olderThan: 0, statuses: ['DONE'] });
         assert.deepEqual(none, { jobs: 0, errors: 0 });
       });

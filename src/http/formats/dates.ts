@@ -3,7 +3,7 @@
  * as a formatted string) and as `xs:dateTime` in XML; it reads the wrapper, bare epoch milliseconds and ISO-8601.
  */
 
-import { DATE_WRAPPER_KEY } from '../../client/dates.js';
+import { DATE_WRAPPER_KEY } from '../../kie/dates.js';
 
 /** The one-key wrapper Jackson writes for a `java.util.Date` in KIE's JSON (shared with the client). */
 export { DATE_WRAPPER_KEY };
@@ -32,7 +32,7 @@ export function jsonDatesFor(setting: JsonDatesSetting, userAgent: string | unde
 }
 
 /** ISO-8601 to epoch milliseconds (undefined when not a date): one parser for the server and the client. */
-export { parseIsoMillis as parseIsoDate } from '../../client/dates.js';
+export { parseIsoMillis } from '../../kie/dates.js';
 
 /**
  * Formats epoch milliseconds as ISO-8601 in the server's time zone, with milliseconds and the offset:

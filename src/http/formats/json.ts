@@ -4,7 +4,7 @@
  * Jackson's default pretty printer does (`" : "`, two-space indent, arrays inline).
  */
 import { ValidationError, type DataMap } from '../../core/index.js';
-import { DATE_WRAPPER_KEY, dateWrapper, formatIsoDate, isDateWrapper, parseIsoDate } from './dates.js';
+import { DATE_WRAPPER_KEY, dateWrapper, formatIsoDate, isDateWrapper, parseIsoMillis } from './dates.js';
 import type { JobRequestInstance, KieServerInfo, RequestInfoInstance, WriteOptions } from './model.js';
 
 export const JSON_MEDIA_TYPE = 'application/json';
@@ -76,7 +76,7 @@ function fields(object: Record<string, unknown>, options: WriteOptions): Record<
 }
 
 /** RequestInfoInstance as a plain object in KIE's key order. */
-export function requestInfoObject(info: RequestInfoInstance, options: WriteOptions): Record<string, unknown> {
+function requestInfoObject(info: RequestInfoInstance, options: WriteOptions): Record<string, unknown> {
   return fields(
     {
       'request-instance-id': info.id,
@@ -190,7 +190,7 @@ export function readJsonDate(value: unknown, field: string): number | null {
       const ms = Number(inner);
       if (Number.isSafeInteger(ms)) return ms;
     }
-    const ms = parseIsoDate(inner);
+    const ms = parseIsoMillis(inner);
     if (ms !== undefined) return ms;
   }
   throw new ValidationError(
@@ -200,7 +200,7 @@ export function readJsonDate(value: unknown, field: string): number | null {
 }
 
 /** How deep data may nest; deeper documents are refused rather than risking the stack. */
-export const MAX_DATA_DEPTH = 100;
+const MAX_DATA_DEPTH = 100;
 
 /** Data values: date wrappers holding an ISO string are stored with epoch milliseconds, like every stored date. */
 function normalizeDataValue(value: unknown, path: string, depth = 0): unknown {

@@ -59,7 +59,7 @@ export interface WriteOptions {
   strict: boolean;
 }
 
-export function toErrorInfoInstance(error: JobError): ErrorInfoInstance {
+function toErrorInfoInstance(error: JobError): ErrorInfoInstance {
   return {
     id: error.id,
     requestId: error.jobId,

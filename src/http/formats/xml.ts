@@ -14,11 +14,19 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ValidationError, type DataMap } from '../../core/index.js';
-import { DATE_WRAPPER_KEY, dateWrapper, formatIsoDate, isDateWrapper, parseIsoDate } from './dates.js';
+import { DATE_WRAPPER_KEY, dateWrapper, formatIsoDate, isDateWrapper, parseIsoMillis } from './dates.js';
 import type { JobRequestInstance, KieServerInfo, RequestInfoInstance } from './model.js';
 import {
   child,
+  declaresEntities,
+  decodeReferences,
+  escapeXmlText,
   toElement,
+  WHOLE_NUMBER_TYPES,
+  xmlDouble,
+  xmlNumberType,
+  XML_HEADER,
+  XML_PARSER_OPTIONS,
   valueType,
   xsiAttribute,
   XS,
@@ -26,30 +34,16 @@ import {
   type RawNode,
   type TreeRules,
   type XmlElement,
-} from '../../client/xml-tree.js';
+} from '../../kie/xml.js';
+
+export { escapeXmlText } from '../../kie/xml.js';
 
 export const XML_MEDIA_TYPE = 'application/xml';
-const XML_HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
 const TYPE_NAMESPACES = `xmlns:xs="${XS}" xmlns:xsi="${XSI}"`;
 const INDENT = '    ';
-const INT_MIN = -(2 ** 31);
-const INT_MAX = 2 ** 31 - 1;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Writing
-
-/** Characters XML 1.0 cannot carry at all; replaced so the document stays well-formed. */
-// eslint-disable-next-line no-control-regex
-const NOT_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
-
-export function escapeXmlText(text: string): string {
-  return text
-    .replace(NOT_XML_CHARS, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\r/g, '&#13;');
-}
 
 function escapeXmlAttribute(text: string): string {
   return escapeXmlText(text).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
@@ -99,13 +93,8 @@ function typedValue(name: string, value: unknown): Node | undefined {
     case 'boolean':
       return typed('xs:boolean', String(value));
     case 'number':
-      if (Number.isInteger(value) && value >= INT_MIN && value <= INT_MAX)
-        return typed('xs:int', String(value));
-      if (Number.isSafeInteger(value)) return typed('xs:long', String(value));
-      return typed(
-        'xs:double',
-        Number.isFinite(value) ? String(value).replace('e+', 'E').replace('e', 'E') : 'NaN',
-      );
+      if (xmlNumberType(value) !== 'xs:double') return typed(xmlNumberType(value), String(value));
+      return typed('xs:double', Number.isFinite(value) ? xmlDouble(value) : 'NaN');
     case 'bigint':
       return typed('xs:long', value.toString());
     case 'object':
@@ -223,55 +212,13 @@ export function writeServerInfoXml(info: KieServerInfo): string {
 /** A parsed element: local name, attributes by qualified name, in-scope namespaces, children and text. */
 type Element = XmlElement;
 
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  trimValues: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  processEntities: false, // decoded below, by the five XML entities and character references only
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  cdataPropName: '#cdata',
-  commentPropName: '#comment',
-});
-
-const ENTITY = /&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));/g;
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function decodeEntities(raw: string): string {
-  const decoded = raw.replace(
-    ENTITY,
-    (_, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
-      if (name) return NAMED[name] as string;
-      const code = dec !== undefined ? Number(dec) : Number.parseInt(hex as string, 16);
-      // XML 1.0's Char: no NUL or other C0 controls but tab and line ends, no surrogates, no U+FFFE or U+FFFF.
-      const isXmlChar =
-        code === 0x9 ||
-        code === 0xa ||
-        code === 0xd ||
-        (code >= 0x20 && code <= 0xd7ff) ||
-        (code >= 0xe000 && code <= 0xfffd) ||
-        (code >= 0x10000 && code <= 0x10ffff);
-      if (!Number.isInteger(code) || !isXmlChar) {
-        throw new ValidationError(`Malformed XML: invalid character reference &#${dec ?? 'x' + hex};`);
-      }
-      return String.fromCodePoint(code);
-    },
-  );
-  // Any & left over in the raw text was not one of the above: an undefined entity or a bare ampersand.
-  const stray = raw.replace(ENTITY, '').match(/&[^;\s]{0,20};?/);
-  if (stray) throw new ValidationError(`Malformed XML: undefined entity or bare ampersand "${stray[0]}"`);
-  return decoded;
-}
+const parser = new XMLParser(XML_PARSER_OPTIONS);
 
 /** How deep elements may nest (data maps take three elements a level); deeper documents are refused. */
 const MAX_ELEMENT_DEPTH = 300;
 
 const SERVER_TREE: TreeRules = {
-  decode: decodeEntities,
+  decode: (raw) => decodeReferences(raw, (reason) => new ValidationError(`Malformed XML: ${reason}`)),
   maxDepth: MAX_ELEMENT_DEPTH,
   tooDeep: () => new ValidationError(`XML elements nest deeper than ${MAX_ELEMENT_DEPTH} levels`),
 };
@@ -280,7 +227,7 @@ const SERVER_TREE: TreeRules = {
 export function parseXml(text: string): Element {
   const body = text.replace(/^\uFEFF/, ''); // a byte order mark is not part of the document
   if (body.trim() === '') throw new ValidationError('The request has no body');
-  if (/<!DOCTYPE/i.test(body) || /<!ENTITY/i.test(body)) {
+  if (declaresEntities(body)) {
     throw new ValidationError('XML with a DOCTYPE is refused: kjobs never resolves DTDs or entities');
   }
   const valid = XMLValidator.validate(body);
@@ -304,21 +251,6 @@ export function parseXml(text: string): Element {
   return root;
 }
 
-const WHOLE_NUMBER_TYPES = new Set([
-  'xs:int',
-  'xs:long',
-  'xs:short',
-  'xs:byte',
-  'xs:integer',
-  'xs:unsignedInt',
-  'xs:unsignedShort',
-  'xs:unsignedByte',
-  'xs:unsignedLong',
-  'xs:nonNegativeInteger',
-  'xs:positiveInteger',
-  'xs:negativeInteger',
-  'xs:nonPositiveInteger',
-]);
 const STRING_TYPES = new Set([
   'xs:string',
   'xs:normalizedString',
@@ -364,7 +296,7 @@ function readTypedValue(element: Element, where: string): unknown {
     }
     case 'xs:dateTime':
     case 'xs:date': {
-      const ms = parseIsoDate(trimmed);
+      const ms = parseIsoMillis(trimmed);
       if (ms === undefined) throw bad('an xs:dateTime like 2018-10-20T10:16:51.326+02:00');
       return dateWrapper(ms);
     }
@@ -414,7 +346,7 @@ function jobRequestFromXml(root: Element, where = ''): JobRequestInstance {
   const dateElement = child(root, 'scheduled-date');
   let scheduledAt: number | null = null;
   if (dateElement && xsiAttribute(dateElement, 'nil')?.trim() !== 'true' && dateElement.text.trim() !== '') {
-    const ms = parseIsoDate(dateElement.text);
+    const ms = parseIsoMillis(dateElement.text);
     if (ms === undefined) {
       throw new ValidationError(
         `${where}scheduled-date is not a valid xs:dateTime: ${JSON.stringify(dateElement.text)} (e.g. 2018-10-20T10:16:51.326+02:00)`,

@@ -4,11 +4,11 @@
  * undocumented, and a test requires every route to carry one.
  */
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { KJOBS_VERSION } from '../../config/version.js';
+import { KJOBS_VERSION } from '../../version.js';
 import { COMPONENT_SCHEMAS, ROUTE_SCHEMAS, type JsonSchema } from './schemas.js';
 
 /** Where the document is served. */
-export const OPENAPI_PATH = '/kie-server/services/rest/openapi.json';
+const OPENAPI_PATH = '/kie-server/services/rest/openapi.json';
 
 /** Route-schema keys that are not JSON Schemas but OpenAPI operation fields. */
 const OPERATION_FIELDS = ['operationId', 'summary', 'description', 'tags', 'security', 'deprecated'] as const;

@@ -1,6 +1,6 @@
 /** The ten operations of KIE Server's "Asynchronous jobs" API, under `.../server/jobs`. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError, type Job } from '../../core/index.js';
+import type { Job } from '../../core/index.js';
 import type { Kjobs, ListOptions } from '../../kjobs.js';
 import { codecFor, type Codec } from '../formats/codec.js';
 import { jsonDatesFor, type JsonDatesSetting } from '../formats/dates.js';
@@ -123,11 +123,8 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
     const codec = codecOf(request);
     const id = parseJobId(request.params.jobId ?? '');
     const containerId = parseContainerId(request.query.containerId);
-    if (containerId !== undefined && !kjobs.registry.hasContainer(containerId)) {
-      throw new ValidationError(`No container found for id ${containerId}`);
-    }
     const data = codec.readDataMap(bodyOf(request));
-    await kjobs.updateData(id, data);
+    await kjobs.updateData(id, data, { containerId });
     return reply.code(201).send();
   });
 }

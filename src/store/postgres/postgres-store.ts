@@ -19,22 +19,21 @@ import {
 } from '../../core/index.js';
 import {
   emptyCounts,
-  fitLimits,
-  hasLimits,
   trimAttemptError,
   type ClaimOptions,
   type Completion,
-  type ConcurrencyLimits,
   type DeleteFinishedQuery,
   type GetOptions,
   type JobStore,
   type ListQuery,
   type StatusCounts,
+  type ConcurrencyLimits,
 } from '../job-store.js';
+import { hasLimits, pickWithinLimitsAsync, type CandidateRow, type RunningCount } from '../limits.js';
 import { readMigrations } from '../migrations.js';
 import {
   claimOrder,
-  saturatedKeys,
+  LIST_COLUMN,
   toJob as rowToJob,
   toJobError,
   type ErrorRow,
@@ -44,7 +43,6 @@ import {
 import { Notifier } from './notifier.js';
 import {
   channelOf,
-  LIST_COLUMN,
   migrationStatements,
   SCHEMA_PATTERN,
   storeStatements,
@@ -81,12 +79,6 @@ const TYPES = {
 
 /** Retries of a transaction that PostgreSQL aborted as a deadlock or serialization failure. */
 const TRANSACTION_ATTEMPTS = 3;
-
-interface CandidateRow {
-  id: number;
-  command: string;
-  container_id: string | null;
-}
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -267,7 +259,7 @@ export class PostgresJobStore implements JobStore {
 
   /**
    * With concurrency limits, claims take turns (an advisory lock held to commit): count what RUNNING across all
-   * workers, pick due jobs that fit (shared rule: fitLimits), mark them RUNNING.
+   * workers, pick due jobs that fit (the rule of ../limits.ts), mark them RUNNING.
    */
   private async claimWithinLimits(
     client: pg.PoolClient,
@@ -277,40 +269,17 @@ export class PostgresJobStore implements JobStore {
   ): Promise<JobRow[]> {
     await this.query(client, this.sql.limitsLock, [`kjobs.limits:${this.schema}`]);
     await this.query(client, this.sql.noSorts, []);
-    const remaining = {
-      commands: new Map(Object.entries(limits.commands ?? {})),
-      containers: new Map(Object.entries(limits.containers ?? {})),
-    };
-    const running = await this.query<{ command: string; container_id: string | null; n: number }>(
-      client,
-      this.sql.runningCounts,
-      [],
-    );
-    for (const row of running) {
-      const byCommand = remaining.commands.get(row.command);
-      if (byCommand !== undefined) remaining.commands.set(row.command, byCommand - row.n);
-      const byContainer = row.container_id === null ? undefined : remaining.containers.get(row.container_id);
-      if (byContainer !== undefined) remaining.containers.set(row.container_id!, byContainer - row.n);
-    }
-    const chosen: number[] = [];
-    for (let round = 0; round < 3 && chosen.length < options.limit; round++) {
-      const excludeCommands = [...(options.excludeCommands ?? []), ...saturatedKeys(remaining.commands)];
-      const candidates = await this.query<CandidateRow>(client, this.sql.candidates, [
+    const running = await this.query<RunningCount>(client, this.sql.runningCounts, []);
+    const chosen = await pickWithinLimitsAsync(options, limits, running, (query) =>
+      this.query<CandidateRow>(client, this.sql.candidates, [
         due[0],
         due[1],
         due[2],
-        excludeCommands,
+        query.excludeCommands,
         options.limit,
-        saturatedKeys(remaining.containers),
-      ]);
-      const fit = fitLimits(
-        candidates.filter((candidate) => !chosen.includes(candidate.id)),
-        remaining,
-        options.limit - chosen.length,
-      );
-      chosen.push(...fit.map((candidate) => candidate.id));
-      if (candidates.length < options.limit) break;
-    }
+        query.excludeContainers,
+      ]),
+    );
     if (chosen.length === 0) return [];
     return this.query<JobRow>(client, this.sql.claimChosen, [
       options.now,

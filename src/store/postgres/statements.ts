@@ -4,6 +4,7 @@
  * machine (core/states.ts), so a guard here is the same guard as everywhere else.
  */
 import { ACTIVE_STATUSES, allowedFrom, type JobEvent } from '../../core/index.js';
+import { SUMMARY_COLUMNS } from '../rows.js';
 
 /** A statement prepared under `name` on each connection. */
 export interface Statement {
@@ -21,19 +22,6 @@ export function quoteIdent(name: string): string {
 const sqlList = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).join(', ');
 /** `status IN (...)` for the statuses `event` may happen from. */
 const from = (event: JobEvent, column = 'status') => `${column} IN (${sqlList(allowedFrom(event))})`;
-
-/** Every column but the data blobs, for lists. */
-const SUMMARY_COLUMNS = `id, status, command, business_key, container_id, process_instance_id, owner, message,
-  priority, retries, executions, scheduled_at, created_at, started_at, finished_at, worker_id, lease_expires_at`;
-
-/** The columns a list can filter on (a ListFilter's `by`). */
-export const LIST_COLUMN = {
-  status: null,
-  businessKey: 'business_key',
-  command: 'command',
-  container: 'container_id',
-  processInstance: 'process_instance_id',
-} as const;
 
 /** The NOTIFY channel of a schema: `kjobs_jobs` for the default schema. */
 export function channelOf(schema: string): string {

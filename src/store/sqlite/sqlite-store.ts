@@ -22,10 +22,7 @@ import {
 import {
   emptyCounts,
   trimAttemptError,
-  fitLimits,
-  hasLimits,
   type ClaimOptions,
-  type ConcurrencyLimits,
   type Completion,
   type DeleteFinishedQuery,
   type GetOptions,
@@ -33,10 +30,12 @@ import {
   type ListQuery,
   type StatusCounts,
 } from '../job-store.js';
+import { hasLimits, pickWithinLimits, type CandidateRow, type RunningCount } from '../limits.js';
 import { readMigrations } from '../migrations.js';
 import {
   claimOrder,
-  saturatedKeys,
+  LIST_COLUMN,
+  SUMMARY_COLUMNS,
   toJob as rowToJob,
   toJobError,
   type ErrorRow,
@@ -55,26 +54,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
 }
 
-/** Every column but the data blobs, for lists. */
-const SUMMARY_COLUMNS = `id, status, command, business_key, container_id, process_instance_id, owner, message,
-  priority, retries, executions, scheduled_at, created_at, started_at, finished_at, worker_id, lease_expires_at`;
-
-const LIST_COLUMN = {
-  status: null,
-  businessKey: 'business_key',
-  command: 'command',
-  container: 'container_id',
-  processInstance: 'process_instance_id',
-} as const;
-
 const MARK_RUNNING = `UPDATE jobs SET status = 'RUNNING', executions = executions + 1, scheduled_at = @now,
   started_at = @now, worker_id = @workerId, lease_expires_at = @now + @leaseMs`;
-
-interface CandidateRow {
-  id: number;
-  command: string;
-  container_id: string | null;
-}
 
 /** Named parameters of the claim statements. */
 function claimParams(
@@ -253,25 +234,15 @@ export class SqliteJobStore implements JobStore {
           return this.claimStatement(options, 'claim').all(claimParams(options));
         // With concurrency limits: count what runs, then pick due jobs that fit. The write transaction
         // keeps other workers out meanwhile.
-        const remaining = this.remainingCapacity(options.limits);
-        const chosen: number[] = [];
-        for (let round = 0; round < 3 && chosen.length < options.limit; round++) {
-          const saturated = {
-            excludeCommands: [...(options.excludeCommands ?? []), ...saturatedKeys(remaining.commands)],
-            excludeContainers: saturatedKeys(remaining.containers),
-          };
-          const params = claimParams({ ...options, ...saturated });
-          const candidates = this.claimStatement({ ...options, ...saturated }, 'candidates').all(
-            params,
-          ) as CandidateRow[];
-          const fit = fitLimits(
-            candidates.filter((candidate) => !chosen.includes(candidate.id)),
-            remaining,
-            options.limit - chosen.length,
-          );
-          chosen.push(...fit.map((candidate) => candidate.id));
-          if (candidates.length < options.limit) break;
-        }
+        const chosen = pickWithinLimits(
+          options,
+          options.limits,
+          this.runningCounts(),
+          (query) =>
+            this.claimStatement({ ...options, ...query }, 'candidates').all(
+              claimParams({ ...options, ...query }),
+            ) as CandidateRow[],
+        );
         if (chosen.length === 0) return [];
         return this.db
           .prepare(`${MARK_RUNNING} WHERE id IN (${chosen.map(() => '?').join(', ')}) RETURNING *`)
@@ -316,22 +287,13 @@ export class SqliteJobStore implements JobStore {
     return statement;
   }
 
-  /** What each limited command and container may still start: its limit less what RUNNING now. */
-  private remainingCapacity(limits: ConcurrencyLimits) {
-    const running = this.db
+  /** Jobs RUNNING now, by command and container. */
+  private runningCounts(): RunningCount[] {
+    return this.db
       .prepare(
         `SELECT command, container_id, count(*) AS n FROM jobs WHERE status = 'RUNNING' GROUP BY command, container_id`,
       )
-      .all() as { command: string; container_id: string | null; n: number }[];
-    const commands = new Map(Object.entries(limits.commands ?? {}));
-    const containers = new Map(Object.entries(limits.containers ?? {}));
-    for (const row of running) {
-      const byCommand = commands.get(row.command);
-      if (byCommand !== undefined) commands.set(row.command, byCommand - row.n);
-      const byContainer = row.container_id === null ? undefined : containers.get(row.container_id);
-      if (byContainer !== undefined) containers.set(row.container_id!, byContainer - row.n);
-    }
-    return { commands, containers };
+      .all() as RunningCount[];
   }
 
   async complete(outcomes: readonly Completion[]): Promise<boolean[]> {

@@ -1,0 +1,381 @@
+/**
+ * Every setting of `kjobs serve` and `kjobs worker`, once: its flag, environment variable, config-file key, help,
+ * default and reader. The CLI options, the environment reader and the config-file reader are derived from it;
+ * a new setting is a new row (and a field of Config).
+ */
+import type { Config } from './config.js';
+import {
+  parseContainer,
+  parseDuration,
+  parseInteger,
+  parseLimit,
+  parseOneOf,
+  parseSize,
+  parseUser,
+  splitList,
+  ConfigError,
+  LOG_FORMATS,
+  LOG_LEVELS,
+} from './values.js';
+import { JSON_DATES_SETTINGS } from '../http/formats/dates.js';
+
+export type CommandName = 'serve' | 'worker';
+
+interface SettingBase {
+  /** Key in the config file (`kjobs.json`). */
+  key: string;
+  /** The flag as commander declares it: `--port <port>`, `--insecure`, `--no-executor`. */
+  flag: string;
+  /** The environment variable. */
+  env: string;
+  /** Help, without the default and the variable (added from the row). */
+  help: string;
+  /** Said after the variable in help, when its value is not written as the flag's: `=id=mod,id2=mod2`. */
+  envHint?: string;
+  /** The commands that take the flag; the variable and the file key are read by both. */
+  commands: readonly CommandName[];
+  /** The values allowed, checked by the CLI too. */
+  choices?: readonly string[];
+}
+
+/** A setting with one value: the last source that gives it wins. */
+export interface ValueSetting extends SettingBase {
+  kind: 'value';
+  /** The default, as a flag would give it (DEFAULT_CONFIG is read from these); none: unset. */
+  default?: string;
+  /** The default as help shows it, when not `default`. */
+  shownDefault?: string;
+  /** In the config file, a list stands for its items joined by commas (`["a", "b"]` for `a,b`). */
+  fileList?: boolean;
+  read(config: Config, text: string, name: string): void;
+}
+
+/** An on/off setting: a flag without a value, a variable or file key of true or false. */
+export interface SwitchSetting extends SettingBase {
+  kind: 'switch';
+  /** The setting without its flag. */
+  default: boolean;
+  read(config: Config, on: boolean): void;
+}
+
+/** A repeatable setting: each item adds to (or replaces an entry of) what earlier sources gave. */
+export interface ListSetting extends SettingBase {
+  kind: 'list';
+  /** Separator of the items in the environment variable. */
+  envSeparator: RegExp;
+  /** In the config file, an object may stand for its `key=value` items (containers, limits). */
+  fileObject?: boolean;
+  add(config: Config, item: string, name: string): void;
+}
+
+export type Setting = ValueSetting | SwitchSetting | ListSetting;
+
+const BOTH = ['serve', 'worker'] as const;
+const SERVE = ['serve'] as const;
+
+/** Trimmed text, refused when empty. */
+function nonEmpty(name: string, text: string): string {
+  if (!text.trim()) throw new ConfigError(`${name} must not be empty`);
+  return text.trim();
+}
+
+export const SETTINGS: readonly Setting[] = [
+  {
+    kind: 'value',
+    key: 'port',
+    flag: '--port <port>',
+    env: 'KJOBS_PORT',
+    help: 'HTTP port, 0 for any free port',
+    default: '8080',
+    commands: SERVE,
+    read: (config, text, name) => (config.port = parseInteger(name, text, 0, 65535)),
+  },
+  {
+    kind: 'value',
+    key: 'host',
+    flag: '--host <host>',
+    env: 'KJOBS_HOST',
+    help: 'address to listen on',
+    default: '127.0.0.1',
+    commands: SERVE,
+    read: (config, text, name) => (config.host = nonEmpty(name, text)),
+  },
+  {
+    kind: 'list',
+    key: 'users',
+    flag: '--user <NAME:PASSWORD[:ROLES]>',
+    env: 'KJOBS_USERS',
+    help: 'API user, roles comma-separated (default kie-server); repeatable',
+    envHint: ', ;-separated',
+    envSeparator: /[;\n]/,
+    commands: SERVE,
+    add: (config, item, name) => {
+      const user = parseUser(item, name);
+      config.users = [...config.users.filter((existing) => existing.name !== user.name), user];
+    },
+  },
+  {
+    kind: 'switch',
+    key: 'insecure',
+    flag: '--insecure',
+    env: 'KJOBS_INSECURE',
+    help: 'allow an API without users on a non-loopback address',
+    default: false,
+    commands: SERVE,
+    read: (config, on) => (config.insecure = on),
+  },
+  {
+    kind: 'value',
+    key: 'jsonDates',
+    flag: '--json-dates <style>',
+    env: 'KJOBS_JSON_DATES',
+    help:
+      'JSON dates: auto (iso for clients generated from the swagger document, kie for the others), ' +
+      'kie ({"java.util.Date": ms}) or iso (ISO-8601) for every client',
+    default: 'auto',
+    choices: JSON_DATES_SETTINGS,
+    commands: SERVE,
+    read: (config, text, name) => (config.jsonDates = parseOneOf(name, text, JSON_DATES_SETTINGS)),
+  },
+  {
+    kind: 'switch',
+    key: 'executor',
+    flag: '--no-executor',
+    env: 'KJOBS_EXECUTOR',
+    help: 'serve the API only; other processes run the jobs',
+    default: true,
+    envHint: '=false',
+    commands: SERVE,
+    read: (config, on) => (config.executor = on),
+  },
+  {
+    kind: 'value',
+    key: 'bodyLimit',
+    flag: '--body-limit <size>',
+    env: 'KJOBS_BODY_LIMIT',
+    help: 'largest request body, e.g. 512kb',
+    default: '1mb',
+    commands: SERVE,
+    read: (config, text, name) => (config.bodyLimit = parseSize(name, text)),
+  },
+  {
+    kind: 'value',
+    key: 'allowedHosts',
+    flag: '--allowed-hosts <names>',
+    env: 'KJOBS_ALLOWED_HOSTS',
+    help:
+      'without users, Host names answered besides loopback names and IP addresses, comma-separated; ' +
+      '*.example.com for subdomains, * for any',
+    fileList: true,
+    commands: SERVE,
+    read: (config, text) => (config.allowedHosts = splitList(text, /,/)),
+  },
+  {
+    kind: 'switch',
+    key: 'trustProxy',
+    flag: '--trust-proxy',
+    env: 'KJOBS_TRUST_PROXY',
+    help: 'behind a reverse proxy: take the client address and host from X-Forwarded-For/-Host',
+    default: false,
+    commands: SERVE,
+    read: (config, on) => (config.trustProxy = on),
+  },
+  {
+    kind: 'value',
+    key: 'maxPageSize',
+    flag: '--max-page-size <n>',
+    env: 'KJOBS_MAX_PAGE_SIZE',
+    help: 'largest pageSize a list may ask for',
+    default: '10000',
+    commands: SERVE,
+    read: (config, text, name) => (config.maxPageSize = parseInteger(name, text, 1)),
+  },
+  {
+    kind: 'value',
+    key: 'maxDataSize',
+    flag: '--max-data-size <size>',
+    env: 'KJOBS_MAX_DATA_SIZE',
+    help: 'largest request data of a job, also after update-data',
+    default: '1mb',
+    commands: SERVE,
+    read: (config, text, name) => (config.maxDataSize = parseSize(name, text)),
+  },
+  {
+    kind: 'value',
+    key: 'loginFailures',
+    flag: '--login-failures <n>',
+    env: 'KJOBS_LOGIN_FAILURES',
+    help: 'failed logins per client address and user and minute before 429; 0: no limit',
+    default: '10',
+    commands: SERVE,
+    read: (config, text, name) => (config.loginFailures = parseInteger(name, text, 0)),
+  },
+  {
+    kind: 'value',
+    key: 'serverId',
+    flag: '--server-id <id>',
+    env: 'KJOBS_SERVER_ID',
+    help: 'id and name in GET /server',
+    default: 'kjobs',
+    commands: SERVE,
+    read: (config, text) => {
+      if (text.trim()) config.serverId = text.trim();
+    },
+  },
+  {
+    kind: 'value',
+    key: 'location',
+    flag: '--location <url>',
+    env: 'KJOBS_LOCATION',
+    help: 'public URL of .../kie-server/services/rest/server for GET /server',
+    commands: SERVE,
+    read: (config, text) => (config.location = text.trim() || undefined),
+  },
+  {
+    kind: 'value',
+    key: 'database',
+    flag: '--db <path-or-url>',
+    env: 'KJOBS_DATABASE_URL',
+    help: 'SQLite file or postgres:// URL',
+    default: './data/kjobs.db',
+    commands: BOTH,
+    read: (config, text, name) => (config.database = nonEmpty(name, text)),
+  },
+  {
+    kind: 'list',
+    key: 'containers',
+    flag: '--container <ID=MODULE>',
+    env: 'KJOBS_CONTAINERS',
+    help: 'load a container module; repeatable',
+    envHint: '=id=mod,id2=mod2',
+    envSeparator: /,/,
+    fileObject: true,
+    commands: BOTH,
+    add: (config, item, name) => {
+      const [id, module] = parseContainer(item, name);
+      config.containers = { ...config.containers, [id]: module };
+    },
+  },
+  {
+    kind: 'value',
+    key: 'concurrency',
+    flag: '--concurrency <n>',
+    env: 'KJOBS_CONCURRENCY',
+    help: 'jobs run at once',
+    default: '10',
+    commands: BOTH,
+    read: (config, text, name) => (config.concurrency = parseInteger(name, text, 1, 10_000)),
+  },
+  {
+    kind: 'value',
+    key: 'stopTimeout',
+    flag: '--stop-timeout <ms>',
+    env: 'KJOBS_STOP_TIMEOUT',
+    help: 'on shutdown, time running jobs get to finish',
+    default: '10000',
+    commands: BOTH,
+    read: (config, text, name) => (config.stopTimeoutMs = parseInteger(name, text, 0)),
+  },
+  {
+    kind: 'value',
+    key: 'leaseMs',
+    flag: '--lease-ms <ms>',
+    env: 'KJOBS_LEASE_MS',
+    help: "lease of a running job; a crashed worker's jobs run again after it",
+    default: '30000',
+    commands: BOTH,
+    read: (config, text, name) => (config.leaseMs = parseInteger(name, text, 150)),
+  },
+  {
+    kind: 'value',
+    key: 'retention',
+    flag: '--retention <duration>',
+    env: 'KJOBS_RETENTION',
+    help: 'delete finished jobs older than this, e.g. 7d',
+    default: '0',
+    shownDefault: 'keep them',
+    commands: BOTH,
+    read: (config, text, name) => (config.retentionMs = parseDuration(name, text)),
+  },
+  {
+    kind: 'value',
+    key: 'defaultTimeout',
+    flag: '--default-timeout <duration>',
+    env: 'KJOBS_DEFAULT_TIMEOUT',
+    help: 'timeout of jobs whose data names none, e.g. 5m',
+    default: '0',
+    shownDefault: 'none',
+    commands: BOTH,
+    read: (config, text, name) => (config.defaultTimeoutMs = parseDuration(name, text)),
+  },
+  {
+    kind: 'list',
+    key: 'limits',
+    flag: '--limit <COMMAND=N>',
+    env: 'KJOBS_LIMITS',
+    help: 'at most N jobs of a command at once, across all nodes; repeatable',
+    envHint: '=cmd=2,cmd2=1',
+    envSeparator: /,/,
+    fileObject: true,
+    commands: BOTH,
+    add: (config, item, name) => {
+      const [command, limit] = parseLimit(name, item);
+      config.limits = { ...config.limits, commands: { ...config.limits.commands, [command]: limit } };
+    },
+  },
+  {
+    kind: 'list',
+    key: 'containerLimits',
+    flag: '--container-limit <ID=N>',
+    env: 'KJOBS_CONTAINER_LIMITS',
+    help: 'at most N jobs of a container at once, across all nodes; repeatable',
+    envHint: '=id=4',
+    envSeparator: /,/,
+    fileObject: true,
+    commands: BOTH,
+    add: (config, item, name) => {
+      const [container, limit] = parseLimit(name, item);
+      config.limits = { ...config.limits, containers: { ...config.limits.containers, [container]: limit } };
+    },
+  },
+  {
+    kind: 'value',
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: 'KJOBS_LOG_LEVEL',
+    help: 'log level',
+    default: 'info',
+    choices: LOG_LEVELS,
+    commands: BOTH,
+    read: (config, text, name) => (config.logLevel = parseOneOf(name, text, LOG_LEVELS)),
+  },
+  {
+    kind: 'value',
+    key: 'logFormat',
+    flag: '--log-format <format>',
+    env: 'KJOBS_LOG_FORMAT',
+    help: 'log lines: pretty (readable) or json',
+    shownDefault: 'pretty on a terminal, else json',
+    choices: LOG_FORMATS,
+    commands: BOTH,
+    read: (config, text, name) => (config.logFormat = parseOneOf(name, text, LOG_FORMATS)),
+  },
+];
+
+/** The property commander gives a flag: `--container-limit` → containerLimit, `--no-executor` → executor. */
+export function flagProperty(setting: Setting): string {
+  const long = setting.flag.split(' ')[0]!.replace(/^--(no-)?/, '');
+  return long.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** The flag's name alone: `--port`. */
+export function flagName(setting: Setting): string {
+  return setting.flag.split(' ')[0]!;
+}
+
+/** The help line: the setting's help, its default and its variable. */
+export function helpOf(setting: Setting): string {
+  const shown = setting.kind === 'value' ? (setting.shownDefault ?? setting.default) : undefined;
+  const shownDefault = shown !== undefined ? ` (default ${shown})` : '';
+  return `${setting.help}${shownDefault} [${setting.env}${setting.envHint ?? ''}]`;
+}

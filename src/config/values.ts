@@ -1,0 +1,137 @@
+/**
+ * Readers of setting values: each turns the text of a flag, variable or config-file key into a value, or throws a
+ * ConfigError whose message starts with the name it was given (the flag, the variable, or the file and key).
+ */
+import { parseTimeExpression } from '../core/time-expression.js';
+import type { User } from '../http/auth.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** A configuration value that cannot be used; the message names where it came from (flag, variable, file and key). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseInteger(name: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}
+
+export function parseBoolean(name: string, text: string): boolean {
+  const normalized = text.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(normalized)) return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(text)}`);
+}
+
+/** Milliseconds as a time expression (`30s`, `1m`, `500ms`) or a bare number; 0 allowed. */
+export function parseDuration(name: string, text: string): number {
+  let value: number;
+  try {
+    value = parseTimeExpression(text);
+  } catch {
+    value = NaN;
+  }
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(`${name} must be a duration like 30s, 1m or 500 (ms), got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1024,
+  kib: 1024,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+};
+
+/** Bytes: `1048576`, `512kb`, `1mb` (units of 1024). */
+export function parseSize(name: string, text: string): number {
+  const match = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = SIZE_UNITS[(match?.[2] ?? 'x').toLowerCase()];
+  const value = match && unit ? Number(match[1]) * unit : NaN;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(
+      `${name} must be a size in bytes like 1048576, 512kb or 1mb, got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}
+
+/** `ID=MODULE`: a container id and the path (or URL) of its ES module. */
+export function parseContainer(text: string, name = '--container'): [string, string] {
+  const eq = text.indexOf('=');
+  const id = text.slice(0, eq).trim();
+  const module = text.slice(eq + 1).trim();
+  if (eq < 1 || !id || !module || /\s/.test(id)) {
+    throw new ConfigError(
+      `${name} must be ID=MODULE (e.g. acme=./containers/acme.js), got ${JSON.stringify(text)}`,
+    );
+  }
+  return [id, module];
+}
+
+/**
+ * `NAME:PASSWORD[:ROLE,ROLE...]`; without roles the user gets `kie-server`. The name cannot hold a colon; a
+ * password can only when roles follow (the text after the last colon is read as the roles).
+ */
+export function parseUser(text: string, name = '--user'): User {
+  const first = text.indexOf(':');
+  if (first < 1)
+    throw new ConfigError(`${name} must be NAME:PASSWORD[:ROLE,ROLE], got a value without a password`);
+  const user = text.slice(0, first);
+  const rest = text.slice(first + 1);
+  const last = rest.lastIndexOf(':');
+  const password = last < 0 ? rest : rest.slice(0, last);
+  const roles =
+    last < 0
+      ? ['kie-server']
+      : rest
+          .slice(last + 1)
+          .split(',')
+          .map((role) => role.trim())
+          .filter(Boolean);
+  if (!password) throw new ConfigError(`User ${user} has an empty password`);
+  if (roles.length === 0) throw new ConfigError(`User ${user}: give at least one role after the last colon`);
+  return { name: user, password, roles };
+}
+
+/** `NAME=N`: a command name (or container id) and its concurrency limit, a whole number >= 1. */
+export function parseLimit(name: string, text: string): [string, number] {
+  const eq = text.lastIndexOf('=');
+  const key = text.slice(0, eq).trim();
+  const limit = text.slice(eq + 1).trim();
+  const value = /^\d+$/.test(limit) ? Number(limit) : NaN;
+  if (eq < 1 || !key || !Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(
+      `${name} must be NAME=N with N a whole number >= 1 (e.g. com.acme.SendMail=2), got ${JSON.stringify(text)}`,
+    );
+  }
+  return [key, value];
+}
+
+/** Splits a list from the environment: commas for containers, semicolons or new lines for users. */
+export function splitList(text: string | undefined, separator: RegExp): string[] {
+  return (text ?? '')
+    .split(separator)
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+export function parseOneOf<T extends string>(name: string, text: string, allowed: readonly T[]): T {
+  const value = text.trim().toLowerCase() as T;
+  if (!allowed.includes(value))
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(text)}`);
+  return value;
+}
