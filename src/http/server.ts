@@ -15,6 +15,7 @@ import { HttpError, makeErrorHandler, rawErrorAnswer, sendError } from './errors
 import type { JsonDates } from './formats/dates.js';
 import { conversationIdHook, negotiationHook } from './hooks.js';
 import { LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
+import { parseQueryString } from './params.js';
 import { OpenApiCollector, openApiRoute } from './openapi/document.js';
 import { ROUTE_SCHEMAS } from './openapi/schemas.js';
 import { RequestGuard } from './request-guard.js';
@@ -85,7 +86,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096, querystringParser: parseQueryString },
     // Errors Fastify and Node decide before any hook runs answer in KIE's format with the security headers too.
     frameworkErrors: (error, _request, reply) => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
