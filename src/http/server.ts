@@ -9,6 +9,7 @@ import pino, { type Logger } from 'pino';
 import { KJOBS_VERSION } from '../config/version.js';
 import type { Kjobs } from '../kjobs.js';
 import type { Metrics } from '../observability/metrics.js';
+import { AllowedMethods } from './allowed-methods.js';
 import { BasicAuthenticator, type User } from './auth.js';
 import { consoleRoutes } from './console.js';
 import { HttpError, makeErrorHandler, rawErrorAnswer, sendError } from './errors.js';
@@ -126,12 +127,23 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   // params.ts and the format readers validate with KIE's messages and status codes.
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  const allowedMethods = new AllowedMethods();
+  app.addHook('onRoute', allowedMethods.onRoute);
   const openApi = new OpenApiCollector();
   app.addHook('onRoute', openApi.onRoute);
   openApiRoute(app, openApi);
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, { status: 404, message: `Not found: ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = allowedMethods.of(path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      return sendError(reply, {
+        status: 405,
+        message: `Method ${request.method} is not allowed on ${path}: use ${allowed.join(', ')}`,
+        headers: { allow: allowed.join(', ') },
+      });
+    }
+    return sendError(reply, { status: 404, message: `Not found: ${request.method} ${path}` });
+  });
   // First of all: refuse other hosts (DNS rebinding) and other sites' pages (CSRF) before anything is read.
   const guard = new RequestGuard({
     authenticated: (options.users ?? []).length > 0,
