@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import pino, { type Logger } from 'pino';
 import { KJOBS_VERSION } from '../config/version.js';
 import type { Kjobs } from '../kjobs.js';
+import { KIE_METRICS_CONTENT_TYPE } from '../observability/kie-metrics.js';
 import type { Metrics } from '../observability/metrics.js';
 import { AllowedMethods } from './allowed-methods.js';
 import { BasicAuthenticator, type User } from './auth.js';
@@ -27,6 +28,8 @@ import { serverInfoRoutes } from './routes/server-info.js';
 
 /** Where KIE Server's REST API lives. */
 export const KIE_SERVER_PATH = '/kie-server/services/rest/server';
+/** Where KIE Server serves its Prometheus metrics. */
+export const KIE_METRICS_PATH = '/kie-server/services/rest/metrics';
 /** Default limit of request bodies: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Default time a client has to send a whole request: 30 s. */
@@ -71,6 +74,9 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const jsonDates = options.jsonDates ?? 'kie';
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT;
+  const serverId = options.serverId ?? 'kjobs';
+  const serverName = options.serverName ?? serverId;
+  const serverVersion = options.serverVersion ?? KJOBS_VERSION;
   const app = Fastify({
     requestTimeout,
     http: {
@@ -184,9 +190,9 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       api.addHook('onRequest', authenticator.hook());
       api.addHook('onRequest', negotiationHook);
       const info = {
-        id: options.serverId ?? 'kjobs',
-        name: options.serverName ?? options.serverId ?? 'kjobs',
-        version: options.serverVersion ?? KJOBS_VERSION,
+        id: serverId,
+        name: serverName,
+        version: serverVersion,
         location: options.location,
         startedAt: Date.now(),
         jsonDates,
@@ -204,9 +210,29 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       scope.get('/metrics', { schema: ROUTE_SCHEMAS.metrics }, async (_request, reply) =>
         reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
       );
+      // KIE's address and text, for Prometheus jobs and dashboards set up for KIE Server.
+      scope.get(KIE_METRICS_PATH, { schema: ROUTE_SCHEMAS.kieMetrics }, async (_request, reply) =>
+        reply.header('content-type', KIE_METRICS_CONTENT_TYPE).send(await metrics.kie.exposition()),
+      );
+    });
+    app.addHook('onListen', async () => {
+      metrics.kie.serverStarted({
+        name: serverName,
+        serverId,
+        location: options.location ?? listeningLocation(app),
+        version: serverVersion,
+      });
     });
   }
   return app;
+}
+
+/** The KIE base URL of a listening server, from its address (when no `location` is configured). */
+function listeningLocation(app: FastifyInstance): string {
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') return KIE_SERVER_PATH;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}${KIE_SERVER_PATH}`;
 }
 
 export { HttpError };

@@ -477,6 +477,22 @@ export const ROUTE_SCHEMAS = {
       429: error('Too many failed logins from this address'),
     },
   },
+  kieMetrics: {
+    operationId: 'kieMetrics',
+    summary:
+      "KIE Server's Prometheus job metrics (kie_server_job_*, kie_server_start_time) in KIE's text, at KIE's address",
+    tags: OPERATIONS_TAG,
+    security: BASIC_AUTH,
+    response: {
+      200: {
+        description: 'Prometheus text exposition format, as KIE Server writes it',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+      401: error('No or wrong credentials (when users are configured)'),
+      403: error('The user lacks the kie-server (or user) role'),
+      429: error('Too many failed logins from this address'),
+    },
+  },
   openapi: {
     operationId: 'openapi',
     summary: 'This OpenAPI 3.1 document (no authentication)',
