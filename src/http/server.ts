@@ -23,7 +23,9 @@ import { ROUTE_SCHEMAS } from './openapi/schemas.js';
 import { RequestGuard } from './request-guard.js';
 import { SECURITY_HEADERS, securityHeadersHook } from './security-headers.js';
 import { healthRoutes } from './routes/health.js';
+import { containerRoutes } from './routes/containers.js';
 import { jobRoutes } from './routes/jobs.js';
+import { probeRoutes } from './routes/probes.js';
 import { serverInfoRoutes } from './routes/server-info.js';
 
 /** Where KIE Server's REST API lives. */
@@ -179,6 +181,22 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   });
 
   await app.register(healthRoutes, { kjobs });
+  const startedAt = Date.now();
+  let serving = false;
+  app.addHook('onListen', async () => {
+    serving = true;
+  });
+  app.addHook('preClose', async () => {
+    serving = false;
+  });
+  await app.register(probeRoutes, {
+    prefix: KIE_SERVER_PATH,
+    kjobs,
+    serverId,
+    startedAt,
+    jsonDates,
+    serving: () => serving,
+  });
 
   const authenticator = new BasicAuthenticator(
     options.users ?? [],
@@ -194,12 +212,13 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
         name: serverName,
         version: serverVersion,
         location: options.location,
-        startedAt: Date.now(),
+        startedAt,
         jsonDates,
         basePath: KIE_SERVER_PATH,
       };
       await api.register(serverInfoRoutes, info);
       await api.register(jobRoutes, { kjobs, jsonDates });
+      await api.register(containerRoutes, { kjobs, jsonDates });
     },
     { prefix: KIE_SERVER_PATH },
   );
