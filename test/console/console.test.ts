@@ -429,7 +429,7 @@ describe('web console', { skip: SKIP }, () => {
     await page.locator('#view-list').waitFor({ state: 'visible' });
     await page.waitForFunction(
       (jobId) =>
-        [...document.querySelectorAll('#jobs tbody td:first-child a')].some(
+        Array.from(document.querySelectorAll('#jobs tbody td:first-child a')).some(
           (a) => a.textContent === `#${jobId}`,
         ),
       id,
