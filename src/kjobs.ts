@@ -24,6 +24,9 @@ import type { GetOptions, JobStore, ListFilter, StatusCounts } from './store/job
 import { openStore } from './store/open-store.js';
 
 /** Options of a kjobs instance; only the store is needed, and even that has a default. */
+/** The life of a Kjobs instance; the KIE probes answer 503 unless it is `started`. */
+export type KjobsState = 'created' | 'started' | 'stopping' | 'stopped';
+
 export interface KjobsOptions {
   /** A store, the path of a SQLite file, or a `postgres://` URL. Default `./data/kjobs.db`. */
   store?: JobStore | string;
@@ -167,17 +170,27 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     return this;
   }
 
+  private lifecycle: KjobsState = 'created';
+
+  /** Where this instance is in its life: `created`, `started` (by start()), `stopping`, `stopped`. */
+  get state(): KjobsState {
+    return this.lifecycle;
+  }
+
   /** Starts running jobs (when this instance has an executor). */
   async start(): Promise<void> {
     await this.executor?.start();
     this.retention?.start();
+    if (this.lifecycle === 'created') this.lifecycle = 'started';
   }
 
   /** Stops running jobs (running ones get `deadlineMs` to finish), then closes the store if kjobs opened it. */
   async stop(deadlineMs?: number): Promise<void> {
+    this.lifecycle = 'stopping';
     await this.retention?.stop();
     await this.executor?.stop(deadlineMs);
     if (this.ownsStore) await this.store.close();
+    this.lifecycle = 'stopped';
   }
 
   /** Schedules one job; answers its id. Refuses unknown commands, containers and callbacks, and bad data. */

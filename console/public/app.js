@@ -547,14 +547,64 @@ function setupSchedule() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Routing: #/ (jobs), #/jobs/ID (one job), #/new (schedule)
+// Containers: KIE's GET /server/containers; each row leads to the container's jobs
+
+/** Shows the jobs of a container in the list, any status. */
+function showContainerJobs(id) {
+  $$('input[name="status"]', $('#filters')).forEach((input) => (input.checked = false));
+  $('#filter-by').value = 'container';
+  $('#filter-value').value = id;
+  readFilters();
+  list.page = 0;
+  location.hash = '#/';
+}
+
+async function loadContainers() {
+  const body = $('#containers tbody');
+  try {
+    const answer = await call('GET', '/containers');
+    const containers = answer?.result?.['kie-containers']?.['kie-container'] ?? [];
+    body.replaceChildren(
+      ...containers.map((container) => {
+        const id = container['container-id'];
+        const commands = container.commands ?? [];
+        const button = h('button', { type: 'button', class: 'link' }, `Jobs of ${id}`);
+        button.addEventListener('click', () => showContainerJobs(id));
+        return h(
+          'tr',
+          {},
+          h('th', { scope: 'row', dataset: { label: 'Container' } }, id),
+          h('td', { dataset: { label: 'Status' } }, h('span', { class: 'badge s-done' }, container.status)),
+          h(
+            'td',
+            { dataset: { label: 'Commands' }, class: 'command' },
+            commands.length > 0
+              ? h('ul', { class: 'plain' }, ...commands.map((name) => h('li', {}, name)))
+              : '—',
+          ),
+          h('td', { dataset: { label: 'Jobs' } }, button),
+        );
+      }),
+    );
+    if (containers.length === 0) {
+      body.append(h('tr', { class: 'empty' }, h('td', { colspan: 4 }, 'No containers are loaded.')));
+    }
+  } catch (error) {
+    body.replaceChildren();
+    say(errorText(error), 'error');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Routing: #/ (jobs), #/jobs/ID (one job), #/new (schedule), #/containers
 
 function show(view) {
-  for (const name of ['list', 'job', 'new']) $(`#view-${name}`).hidden = name !== view;
-  $('#nav-jobs').toggleAttribute('aria-current', view === 'list');
-  if (view === 'list') $('#nav-jobs').setAttribute('aria-current', 'page');
-  $('#nav-new').toggleAttribute('aria-current', view === 'new');
-  if (view === 'new') $('#nav-new').setAttribute('aria-current', 'page');
+  for (const name of ['list', 'job', 'new', 'containers']) $(`#view-${name}`).hidden = name !== view;
+  const navs = { list: '#nav-jobs', new: '#nav-new', containers: '#nav-containers' };
+  for (const [name, selector] of Object.entries(navs)) {
+    $(selector).toggleAttribute('aria-current', view === name);
+    if (view === name) $(selector).setAttribute('aria-current', 'page');
+  }
 }
 
 let firstRoute = true;
@@ -570,6 +620,11 @@ function route() {
     show('job');
     if (!firstRoute) $('#job-title').focus();
     loadJob(current.id);
+  } else if (hash === '#/containers') {
+    current = { id: null, job: null, timer: null };
+    show('containers');
+    if (!firstRoute) $('#containers-title').focus();
+    loadContainers();
   } else if (hash === '#/new') {
     current = { id: null, job: null, timer: null };
     show('new');

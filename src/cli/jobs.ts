@@ -13,6 +13,7 @@ import {
   type DataMap,
   type DataValue,
   type JobStatus,
+  type KieContainerResource,
   type RequestInfoInstance,
   type WireFormat,
 } from '../client/index.js';
@@ -25,7 +26,7 @@ export const JOBS_EXIT_CODES = {
   failure: 1,
   /** Usage error: unknown option, missing or malformed argument; nothing was sent. */
   usage: 2,
-  /** The job does not exist (HTTP 404). */
+  /** The job (or container) does not exist (HTTP 404). */
   notFound: 3,
   /** The job is in a state that does not allow the operation (HTTP 409, e.g. cancelling a DONE job). */
   conflict: 4,
@@ -216,6 +217,21 @@ function jobDetails(job: RequestInfoInstance): string {
   return text;
 }
 
+function containerRows(containers: KieContainerResource[]): string {
+  return table(
+    ['CONTAINER', 'STATUS', 'RELEASE', 'COMMANDS'],
+    containers.map((container) => {
+      const release = container.releaseId;
+      return [
+        container.containerId,
+        container.status,
+        release ? [release.groupId, release.artifactId, release.version].join(':') : '-',
+        container.commands.length > 0 ? container.commands.join(', ') : '-',
+      ];
+    }),
+  );
+}
+
 function json(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
 }
@@ -239,8 +255,8 @@ type Action = (client: KieJobsClient, flags: ConnectionFlags, ...args: string[])
 type Runner = (action: Action) => (...args: unknown[]) => Promise<void>;
 
 /**
- * Registers `jobs` and its commands (schedule, get, list, cancel, requeue, update-data) on `program`, and answers
- * `program`. Usage errors exit with 2, whatever commander's own code.
+ * Registers `jobs` and its commands (schedule, get, list, cancel, requeue, update-data), and `containers`, on
+ * `program`, and answers `program`. Usage errors exit with 2, whatever commander's own code.
  */
 export function registerJobsCommand(
   program: Command,
@@ -250,17 +266,18 @@ export function registerJobsCommand(
     err: (text) => process.stderr.write(text),
   },
 ): Command {
+  const usageExit = (error: CommanderError) => {
+    const code =
+      error.exitCode === 1 && error.code.startsWith('commander.') ? JOBS_EXIT_CODES.usage : error.exitCode;
+    process.exit(code);
+  };
   const jobs = program
     .command('jobs')
     .description(
       'call the jobs API of kjobs or KIE Server: schedule, get, list, cancel, requeue, update-data\n' +
         'exit codes: 0 ok, 1 failure, 2 usage error, 3 job not found, 4 wrong state (409), 5 authentication failed',
     )
-    .exitOverride((error: CommanderError) => {
-      const code =
-        error.exitCode === 1 && error.code.startsWith('commander.') ? JOBS_EXIT_CODES.usage : error.exitCode;
-      process.exit(code);
-    });
+    .exitOverride(usageExit);
 
   const run = runnerOf(io);
   scheduleCommand(jobs, run);
@@ -269,6 +286,7 @@ export function registerJobsCommand(
   cancelCommand(jobs, run);
   requeueCommand(jobs, run);
   updateDataCommand(jobs, run);
+  containersCommand(program, run, usageExit);
   return program;
 }
 
@@ -475,6 +493,27 @@ function updateDataCommand(jobs: Command, run: Runner): void {
         options.container !== undefined ? { containerId: options.container } : {},
       );
       return flags.json ? json({ id: job, result: 'updated' }) : `Updated the data of job ${job}\n`;
+    }),
+  );
+}
+
+/** `kjobs containers`: KIE Server's container list (GET /server/containers), beside `kjobs jobs`. */
+function containersCommand(program: Command, run: Runner, usageExit: (error: CommanderError) => void): void {
+  // `kjobs containers`: KIE Server's container list (GET /server/containers), beside `kjobs jobs`.
+  connectionOptions(
+    program
+      .command('containers')
+      .description(
+        'list the containers of kjobs (the loaded container modules, with their commands) or of KIE Server; ' +
+          'with an id, that container only (exit code 3 when there is none)',
+      )
+      .argument('[containerId]', 'show this container only')
+      .exitOverride(usageExit),
+  ).action(
+    run(async (client, flags, id) => {
+      const containers = id === undefined ? await client.listContainers() : [await client.getContainer(id)];
+      if (flags.json) return json(id === undefined ? containers : containers[0]);
+      return containers.length === 0 ? 'No containers.\n' : containerRows(containers);
     }),
   );
 }

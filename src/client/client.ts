@@ -1,6 +1,8 @@
-/** KieJobsClient: the ten operations of KIE Server's "Asynchronous jobs" API over fetch. */
+/** KieJobsClient: the ten operations of KIE Server's "Asynchronous jobs" API over fetch, and its container list. */
 import { ApiError, ConnectionError } from './errors.js';
 import {
+  containerFromServiceJson,
+  containerListFromJson,
   requestInfoFromJson,
   requestInfoListFromJson,
   scheduledIdFromJson,
@@ -13,10 +15,13 @@ import type {
   DataMap,
   JobRequestInstance,
   JobStatus,
+  KieContainerResource,
   RequestInfoInstance,
   RequestInfoInstanceList,
 } from './models.js';
 import {
+  containerFromServiceXml,
+  containerListFromXml,
   parseXml,
   requestInfoFromXml,
   requestInfoListFromXml,
@@ -133,7 +138,9 @@ function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefine
 
 interface Call {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Below `.../server/jobs`, or below `.../server` when `server` is set. */
   path: string;
+  server?: boolean;
   query?: [string, string][];
   body?: string;
   signal?: AbortSignal | undefined;
@@ -154,6 +161,8 @@ interface Call {
  * when it cannot be reached or the timeout runs out, `TypeError` for arguments that are not valid.
  */
 export class KieJobsClient {
+  /** The URL of the server resource, `.../server`. */
+  readonly serverUrl: string;
   /** The URL of the jobs resource, `.../server/jobs`. */
   readonly jobsUrl: string;
   /** The wire format requests use. */
@@ -167,7 +176,8 @@ export class KieJobsClient {
     const base = options.baseUrl.replace(/\/+$/, '');
     if (!/^https?:\/\//i.test(base))
       throw new TypeError(`baseUrl must be an http(s) URL: ${options.baseUrl}`);
-    this.jobsUrl = /\/server$/.test(base) ? `${base}/jobs` : `${base}/server/jobs`;
+    this.serverUrl = /\/server$/.test(base) ? base : `${base}/server`;
+    this.jobsUrl = `${this.serverUrl}/jobs`;
     this.format = options.format ?? 'json';
     if (this.format !== 'json' && this.format !== 'xml') {
       throw new TypeError(`format must be json or xml, not ${String(this.format)}`);
@@ -244,6 +254,31 @@ export class KieJobsClient {
     options: PageOptions = {},
   ): Promise<RequestInfoInstanceList> {
     return this.list('', { ...options, ...(status !== undefined ? { status } : {}) });
+  }
+
+  /**
+   * The containers the server has (`GET /server/containers`): on kjobs, the loaded container modules, each
+   * STARTED, with the commands it offers.
+   */
+  async listContainers(options: CallOptions = {}): Promise<KieContainerResource[]> {
+    const response = await this.send({
+      method: 'GET',
+      path: '/containers',
+      server: true,
+      signal: options.signal,
+    });
+    return this.read(response, containerListFromJson, containerListFromXml);
+  }
+
+  /** One container (`GET /server/containers/{id}`); an ApiError 404 when kjobs has no such container. */
+  async getContainer(id: string, options: CallOptions = {}): Promise<KieContainerResource> {
+    const response = await this.send({
+      method: 'GET',
+      path: `/containers/${segment(id, 'id')}`,
+      server: true,
+      signal: options.signal,
+    });
+    return this.read(response, containerFromServiceJson, containerFromServiceXml);
   }
 
   /** Puts a job that is not DONE or CANCELLED back to QUEUED (`PUT /server/jobs/{jobId}`; 201). */
@@ -325,7 +360,7 @@ export class KieJobsClient {
     call: Call,
   ): Promise<{ status: number; headers: Headers; text: string; request: string }> {
     const search = new URLSearchParams(call.query ?? []).toString();
-    const url = `${this.jobsUrl}${call.path}${search ? `?${search}` : ''}`;
+    const url = `${call.server ? this.serverUrl : this.jobsUrl}${call.path}${search ? `?${search}` : ''}`;
     const request = `${call.method} ${url}`;
     const headers: Record<string, string> = { ...this.headers };
     if (call.body !== undefined) headers['content-type'] = MEDIA_TYPES[this.format];

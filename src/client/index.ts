@@ -25,6 +25,9 @@ export {
   type ErrorInfoInstanceList,
   type JobRequestInstance,
   type JobStatus,
+  type KieContainerResource,
+  type KieMessage,
+  type ReleaseId,
   type RequestInfoInstance,
   type RequestInfoInstanceList,
 } from './models.js';

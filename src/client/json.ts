@@ -6,6 +6,9 @@ import type {
   ErrorInfoInstance,
   JobRequestInstance,
   JobStatus,
+  KieContainerResource,
+  KieMessage,
+  ReleaseId,
   RequestInfoInstance,
   RequestInfoInstanceList,
 } from './models.js';
@@ -153,4 +156,62 @@ export function scheduledIdFromJson(value: unknown): number {
   if (typeof id === 'number' && Number.isSafeInteger(id)) return id;
   if (typeof id === 'string' && /^\d+$/.test(id.trim())) return Number(id);
   throw new TypeError(`the answer is not a job id: ${JSON.stringify(value)}`);
+}
+
+/** A list as Jackson may write it: an array, a single value without its array, or nothing. */
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
+}
+
+function messageFromJson(value: unknown): KieMessage {
+  if (!isObject(value)) throw new TypeError('a message is not an object');
+  return {
+    severity: str(value, 'severity') ?? '',
+    timestamp: readDate(value.timestamp, 'timestamp'),
+    content: listOf(value.content).map(String),
+  };
+}
+
+function releaseIdFromJson(value: unknown): ReleaseId | null {
+  if (!isObject(value)) return null;
+  return {
+    groupId: str(value, 'group-id'),
+    artifactId: str(value, 'artifact-id'),
+    version: str(value, 'version'),
+  };
+}
+
+function containerFromJson(value: unknown): KieContainerResource {
+  if (!isObject(value)) throw new TypeError('kie-container is not an object');
+  const containerId = str(value, 'container-id');
+  if (containerId === null) throw new TypeError('kie-container has no container-id');
+  return {
+    containerId,
+    status: str(value, 'status') ?? '',
+    containerAlias: str(value, 'container-alias'),
+    releaseId: releaseIdFromJson(value['release-id']),
+    messages: listOf(value.messages).map(messageFromJson),
+    commands: listOf(value.commands).map(String),
+  };
+}
+
+/** The result of a ServiceResponse (`{"type": "SUCCESS", "msg": ..., "result": {...}}`); a FAILURE throws its msg. */
+function serviceResult(value: unknown): JsonObject {
+  if (!isObject(value)) throw new TypeError('the answer is not a ServiceResponse');
+  if (value.type !== 'SUCCESS')
+    throw new TypeError(`the server answered ${String(value.type)}: ${String(value.msg)}`);
+  if (!isObject(value.result)) throw new TypeError('the ServiceResponse has no result');
+  return value.result;
+}
+
+/** `GET /server/containers`: the KieContainerResourceList of a ServiceResponse. */
+export function containerListFromJson(value: unknown): KieContainerResource[] {
+  const list = serviceResult(value)['kie-containers'];
+  if (!isObject(list)) throw new TypeError('the ServiceResponse holds no kie-containers');
+  return listOf(list['kie-container']).map(containerFromJson);
+}
+
+/** `GET /server/containers/{id}`: the KieContainerResource of a ServiceResponse. */
+export function containerFromServiceJson(value: unknown): KieContainerResource {
+  return containerFromJson(serviceResult(value)['kie-container']);
 }

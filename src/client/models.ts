@@ -83,3 +83,36 @@ export interface JobRequestInstance {
    */
   requestData?: DataMap;
 }
+
+/** KIE's Message: a severity, when, and lines of text. */
+export interface KieMessage {
+  /** `INFO`, `WARN` or `ERROR`. */
+  severity: string;
+  /** When it was written (null when the server sent none). */
+  timestamp: Date | null;
+  /** Its lines. */
+  content: string[];
+}
+
+/** A kjar's Maven coordinates (KIE Server containers have them; kjobs containers do not). */
+export interface ReleaseId {
+  groupId: string | null;
+  artifactId: string | null;
+  version: string | null;
+}
+
+/** KieContainerResource: one container, as `listContainers` and `getContainer` answer it. */
+export interface KieContainerResource {
+  /** The container id (what jobs name as their container, KIE's deployment id). */
+  containerId: string;
+  /** `STARTED` (kjobs' containers always are); KIE Server also knows `CREATING`, `FAILED`, `DISPOSING`... */
+  status: string;
+  /** Its alias, or null. */
+  containerAlias: string | null;
+  /** The kjar it runs on KIE Server; null on kjobs. */
+  releaseId: ReleaseId | null;
+  /** What the server says about it (on kjobs: which commands it was created with). */
+  messages: KieMessage[];
+  /** The commands it offers (a kjobs extension; empty from KIE Server). */
+  commands: string[];
+}

@@ -33,6 +33,8 @@ import type {
   JobRequestInstance,
   JobStatus,
   RequestInfoInstance,
+  KieContainerResource,
+  KieMessage,
   RequestInfoInstanceList,
 } from './models.js';
 
@@ -282,4 +284,59 @@ export function scheduledIdFromXml(node: XmlElement): number {
   const id = text === null ? Number.NaN : Number(text.trim());
   if (!Number.isSafeInteger(id)) throw new TypeError(`the answer is not a job id: <${node.name}>`);
   return id;
+}
+
+function messageFromXml(node: XmlElement): KieMessage {
+  return {
+    severity: (textOf(node, 'severity') ?? '').trim(),
+    timestamp: dateOf(node, 'timestamp'),
+    content: node.children.filter((item) => item.name === 'content').map((item) => item.text),
+  };
+}
+
+function containerFromXml(node: XmlElement): KieContainerResource {
+  expectRoot(node, 'kie-container');
+  const containerId = node.attributes['container-id'];
+  if (containerId === undefined) throw new TypeError('<kie-container> has no container-id');
+  const release = child(node, 'release-id');
+  return {
+    containerId,
+    status: node.attributes.status ?? '',
+    containerAlias: node.attributes['container-alias'] ?? null,
+    releaseId: release
+      ? {
+          groupId: textOf(release, 'group-id'),
+          artifactId: textOf(release, 'artifact-id'),
+          version: textOf(release, 'version'),
+        }
+      : null,
+    messages: node.children.filter((item) => item.name === 'messages').map(messageFromXml),
+    commands: node.children.filter((item) => item.name === 'commands').map((item) => item.text),
+  };
+}
+
+/** A `<response type="SUCCESS">` ServiceResponse; a FAILURE throws its msg. */
+function expectSuccess(node: XmlElement): void {
+  expectRoot(node, 'response');
+  if (node.attributes.type !== 'SUCCESS') {
+    throw new TypeError(
+      `the server answered ${String(node.attributes.type)}: ${String(node.attributes.msg)}`,
+    );
+  }
+}
+
+/** `GET /server/containers`: `<response><kie-containers><kie-container .../>...`. */
+export function containerListFromXml(node: XmlElement): KieContainerResource[] {
+  expectSuccess(node);
+  const list = child(node, 'kie-containers');
+  if (!list) throw new TypeError('the ServiceResponse holds no <kie-containers>');
+  return list.children.filter((item) => item.name === 'kie-container').map(containerFromXml);
+}
+
+/** `GET /server/containers/{id}`: `<response><kie-container .../></response>`. */
+export function containerFromServiceXml(node: XmlElement): KieContainerResource {
+  expectSuccess(node);
+  const container = child(node, 'kie-container');
+  if (!container) throw new TypeError('the ServiceResponse holds no <kie-container>');
+  return containerFromXml(container);
 }

@@ -12,6 +12,16 @@ import {
 interface Container {
   commands: Map<string, CommandDefinition>;
   callbacks: Map<string, CommandCallback>;
+  /** When it was registered (epoch milliseconds). */
+  createdAt: number;
+}
+
+/** What a container holds, as `GET /server/containers` shows it. */
+export interface ContainerInfo {
+  id: string;
+  commands: string[];
+  callbacks: string[];
+  createdAt: number;
 }
 
 /**
@@ -20,7 +30,7 @@ interface Container {
  * loader sees the server's classes too.
  */
 export class CommandRegistry {
-  private readonly global: Container = { commands: new Map(), callbacks: new Map() };
+  private readonly global: Container = { commands: new Map(), callbacks: new Map(), createdAt: Date.now() };
   private readonly containers = new Map<string, Container>();
 
   /** Registers a command, globally or in a container (created if needed). */
@@ -88,6 +98,18 @@ export class CommandRegistry {
     return Object.fromEntries([...this.containers].map(([id, container]) => [id, container.commands.size]));
   }
 
+  /** A container's own commands and callbacks (not the global ones it also sees), or undefined when unknown. */
+  container(id: string): ContainerInfo | undefined {
+    const container = this.containers.get(id);
+    if (!container) return undefined;
+    return {
+      id,
+      commands: [...container.commands.keys()],
+      callbacks: [...container.callbacks.keys()],
+      createdAt: container.createdAt,
+    };
+  }
+
   /** The command a job runs, or undefined when neither its container nor the global set has it. */
   resolve(command: string, containerId: string | null): CommandDefinition | undefined {
     const container = containerId ? this.containers.get(containerId) : undefined;
@@ -125,7 +147,7 @@ export class CommandRegistry {
     if (containerId === undefined) return this.global;
     let container = this.containers.get(containerId);
     if (!container) {
-      container = { commands: new Map(), callbacks: new Map() };
+      container = { commands: new Map(), callbacks: new Map(), createdAt: Date.now() };
       this.containers.set(containerId, container);
     }
     return container;

@@ -2,9 +2,32 @@
  * Path and query parameters of the jobs API, validated once here. KIE lets the JAX-RS runtime answer 404 for
  * non-numeric ids and 500 for unknown statuses or negative pages; kjobs answers 400 with the reason.
  */
+import { parse as parseQuery } from 'node:querystring';
 import { ValidationError } from '../core/index.js';
 
 type QueryValue = string | string[] | undefined;
+
+/** `status[0]`, `status[12]`, `status[]`: the array forms of `status` (Typhoeus, Rack, PHP, jQuery write them). */
+const ARRAY_KEY = /^(.+)\[\d*\]$/;
+
+/**
+ * The query string of every request (Fastify's querystringParser). KIE reads array parameters from repeated keys
+ * (`status=A&status=B`); generated clients write them as `status[0]=A&status[1]=B` (Typhoeus' default) or
+ * `status[]=A&status[]=B` (Rack). All three forms, in any mix, become the one repeated parameter, in the order
+ * written, so no client's filter is silently dropped. Brackets may come encoded (`%5B%5D`) or not.
+ */
+export function parseQueryString(text: string): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = Object.create(null);
+  for (const [rawKey, value] of Object.entries(parseQuery(text, '&', '=', { maxKeys: 0 }))) {
+    const key = ARRAY_KEY.exec(rawKey)?.[1] ?? rawKey;
+    const values = Array.isArray(value) ? value : [value ?? ''];
+    const existing = query[key];
+    const merged =
+      existing === undefined ? values : [...(Array.isArray(existing) ? existing : [existing]), ...values];
+    query[key] = merged.length === 1 ? (merged[0] as string) : merged;
+  }
+  return query;
+}
 
 function single(name: string, value: QueryValue): string | undefined {
   if (Array.isArray(value)) {

@@ -8,23 +8,30 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import pino, { type Logger } from 'pino';
 import { KJOBS_VERSION } from '../version.js';
 import type { Kjobs } from '../kjobs.js';
+import { KIE_METRICS_CONTENT_TYPE } from '../observability/kie-metrics.js';
 import type { Metrics } from '../observability/metrics.js';
+import { AllowedMethods } from './allowed-methods.js';
 import { BasicAuthenticator, type User } from './auth.js';
 import { consoleRoutes } from './console.js';
 import { HttpError, makeErrorHandler, rawErrorAnswer, sendError } from './errors.js';
 import type { JsonDatesSetting } from './formats/dates.js';
 import { conversationIdHook, negotiationHook } from './hooks.js';
 import { LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
+import { parseQueryString } from './params.js';
 import { OpenApiCollector, openApiRoute } from './openapi/document.js';
 import { ROUTE_SCHEMAS } from './openapi/schemas.js';
 import { RequestGuard } from './request-guard.js';
 import { SECURITY_HEADERS, securityHeadersHook } from './security-headers.js';
 import { healthRoutes } from './routes/health.js';
+import { containerRoutes } from './routes/containers.js';
 import { jobRoutes } from './routes/jobs.js';
+import { probeRoutes } from './routes/probes.js';
 import { serverInfoRoutes } from './routes/server-info.js';
 
 /** Where KIE Server's REST API lives. */
 export const KIE_SERVER_PATH = '/kie-server/services/rest/server';
+/** Where KIE Server serves its Prometheus metrics. */
+export const KIE_METRICS_PATH = '/kie-server/services/rest/metrics';
 /** Default limit of request bodies: 1 MiB. */
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Default time a client has to send a whole request: 30 s. */
@@ -73,6 +80,9 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const jsonDates = options.jsonDates ?? 'auto';
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT;
+  const serverId = options.serverId ?? 'kjobs';
+  const serverName = options.serverName ?? serverId;
+  const serverVersion = options.serverVersion ?? KJOBS_VERSION;
   const app = Fastify({
     requestTimeout,
     http: {
@@ -89,7 +99,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096, querystringParser: parseQueryString },
     // Errors Fastify and Node decide before any hook runs answer in KIE's format with the security headers too.
     frameworkErrors: (error, _request, reply) => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
@@ -129,12 +139,23 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   // params.ts and the format readers validate with KIE's messages and status codes.
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  const allowedMethods = new AllowedMethods();
+  app.addHook('onRoute', allowedMethods.onRoute);
   const openApi = new OpenApiCollector();
   app.addHook('onRoute', openApi.onRoute);
   openApiRoute(app, openApi);
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, { status: 404, message: `Not found: ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = allowedMethods.of(path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      return sendError(reply, {
+        status: 405,
+        message: `Method ${request.method} is not allowed on ${path}: use ${allowed.join(', ')}`,
+        headers: { allow: allowed.join(', ') },
+      });
+    }
+    return sendError(reply, { status: 404, message: `Not found: ${request.method} ${path}` });
+  });
   // First of all: refuse other hosts (DNS rebinding) and other sites' pages (CSRF) before anything is read.
   const guard = new RequestGuard({
     authenticated: (options.users ?? []).length > 0,
@@ -164,6 +185,22 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   });
 
   await app.register(healthRoutes, { kjobs });
+  const startedAt = Date.now();
+  let serving = false;
+  app.addHook('onListen', async () => {
+    serving = true;
+  });
+  app.addHook('preClose', async () => {
+    serving = false;
+  });
+  await app.register(probeRoutes, {
+    prefix: KIE_SERVER_PATH,
+    kjobs,
+    serverId,
+    startedAt,
+    jsonDates,
+    serving: () => serving,
+  });
 
   const authenticator = new BasicAuthenticator(
     options.users ?? [],
@@ -175,16 +212,17 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       api.addHook('onRequest', authenticator.hook());
       api.addHook('onRequest', negotiationHook);
       const info = {
-        id: options.serverId ?? 'kjobs',
-        name: options.serverName ?? options.serverId ?? 'kjobs',
-        version: options.serverVersion ?? KJOBS_VERSION,
+        id: serverId,
+        name: serverName,
+        version: serverVersion,
         location: options.location,
-        startedAt: Date.now(),
+        startedAt,
         jsonDates,
         basePath: KIE_SERVER_PATH,
       };
       await api.register(serverInfoRoutes, info);
       await api.register(jobRoutes, { kjobs, jsonDates });
+      await api.register(containerRoutes, { kjobs, jsonDates });
     },
     { prefix: KIE_SERVER_PATH },
   );
@@ -195,9 +233,29 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       scope.get('/metrics', { schema: ROUTE_SCHEMAS.metrics }, async (_request, reply) =>
         reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
       );
+      // KIE's address and text, for Prometheus jobs and dashboards set up for KIE Server.
+      scope.get(KIE_METRICS_PATH, { schema: ROUTE_SCHEMAS.kieMetrics }, async (_request, reply) =>
+        reply.header('content-type', KIE_METRICS_CONTENT_TYPE).send(await metrics.kie.exposition()),
+      );
+    });
+    app.addHook('onListen', async () => {
+      metrics.kie.serverStarted({
+        name: serverName,
+        serverId,
+        location: options.location ?? listeningLocation(app),
+        version: serverVersion,
+      });
     });
   }
   return app;
+}
+
+/** The KIE base URL of a listening server, from its address (when no `location` is configured). */
+function listeningLocation(app: FastifyInstance): string {
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') return KIE_SERVER_PATH;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}${KIE_SERVER_PATH}`;
 }
 
 export { HttpError };

@@ -1,10 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JOB_STATUSES } from '../core/index.js';
 import type { Kjobs } from '../kjobs.js';
+import { createKieMetrics, type KieMetrics } from './kie-metrics.js';
 
 /** Prometheus metrics of one kjobs process: jobs by command and container, queue depth, attempts, HTTP. */
 export interface Metrics {
   registry: Registry;
+  /** KIE Server's job metrics (also in `registry`), served in KIE's text at KIE's address. */
+  kie: KieMetrics;
   /** Records one HTTP request (called by the HTTP layer). */
   observeHttp(method: string, route: string, status: number, seconds: number): void;
 }
@@ -84,6 +87,7 @@ export function createMetrics(kjobs: Kjobs, registry = new Registry()): Metrics 
 
   return {
     registry,
+    kie: createKieMetrics(kjobs, [registry]),
     observeHttp(method, route, status, seconds) {
       httpRequests.inc({ method, route, status: String(status) });
       httpDuration.observe({ method, route }, seconds);

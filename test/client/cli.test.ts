@@ -21,8 +21,13 @@ interface Run {
 
 /** Runs `kjobs jobs ...args` with KJOBS_URL/USER/PASSWORD pointing at `server` unless `env` says otherwise. */
 function kjobs(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  return cli(['jobs', ...args], env);
+}
+
+/** Runs `kjobs ...args`. */
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'jobs', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
       cwd: ROOT,
       env: { ...process.env, KJOBS_URL: undefined, KJOBS_USER: undefined, KJOBS_PASSWORD: undefined, ...env },
     });
@@ -286,5 +291,28 @@ describe('kjobs jobs', () => {
     const job = await server.kjobs.get(id, { withData: true });
     assert.deepEqual(job.requestData, { businessKey: 'from-file', nested: { a: [1, 2] } });
     assert.equal((await kjobs(['schedule', PRINT_OUT, '--data', `@${file}.missing`], env)).code, 2);
+  });
+
+  test('kjobs containers: a table, --json, one container, 3 for an unknown one', async () => {
+    for (const format of ['json', 'xml']) {
+      const listed = await cli(['containers', '--format', format], env);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.equal(
+        listed.stdout,
+        'CONTAINER  STATUS   RELEASE  COMMANDS\nacme       STARTED  -        com.acme.Greet\n',
+      );
+    }
+    const asJson = await cli(['containers', '--json'], env);
+    assert.equal(asJson.code, 0, asJson.stderr);
+    const [container] = JSON.parse(asJson.stdout) as { containerId: string; commands: string[] }[];
+    assert.equal(container?.containerId, 'acme');
+    assert.deepEqual(container?.commands, ['com.acme.Greet']);
+    const one = await cli(['containers', 'acme', '--json'], env);
+    assert.equal(JSON.parse(one.stdout).status, 'STARTED');
+    const unknown = await cli(['containers', 'nope'], env);
+    assert.equal(unknown.code, 3);
+    assert.equal(unknown.stderr, 'kjobs: Container nope is not instantiated. (HTTP 404)\n');
+    const anonymous = await cli(['containers'], { KJOBS_URL: server.baseUrl });
+    assert.equal(anonymous.code, 5);
   });
 });

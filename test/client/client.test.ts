@@ -203,6 +203,26 @@ for (const format of ['json', 'xml'] as WireFormat[]) {
         (error: unknown) => error instanceof ApiError && error.status === 400,
       );
     });
+
+    test('listContainers and getContainer: the loaded containers, STARTED, with their commands', async () => {
+      const containers = await client.listContainers();
+      assert.deepEqual(
+        containers.map((c) => [c.containerId, c.status, c.containerAlias, c.releaseId, c.commands]),
+        [['acme', 'STARTED', 'acme', null, [GREET]]],
+      );
+      const [message] = containers[0]?.messages ?? [];
+      assert.equal(message?.severity, 'INFO');
+      assert.deepEqual(message?.content, [`Container acme successfully created with commands ${GREET}.`]);
+      assert.ok(message?.timestamp instanceof Date && !Number.isNaN(message.timestamp.getTime()));
+      assert.deepEqual(await client.getContainer('acme'), containers[0]);
+      await assert.rejects(client.getContainer('nope'), (error: unknown) => {
+        assert.ok(error instanceof ApiError);
+        assert.equal(error.status, 404);
+        assert.equal(error.body, '"Container nope is not instantiated."');
+        return true;
+      });
+      await assert.rejects(client.getContainer('..'), TypeError);
+    });
   });
 }
 

@@ -410,6 +410,37 @@ describe('web console', { skip: SKIP }, () => {
     }
   });
 
+  it('shows the loaded containers with their commands, and leads to the jobs of one', async () => {
+    const id = await server.kjobs.schedule({
+      command: SEND_INVOICE,
+      containerId: 'billing-1.0',
+      scheduledAt: FAR_FUTURE,
+      data: { invoice: 'INV-9' },
+    });
+    await page.goto(`${server.origin}/console/#/`);
+    await page.getByRole('link', { name: 'Containers' }).click();
+    const row = page.locator('#containers tbody tr').filter({ hasText: 'billing-1.0' });
+    await row.waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Containers' }).getAttribute('aria-current'), 'page');
+    assert.equal(await row.locator('th').textContent(), 'billing-1.0');
+    assert.equal(await row.locator('td[data-label="Status"]').textContent(), 'STARTED');
+    assert.deepEqual(await row.locator('td[data-label="Commands"] li').allTextContents(), [SEND_INVOICE]);
+    await row.getByRole('button', { name: 'Jobs of billing-1.0' }).click();
+    await page.locator('#view-list').waitFor({ state: 'visible' });
+    await page.waitForFunction(
+      (jobId) =>
+        Array.from(document.querySelectorAll('#jobs tbody td:first-child a')).some(
+          (a) => a.textContent === `#${jobId}`,
+        ),
+      id,
+    );
+    assert.equal(await page.locator('#filter-by').inputValue(), 'container');
+    assert.equal(await page.locator('#filter-value').inputValue(), 'billing-1.0');
+    const containers = await page.locator('#jobs tbody td[data-label="Container"]').allTextContents();
+    assert.ok(containers.length > 0 && containers.every((text) => text === 'billing-1.0'), containers.join());
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('fits a phone screen without sideways scrolling', async () => {
     const phone = await browser.newContext({
       httpCredentials: { username: USER.name, password: USER.password },

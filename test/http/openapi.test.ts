@@ -165,6 +165,11 @@ describe('OpenAPI document', () => {
       'health',
       'ready',
       'metrics',
+      'kieMetrics',
+      'readycheck',
+      'healthcheck',
+      'listContainers',
+      'getContainer',
       'openapi',
     ]) {
       assert.ok(ids.includes(id), `${id} is documented`);
@@ -210,6 +215,19 @@ describe('OpenAPI document', () => {
     check('get', '/healthz', await call('GET', '/healthz'));
     check('get', '/readyz', await call('GET', '/readyz'));
     check('get', '/metrics', await call('GET', '/metrics'));
+    check('get', '/kie-server/services/rest/metrics', await call('GET', '/kie-server/services/rest/metrics'));
+    check('get', P('/readycheck'), await call('GET', P('/readycheck')));
+    for (const accept of ['application/json', 'application/xml'])
+      check('get', P('/healthcheck'), await call('GET', P('/healthcheck?report=true'), { accept }));
+    for (const accept of ['application/json', 'application/xml']) {
+      check('get', P('/containers'), await call('GET', P('/containers'), { accept }));
+      check('get', P('/containers/{containerId}'), await call('GET', P('/containers/acme'), { accept }));
+    }
+    check(
+      'get',
+      P('/containers/{containerId}'),
+      await call('GET', P('/containers/nope'), { accept: 'application/json' }),
+    );
     check('get', API, await call('GET', API, { accept: 'application/json' }));
     check('get', API, await call('GET', API, { accept: 'application/xml' }));
 
@@ -354,6 +372,11 @@ describe('OpenAPI document', () => {
       'health',
       'ready',
       'metrics',
+      'kieMetrics',
+      'readycheck',
+      'healthcheck',
+      'listContainers',
+      'getContainer',
       'openapi',
     ]) {
       assert.ok(

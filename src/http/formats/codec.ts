@@ -11,8 +11,18 @@ import {
   writeScheduledIdJson,
   writeScheduledIdsJson,
   writeServerInfoJson,
+  writeMessagesJson,
+  writeContainerListJson,
+  writeContainerJson,
 } from './json.js';
-import type { JobRequestInstance, KieServerInfo, RequestInfoInstance, WriteOptions } from './model.js';
+import type {
+  JobRequestInstance,
+  KieContainerResource,
+  KieMessage,
+  KieServerInfo,
+  RequestInfoInstance,
+  WriteOptions,
+} from './model.js';
 import {
   readDataMapXml,
   readJobRequestListXml,
@@ -22,6 +32,9 @@ import {
   writeScheduledIdXml,
   writeScheduledIdsXml,
   writeServerInfoXml,
+  writeMessagesXml,
+  writeContainerListXml,
+  writeContainerXml,
   XML_MEDIA_TYPE,
 } from './xml.js';
 
@@ -34,6 +47,10 @@ export interface Codec {
   requestInfo(info: RequestInfoInstance): string;
   requestInfoList(list: readonly RequestInfoInstance[]): string;
   serverInfo(info: KieServerInfo): string;
+  /** A bare list of KIE messages (the health report). */
+  messages(messages: readonly KieMessage[]): string;
+  containerList(containers: readonly KieContainerResource[]): string;
+  container(container: KieContainerResource): string;
   readJobRequest(body: string): JobRequestInstance;
   readJobRequestList(body: string): JobRequestInstance[];
   readDataMap(body: string): DataMap;
@@ -48,6 +65,9 @@ export function codecFor(negotiation: Negotiation, jsonDates: WriteOptions['json
       requestInfo: writeRequestInfoXml,
       requestInfoList: writeRequestInfoListXml,
       serverInfo: writeServerInfoXml,
+      messages: writeMessagesXml,
+      containerList: writeContainerListXml,
+      container: writeContainerXml,
       readJobRequest: readJobRequestXml,
       readJobRequestList: readJobRequestListXml,
       readDataMap: readDataMapXml,
@@ -61,6 +81,9 @@ export function codecFor(negotiation: Negotiation, jsonDates: WriteOptions['json
     requestInfo: (info) => writeRequestInfoJson(info, options),
     requestInfoList: (list) => writeRequestInfoListJson(list, options),
     serverInfo: (info) => writeServerInfoJson(info, options),
+    messages: (messages) => writeMessagesJson(messages, options),
+    containerList: (containers) => writeContainerListJson(containers, options),
+    container: (container) => writeContainerJson(container, options),
     readJobRequest: readJobRequestJson,
     readJobRequestList: readJobRequestListJson,
     readDataMap: readDataMapJson,

@@ -5,7 +5,14 @@
  */
 import { ValidationError, type DataMap } from '../../core/index.js';
 import { DATE_WRAPPER_KEY, dateWrapper, formatIsoDate, isDateWrapper, parseIsoMillis } from './dates.js';
-import type { JobRequestInstance, KieServerInfo, RequestInfoInstance, WriteOptions } from './model.js';
+import type {
+  JobRequestInstance,
+  KieContainerResource,
+  KieMessage,
+  KieServerInfo,
+  RequestInfoInstance,
+  WriteOptions,
+} from './model.js';
 
 export const JSON_MEDIA_TYPE = 'application/json';
 
@@ -128,6 +135,14 @@ export function writeRequestInfoListJson(
   return prettyJson({ 'request-info-instance': list.map((info) => requestInfoObject(info, options)) });
 }
 
+function messageObject(message: KieMessage, options: WriteOptions): Record<string, unknown> {
+  return {
+    severity: message.severity,
+    timestamp: jsonDate(message.timestamp, options),
+    content: message.content,
+  };
+}
+
 /** `GET /server`: a ServiceResponse holding the KieServerInfo. */
 export function writeServerInfoJson(info: KieServerInfo, options: WriteOptions): string {
   return prettyJson({
@@ -140,14 +155,55 @@ export function writeServerInfoJson(info: KieServerInfo, options: WriteOptions):
         name: info.name,
         location: info.location,
         capabilities: info.capabilities,
-        messages: info.messages.map((message) => ({
-          severity: message.severity,
-          timestamp: jsonDate(message.timestamp, options),
-          content: message.content,
-        })),
+        messages: info.messages.map((message) => messageObject(message, options)),
         mode: info.mode,
       },
     },
+  });
+}
+
+/** `GET /server/healthcheck?report=true`: the bare list of messages, as Jackson writes a `List<Message>`. */
+export function writeMessagesJson(messages: readonly KieMessage[], options: WriteOptions): string {
+  return prettyJson(messages.map((message) => messageObject(message, options)));
+}
+
+/** KieContainerResource in its field order; KIE's null fields (release ids, scanner) as Jackson writes them. */
+function containerObject(container: KieContainerResource, options: WriteOptions): Record<string, unknown> {
+  return fields(
+    {
+      'container-id': container.containerId,
+      'release-id': null,
+      'resolved-release-id': null,
+      status: container.status,
+      scanner: null,
+      'config-items': [],
+      messages: container.messages.map((message) => messageObject(message, options)),
+      'container-alias': container.containerId,
+      // kjobs extension: the commands the container offers (KIE clients ignore unknown fields).
+      commands: container.commands,
+    },
+    options,
+  );
+}
+
+/** `GET /server/containers`: a ServiceResponse holding the KieContainerResourceList. */
+export function writeContainerListJson(
+  containers: readonly KieContainerResource[],
+  options: WriteOptions,
+): string {
+  return prettyJson({
+    type: 'SUCCESS',
+    msg: 'List of created containers',
+    result: { 'kie-containers': { 'kie-container': containers.map((c) => containerObject(c, options)) } },
+  });
+}
+
+/** `GET /server/containers/{id}`: a ServiceResponse holding the KieContainerResource. */
+export function writeContainerJson(container: KieContainerResource, options: WriteOptions): string {
+  return prettyJson({
+    type: 'SUCCESS',
+    msg: `Info for container ${container.containerId}`,
+    result: { 'kie-container': containerObject(container, options) },
   });
 }
 

@@ -35,6 +35,13 @@ export interface RequestInfoInstance {
   containerId: string | null;
 }
 
+/** KIE's Message (`kie-message`): a severity, when (epoch milliseconds), and lines of text. */
+export interface KieMessage {
+  severity: 'INFO' | 'WARN' | 'ERROR';
+  timestamp: number;
+  content: string[];
+}
+
 /** KieServerInfo, the answer of `GET /server` (wrapped in a ServiceResponse). */
 export interface KieServerInfo {
   id: string;
@@ -42,8 +49,19 @@ export interface KieServerInfo {
   name: string;
   location: string;
   capabilities: string[];
-  messages: { severity: 'INFO' | 'WARN' | 'ERROR'; timestamp: number; content: string[] }[];
+  messages: KieMessage[];
   mode: string;
+}
+
+/**
+ * KieContainerResource, one container as `GET /server/containers` shows it. kjobs containers are ES modules, not
+ * kjars: no release id, no scanner, no config items. `commands` (the names it offers) is a kjobs extension field.
+ */
+export interface KieContainerResource {
+  containerId: string;
+  status: 'STARTED';
+  messages: KieMessage[];
+  commands: string[];
 }
 
 /** A parsed JobRequestInstance (the schedule body), before the container from the query is applied. */

@@ -15,7 +15,13 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ValidationError, type DataMap } from '../../core/index.js';
 import { DATE_WRAPPER_KEY, dateWrapper, formatIsoDate, isDateWrapper, parseIsoMillis } from './dates.js';
-import type { JobRequestInstance, KieServerInfo, RequestInfoInstance } from './model.js';
+import type {
+  JobRequestInstance,
+  KieContainerResource,
+  KieMessage,
+  KieServerInfo,
+  RequestInfoInstance,
+} from './model.js';
 import {
   child,
   declaresEntities,
@@ -177,6 +183,71 @@ export function writeRequestInfoListXml(list: readonly RequestInfoInstance[]): s
   return document({ name: 'request-info-instance-list', children: list.map(requestInfoNode) });
 }
 
+/** A Message as JAXB writes it: its properties by name (content, severity, timestamp). */
+function messageNode(name: string, message: KieMessage, attributes?: string): Node {
+  return {
+    name,
+    ...(attributes ? { attributes } : {}),
+    children: [
+      ...message.content.map((line) => text('content', line)),
+      text('severity', message.severity),
+      text('timestamp', xmlDate(message.timestamp)),
+    ],
+  };
+}
+
+/**
+ * `GET /server/healthcheck?report=true`: KIE wraps the `List<Message>` in a JaxbList (`list-type`), whose items
+ * carry their type.
+ */
+export function writeMessagesXml(messages: readonly KieMessage[]): string {
+  return document({
+    name: 'list-type',
+    children: [
+      {
+        name: 'items',
+        children: messages.map((message) =>
+          messageNode('items', message, `xsi:type="kie-message" xmlns:xsi="${XSI}"`),
+        ),
+      },
+    ],
+  });
+}
+
+/**
+ * KieContainerResource: attributes and elements by property name, as JAXB orders them; kjobs has no release ids,
+ * scanner or config items (null or empty: left out). `<commands>` is a kjobs extension (JAXB ignores it).
+ */
+function containerNode(container: KieContainerResource): Node {
+  const id = escapeXmlAttribute(container.containerId);
+  return {
+    name: 'kie-container',
+    attributes: `container-alias="${id}" container-id="${id}" status="${container.status}"`,
+    children: [
+      ...container.messages.map((message) => messageNode('messages', message)),
+      ...container.commands.map((command) => text('commands', command)),
+    ],
+  };
+}
+
+/** `GET /server/containers`: a ServiceResponse holding the KieContainerResourceList. */
+export function writeContainerListXml(containers: readonly KieContainerResource[]): string {
+  return document({
+    name: 'response',
+    attributes: 'type="SUCCESS" msg="List of created containers"',
+    children: [{ name: 'kie-containers', children: containers.map(containerNode) }],
+  });
+}
+
+/** `GET /server/containers/{id}`: a ServiceResponse holding the KieContainerResource. */
+export function writeContainerXml(container: KieContainerResource): string {
+  return document({
+    name: 'response',
+    attributes: `type="SUCCESS" msg="${escapeXmlAttribute(`Info for container ${container.containerId}`)}"`,
+    children: [containerNode(container)],
+  });
+}
+
 /** `GET /server`: a ServiceResponse; JAXB orders KieServerInfo's properties by name (id is `serverId`). */
 export function writeServerInfoXml(info: KieServerInfo): string {
   return document({
@@ -188,14 +259,7 @@ export function writeServerInfoXml(info: KieServerInfo): string {
         children: [
           ...info.capabilities.map((capability) => text('capabilities', capability)),
           text('location', info.location),
-          ...info.messages.map((message) => ({
-            name: 'messages',
-            children: [
-              ...message.content.map((line) => text('content', line)),
-              text('severity', message.severity),
-              text('timestamp', xmlDate(message.timestamp)),
-            ],
-          })),
+          ...info.messages.map((message) => messageNode('messages', message)),
           text('mode', info.mode),
           text('name', info.name),
           text('id', info.id),

@@ -156,19 +156,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
               name: { type: 'string' },
               location: { type: 'string' },
               capabilities: { type: 'array', items: { type: 'string' } },
-              messages: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    severity: { enum: ['INFO', 'WARN', 'ERROR'] },
-                    timestamp: ref('Date'),
-                    content: { type: 'array', items: { type: 'string' } },
-                  },
-                  required: ['severity', 'timestamp', 'content'],
-                  additionalProperties: false,
-                },
-              },
+              messages: { type: 'array', items: ref('KieMessage') },
               mode: { type: 'string' },
             },
             required: ['id', 'version', 'name', 'location', 'capabilities', 'messages', 'mode'],
@@ -176,6 +164,80 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
           },
         },
         required: ['kie-server-info'],
+        additionalProperties: false,
+      },
+    },
+    required: ['type', 'msg', 'result'],
+    additionalProperties: false,
+  },
+  KieMessage: {
+    type: 'object',
+    description: "KIE's Message (kie-message)",
+    properties: {
+      severity: { enum: ['INFO', 'WARN', 'ERROR'] },
+      timestamp: ref('Date'),
+      content: { type: 'array', items: { type: 'string' } },
+    },
+    required: ['severity', 'timestamp', 'content'],
+    additionalProperties: false,
+  },
+  KieMessageList: {
+    type: 'array',
+    items: ref('KieMessage'),
+    description: 'The health report: a header (ready or not, uptime), one message per check, a footer',
+  },
+  KieContainerResource: {
+    type: 'object',
+    description:
+      'A container kjobs has loaded (an ES module, not a kjar: no release ids, scanner or config items). ' +
+      '`commands` is a kjobs extension: the commands the container offers (KIE clients ignore it).',
+    properties: {
+      'container-id': { type: 'string' },
+      'release-id': { type: 'null' },
+      'resolved-release-id': { type: 'null' },
+      status: { const: 'STARTED' },
+      scanner: { type: 'null' },
+      'config-items': { type: 'array', maxItems: 0 },
+      messages: { type: 'array', items: ref('KieMessage') },
+      'container-alias': { type: 'string' },
+      commands: { type: 'array', items: { type: 'string' } },
+    },
+    required: ['container-id', 'status', 'messages', 'commands'],
+    additionalProperties: false,
+  },
+  KieContainerResourceListResponse: {
+    type: 'object',
+    description: "KIE's ServiceResponse holding the KieContainerResourceList",
+    properties: {
+      type: { const: 'SUCCESS' },
+      msg: { const: 'List of created containers' },
+      result: {
+        type: 'object',
+        properties: {
+          'kie-containers': {
+            type: 'object',
+            properties: { 'kie-container': { type: 'array', items: ref('KieContainerResource') } },
+            required: ['kie-container'],
+            additionalProperties: false,
+          },
+        },
+        required: ['kie-containers'],
+        additionalProperties: false,
+      },
+    },
+    required: ['type', 'msg', 'result'],
+    additionalProperties: false,
+  },
+  KieContainerResourceResponse: {
+    type: 'object',
+    description: "KIE's ServiceResponse holding one KieContainerResource",
+    properties: {
+      type: { const: 'SUCCESS' },
+      msg: { type: 'string' },
+      result: {
+        type: 'object',
+        properties: { 'kie-container': ref('KieContainerResource') },
+        required: ['kie-container'],
         additionalProperties: false,
       },
     },
@@ -411,6 +473,76 @@ export const ROUTE_SCHEMAS = {
       ...KIE_ERRORS,
     },
   },
+  listContainers: {
+    operationId: 'listContainers',
+    summary:
+      'The containers kjobs has loaded (KIE: listContainers), each STARTED, with the commands it offers',
+    tags: ['KIE server'],
+    security: BASIC_AUTH,
+    response: {
+      200: kieContent(
+        'KieContainerResourceList in a ServiceResponse',
+        ref('KieContainerResourceListResponse'),
+        '<response type="SUCCESS" msg="List of created containers"><kie-containers>',
+      ),
+      ...KIE_ERRORS,
+    },
+  },
+  getContainer: {
+    operationId: 'getContainer',
+    summary: 'One loaded container (KIE: getContainerInfo); 404 when kjobs has no such container',
+    tags: ['KIE server'],
+    security: BASIC_AUTH,
+    params: {
+      type: 'object',
+      properties: { containerId: { type: 'string', description: 'The container id' } },
+      required: ['containerId'],
+    },
+    response: {
+      200: kieContent(
+        'KieContainerResource in a ServiceResponse',
+        ref('KieContainerResourceResponse'),
+        '<response type="SUCCESS"><kie-container>',
+      ),
+      404: error('No container with this id is loaded'),
+      ...KIE_ERRORS,
+    },
+  },
+  readycheck: {
+    operationId: 'readycheck',
+    summary:
+      "KIE Server's readiness probe: 200 once started and the job store answers, else 503 (no authentication)",
+    tags: OPERATIONS_TAG,
+    response: {
+      200: { description: 'Ready (empty text/plain body)' },
+      503: { description: 'Starting, stopping, or the job store does not answer (empty body)' },
+    },
+  },
+  healthcheck: {
+    operationId: 'healthcheck',
+    summary:
+      "KIE Server's liveness probe: 200 when no check fails, else 503; with report=true the messages " +
+      '(no authentication)',
+    tags: OPERATIONS_TAG,
+    querystring: {
+      type: 'object',
+      properties: {
+        report: { type: 'boolean', default: false, description: 'Answer the list of check messages' },
+      },
+    },
+    response: {
+      200: kieContent(
+        'Healthy: the report with report=true (else an empty body)',
+        ref('KieMessageList'),
+        '<list-type><items><items xsi:type="kie-message">',
+      ),
+      503: kieContent(
+        'A check failed (not started, stopping, the job store does not answer): the report with report=true',
+        ref('KieMessageList'),
+        '<list-type><items><items xsi:type="kie-message">',
+      ),
+    },
+  },
   health: {
     operationId: 'health',
     summary: 'Liveness: the process serves HTTP (no authentication)',
@@ -472,6 +604,22 @@ export const ROUTE_SCHEMAS = {
     response: {
       200: {
         description: 'Prometheus text exposition format',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+      401: error('No or wrong credentials (when users are configured)'),
+      403: error('The user lacks the kie-server (or user) role'),
+      429: error('Too many failed logins from this address'),
+    },
+  },
+  kieMetrics: {
+    operationId: 'kieMetrics',
+    summary:
+      "KIE Server's Prometheus job metrics (kie_server_job_*, kie_server_start_time) in KIE's text, at KIE's address",
+    tags: OPERATIONS_TAG,
+    security: BASIC_AUTH,
+    response: {
+      200: {
+        description: 'Prometheus text exposition format, as KIE Server writes it',
         content: { 'text/plain': { schema: { type: 'string' } } },
       },
       401: error('No or wrong credentials (when users are configured)'),

@@ -5,6 +5,27 @@ import { ROUTE_SCHEMAS } from '../openapi/schemas.js';
 
 const READY_TIMEOUT_MS = 2000;
 
+/** Whether the store answers a primary-key read within the time; the failure (for the log) when not. */
+export async function probeStore(kjobs: Kjobs): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      kjobs.store.get(0),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)),
+          READY_TIMEOUT_MS,
+        );
+      }),
+    ]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function healthRoutes(app: FastifyInstance, { kjobs }: { kjobs: Kjobs }) {
   // The process is up and serving HTTP.
   app.get('/healthz', { schema: ROUTE_SCHEMAS.health }, async (_request, reply) =>
@@ -13,24 +34,10 @@ export async function healthRoutes(app: FastifyInstance, { kjobs }: { kjobs: Kjo
 
   // The store answers: a primary-key read, bounded in time.
   app.get('/readyz', { schema: ROUTE_SCHEMAS.ready }, async (request, reply) => {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        kjobs.store.get(0),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)),
-            READY_TIMEOUT_MS,
-          );
-        }),
-      ]);
-      return reply.code(200).send({ status: 'READY' });
-    } catch (error) {
-      // The details (a database address, a driver message) go to the log only: this endpoint needs no credentials.
-      request.log.warn({ err: error }, 'readiness check failed');
-      return reply.code(503).send({ status: 'NOT_READY', reason: 'the job store does not answer' });
-    } finally {
-      clearTimeout(timer);
-    }
+    const probe = await probeStore(kjobs);
+    if (probe.ok) return reply.code(200).send({ status: 'READY' });
+    // The details (a database address, a driver message) go to the log only: this endpoint needs no credentials.
+    request.log.warn({ err: probe.error }, 'readiness check failed');
+    return reply.code(503).send({ status: 'NOT_READY', reason: 'the job store does not answer' });
   });
 }
