@@ -108,57 +108,39 @@ export async function httpComparison(options: {
     const bare = await start('bare');
     targets.push({ label: 'bare GET', server: bare, path: '/hello' });
     targets.push({ label: 'bare POST', server: bare, path: '/hello', body: ONE_JOB });
+    // Per database: where each server keeps its jobs (a SQLite file, or a PostgreSQL schema of its own).
+    const databases: [string, (name: string) => string][] = [];
     if (options.sqliteDir) {
-      const file = (name: string) => `${options.sqliteDir}/${name}-${Date.now()}.db`;
-      targets.push({
-        label: 'insert SQLite',
-        server: await start('insert', file('insert')),
-        path: '/jobs',
-        body: ONE_JOB,
-      });
-      const api = await start('kjobs', file('api'));
-      targets.push({
-        label: 'kjobs POST SQLite',
-        server: api,
-        path: `${KIE_SERVER_PATH}/jobs`,
-        body: ONE_JOB,
-      });
-      targets.push({ label: 'kjobs GET SQLite', server: api, path: `${KIE_SERVER_PATH}/jobs/1` });
-      const running = await start('kjobs', file('executor'), 'executor');
-      targets.push({
-        label: 'kjobs POST+run SQLite',
-        server: running,
-        path: `${KIE_SERVER_PATH}/jobs?containerId=bench`,
-        body: ONE_JOB,
-      });
+      const dir = options.sqliteDir;
+      databases.push(['SQLite', (name) => `${dir}/${name}-${Date.now()}.db`]);
     }
     if (options.postgresUrl) {
-      const schema = (name: string) => {
-        const url = new URL(options.postgresUrl!);
-        url.searchParams.set('schema', `bench_http_${name}`);
-        return url.toString();
-      };
-      targets.push({
-        label: 'insert PostgreSQL',
-        server: await start('insert', schema('insert')),
-        path: '/jobs',
-        body: ONE_JOB,
-      });
-      const api = await start('kjobs', schema('api'));
-      targets.push({
-        label: 'kjobs POST PostgreSQL',
-        server: api,
-        path: `${KIE_SERVER_PATH}/jobs`,
-        body: ONE_JOB,
-      });
-      targets.push({ label: 'kjobs GET PostgreSQL', server: api, path: `${KIE_SERVER_PATH}/jobs/1` });
-      const running = await start('kjobs', schema('executor'), 'executor');
-      targets.push({
-        label: 'kjobs POST+run PostgreSQL',
-        server: running,
-        path: `${KIE_SERVER_PATH}/jobs?containerId=bench`,
-        body: ONE_JOB,
-      });
+      const base = options.postgresUrl;
+      databases.push([
+        'PostgreSQL',
+        (name) => {
+          const url = new URL(base);
+          url.searchParams.set('schema', `bench_http_${name}`);
+          return url.toString();
+        },
+      ]);
+    }
+    for (const [database, store] of databases) {
+      const insert = await start('insert', store('insert'));
+      const api = await start('kjobs', store('api'));
+      const running = await start('kjobs', store('executor'), 'executor');
+      const jobs = `${KIE_SERVER_PATH}/jobs`;
+      targets.push(
+        { label: `insert ${database}`, server: insert, path: '/jobs', body: ONE_JOB },
+        { label: `kjobs POST ${database}`, server: api, path: jobs, body: ONE_JOB },
+        { label: `kjobs GET ${database}`, server: api, path: `${jobs}/1` },
+        {
+          label: `kjobs POST+run ${database}`,
+          server: running,
+          path: `${jobs}?containerId=bench`,
+          body: ONE_JOB,
+        },
+      );
     }
     // Warm-up (JIT, caches, prepared statements; GET /jobs/1 needs a job 1).
     for (const target of targets)
