@@ -9,9 +9,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import pg from 'pg';
 import { eventually, freePort } from '../helpers.js';
-import { POSTGRES_SKIP, POSTGRES_URL } from '../store/postgres-helpers.js';
+import { POSTGRES_SKIP, POSTGRES_URL, postgresReady } from '../store/postgres-helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** A small PostgreSQL test file that also stops and starts the server mid-run. */
@@ -56,18 +55,7 @@ async function unusedUrl(): Promise<string> {
   return `postgres://postgres@127.0.0.1:${await freePort()}/test`;
 }
 
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+const answers = (url: string) => postgresReady(url, 2000);
 
 const lines = (output: string, pattern: RegExp) => output.split('\n').filter((line) => pattern.test(line));
 

@@ -48,9 +48,9 @@ export function postgresServer(action: 'start' | 'stop'): void {
   });
 }
 
-/** Whether the tests' PostgreSQL accepts connections. */
-export async function postgresReady(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 1000 });
+/** Whether the tests' PostgreSQL (or the one at `url`) accepts connections. */
+export async function postgresReady(url = POSTGRES_URL, timeoutMs = 1000): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   client.on('error', () => undefined);
   try {
     await client.connect();
