@@ -152,14 +152,16 @@ export class JobFetcher {
     return Math.min(AUTO_PREFETCH_MAX, Math.max(concurrency, Math.round(concurrency * perSlot)));
   }
 
+  /**
+   * Sleeps until the next job due after this claim, at most the poll interval. Jobs already due that the claim
+   * left behind are not this executor's to take (owned by another, of a container it does not serve, held back
+   * by a limit): they must not shorten the sleep, or one of them would make it claim again and again. What frees
+   * them (a finishing job, a schedule, NOTIFY) wakes the executor, and the poll interval bounds the rest.
+   */
   private async sleepUntilNextDue(now: number): Promise<void> {
-    const next = await this.store.nextDueAt();
-    const delay =
-      next === null
-        ? this.options.pollIntervalMs
-        : Math.min(Math.max(next - now, 0), this.options.pollIntervalMs);
-    // A due job we did not get (owned elsewhere, another container) would spin the loop: wait a little then.
-    this.setWakeTimer(next !== null && next <= now ? Math.min(50, this.options.pollIntervalMs) : delay);
+    const next = await this.store.nextDueAt(now);
+    const poll = this.options.pollIntervalMs;
+    this.setWakeTimer(next === null ? poll : Math.min(Math.max(next - now, 0), poll));
   }
 
   private setWakeTimer(delay: number): void {

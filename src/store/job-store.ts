@@ -115,8 +115,11 @@ export interface JobStore {
   requeue(id: number, now: number): Promise<Job>;
   /** Merges `patch` into the job's request data (the indexed columns are left as they are, as in KIE). */
   updateData(id: number, patch: DataMap): Promise<Job>;
-  /** The earliest time a QUEUED or RETRYING job is due, or null when none waits. */
-  nextDueAt(): Promise<number | null>;
+  /**
+   * The earliest time a QUEUED or RETRYING job is due, or null when none waits; with `after`, the earliest one
+   * due later than it (the executor's next wake-up: jobs already due that it could not claim are not its own).
+   */
+  nextDueAt(after?: number): Promise<number | null>;
   deleteFinished(query: DeleteFinishedQuery): Promise<{ jobs: number; errors: number }>;
   countByStatus(): Promise<StatusCounts>;
   /** Calls `listener` when another process makes jobs available (e.g. PostgreSQL NOTIFY). Optional. */

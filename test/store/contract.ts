@@ -764,6 +764,10 @@ export function runStoreContract(
         await store.schedule([newJob({ scheduledAt: at + 1000 }), newJob({ scheduledAt: at })]);
         await jobIn(store, 'DONE', { scheduledAt: at - 100_000 });
         assert.equal(await store.nextDueAt(), at);
+        // After a time: the first due later than it, jobs due up to it left out.
+        assert.equal(await store.nextDueAt(at), at + 1000);
+        assert.equal(await store.nextDueAt(at - 1), at);
+        assert.equal(await store.nextDueAt(at + 1000), null);
       });
 
       it('counts jobs by status', async () => {

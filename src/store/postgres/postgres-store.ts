@@ -446,9 +446,9 @@ export class PostgresJobStore implements JobStore {
     );
   }
 
-  async nextDueAt(): Promise<number | null> {
+  async nextDueAt(after = Number.MIN_SAFE_INTEGER): Promise<number | null> {
     return this.guard(async () => {
-      const [row] = await this.query<{ next: number | null }>(this.pool, this.sql.nextDue, []);
+      const [row] = await this.query<{ next: number | null }>(this.pool, this.sql.nextDue, [after]);
       return row?.next ?? null;
     });
   }

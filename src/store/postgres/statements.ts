@@ -202,7 +202,10 @@ export function storeStatements(schema: string) {
     ),
     setData: named('set_data', `UPDATE ${jobs} SET request_data = $2::json WHERE id = $1 RETURNING *`),
 
-    nextDue: named('next_due', `SELECT min(scheduled_at) AS next FROM ${jobs} WHERE ${from('claim')}`),
+    nextDue: named(
+      'next_due',
+      `SELECT min(scheduled_at) AS next FROM ${jobs} WHERE ${from('claim')} AND scheduled_at > $1::bigint`,
+    ),
     counts: named('counts', `SELECT status, count(*) AS n FROM ${jobs} GROUP BY status`),
     deleteFinished: named(
       'delete_finished',

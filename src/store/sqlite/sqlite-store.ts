@@ -147,7 +147,8 @@ export class SqliteJobStore implements JobStore {
       expired: db.prepare(`SELECT * FROM jobs WHERE status = 'RUNNING' AND lease_expires_at < ?
         ORDER BY lease_expires_at LIMIT ?`),
       nextDue: db.prepare(
-        `SELECT min(scheduled_at) AS next FROM jobs INDEXED BY jobs_due_time WHERE status IN (${due})`,
+        `SELECT min(scheduled_at) AS next FROM jobs INDEXED BY jobs_due_time
+          WHERE status IN (${due}) AND scheduled_at > ?`,
       ),
       counts: db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status'),
       setStatus:
@@ -396,8 +397,8 @@ export class SqliteJobStore implements JobStore {
       .immediate();
   }
 
-  async nextDueAt(): Promise<number | null> {
-    const row = this.sql.nextDue.get() as { next: number | null };
+  async nextDueAt(after = Number.MIN_SAFE_INTEGER): Promise<number | null> {
+    const row = this.sql.nextDue.get(after) as { next: number | null };
     return row.next;
   }
 
