@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, describeConfig, loadConfig, type ConfigFlags } from '../config/config.js';
 import { helpOf, SETTINGS, type CommandName } from '../config/settings.js';
 import { KJOBS_VERSION } from '../version.js';
+import { isClusterWorker, leaveCluster, superviseWorkers } from './cluster.js';
 import { createLogger, defaultLogFormat } from './log-format.js';
 import { serve, stopOnSignals, worker } from './run.js';
 import { startFailureMessage } from './start-failure.js';
@@ -44,7 +45,13 @@ async function start(command: Command, run: Start, env: NodeJS.ProcessEnv): Prom
     throw error;
   }
   const logger = createLogger(config.logLevel, config.logFormat ?? defaultLogFormat());
-  logger.info({ config: describeConfig(config), version: KJOBS_VERSION }, 'kjobs configuration');
+  if (!isClusterWorker()) {
+    logger.info({ config: describeConfig(config), version: KJOBS_VERSION }, 'kjobs configuration');
+    if (config.workers > 1) {
+      process.exitCode = await superviseWorkers(config.workers, logger);
+      return;
+    }
+  }
   try {
     const running = await run(config, logger);
     stopOnSignals(running, logger);
@@ -53,6 +60,7 @@ async function start(command: Command, run: Start, env: NodeJS.ProcessEnv): Prom
     logger.fatal(`kjobs could not start: ${startFailureMessage(error, config)}`);
     logger.flush?.();
     process.exitCode = 1;
+    leaveCluster();
   }
 }
 

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { maskDatabase, type Config } from '../config/config.js';
+import { isClusterWorker, leaveCluster, reportReady } from './cluster.js';
 import { KJOBS_VERSION } from '../version.js';
 import { assertSafeBinding, isLoopbackHost } from '../http/auth.js';
 import { createServer } from '../http/server.js';
@@ -95,7 +96,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
       serverId: config.serverId,
       serverVersion: KJOBS_VERSION,
       ...(config.location ? { location: config.location } : {}),
-      metrics: createMetrics(kjobs),
+      metrics: createMetrics(kjobs, undefined, { cluster: isClusterWorker() }),
       loginLimit: { maxFailures: config.loginFailures },
       allowedHosts: config.allowedHosts,
       trustProxy: config.trustProxy,
@@ -114,6 +115,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
       },
       `kjobs listening on ${address}: ${summary.text}; auth ${summary.auth}`,
     );
+    reportReady(address);
     const server = app;
     return {
       kjobs,
@@ -147,6 +149,7 @@ export async function worker(config: Config, logger: Logger): Promise<Running> {
     { workerId: kjobs.executor?.workerId, ...summary.fields, auth: undefined },
     `kjobs worker started: ${summary.text}`,
   );
+  reportReady();
   return {
     kjobs,
     close: async () => {
@@ -175,6 +178,7 @@ export function stopOnSignals(running: Running, logger: Logger): void {
         process.exitCode = 0;
         process.removeListener('SIGTERM', onSignal);
         process.removeListener('SIGINT', onSignal);
+        leaveCluster();
         // Everything is closed, so the process ends by itself; should a stray handle keep it alive, end it anyway.
         setTimeout(() => process.exit(0), 2000).unref();
       },
@@ -185,5 +189,6 @@ export function stopOnSignals(running: Running, logger: Logger): void {
     );
   };
   process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  // A worker of --workers leaves Ctrl-C to its primary, which relays it as SIGTERM: one Ctrl-C, one graceful stop.
+  process.on('SIGINT', isClusterWorker() ? () => undefined : onSignal);
 }

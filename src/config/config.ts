@@ -40,8 +40,13 @@ export interface Config {
   jsonDates: JsonDatesSetting;
   /** Run jobs in this process (`--no-executor`, KJOBS_EXECUTOR=false). */
   executor: boolean;
-  /** Jobs run at once (`--concurrency`, KJOBS_CONCURRENCY). Default 10. */
+  /** Jobs run at once (`--concurrency`, KJOBS_CONCURRENCY), per process. Default 10. */
   concurrency: number;
+  /**
+   * Processes sharing the port, each serving HTTP and running jobs (`--workers`, KJOBS_WORKERS; `auto`: one per
+   * core). Default 1.
+   */
+  workers: number;
   /** Log level (`--log-level`, KJOBS_LOG_LEVEL). Default info. */
   logLevel: LogLevel;
   /** Log lines (`--log-format`, KJOBS_LOG_FORMAT): `pretty` or `json`; default pretty on a terminal, else json. */

@@ -3,6 +3,7 @@
  * default and reader. The CLI options, the environment reader and the config-file reader are derived from it;
  * a new setting is a new row (and a field of Config).
  */
+import { availableParallelism } from 'node:os';
 import type { Config } from './config.js';
 import {
   parseContainer,
@@ -265,6 +266,17 @@ export const SETTINGS: readonly Setting[] = [
     default: '10',
     commands: BOTH,
     read: (config, text, name) => (config.concurrency = parseInteger(name, text, 1, 10_000)),
+  },
+  {
+    kind: 'value',
+    key: 'workers',
+    flag: '--workers <n>',
+    env: 'KJOBS_WORKERS',
+    help: 'processes sharing the port, each serving HTTP and running jobs; auto: one per core',
+    default: '1',
+    commands: BOTH,
+    read: (config, text, name) =>
+      (config.workers = text.trim() === 'auto' ? availableParallelism() : parseInteger(name, text, 1, 256)),
   },
   {
     kind: 'value',

@@ -231,11 +231,11 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     await app.register(async (scope) => {
       scope.addHook('onRequest', authenticator.hook());
       scope.get('/metrics', { schema: ROUTE_SCHEMAS.metrics }, async (_request, reply) =>
-        reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+        reply.header('content-type', metrics.registry.contentType).send(await metrics.prometheusText()),
       );
       // KIE's address and text, for Prometheus jobs and dashboards set up for KIE Server.
       scope.get(KIE_METRICS_PATH, { schema: ROUTE_SCHEMAS.kieMetrics }, async (_request, reply) =>
-        reply.header('content-type', KIE_METRICS_CONTENT_TYPE).send(await metrics.kie.exposition()),
+        reply.header('content-type', KIE_METRICS_CONTENT_TYPE).send(await metrics.kieText()),
       );
     });
     app.addHook('onListen', async () => {

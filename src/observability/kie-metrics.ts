@@ -85,6 +85,8 @@ export function createKieMetrics(kjobs: Kjobs, registries: Registry[] = []): Kie
     help: 'Kie Server Start Time',
     labelNames: ['name', 'server_id', 'location', 'version'],
     registers,
+    // With --workers, the service started when its first process did.
+    aggregator: 'min',
   });
 
   // Labels in KIE's order: the text writer keeps the order given here.

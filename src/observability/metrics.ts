@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JOB_STATUSES } from '../core/index.js';
 import type { Kjobs } from '../kjobs.js';
+import { joinClusterMetrics } from './cluster-metrics.js';
 import { createKieMetrics, type KieMetrics } from './kie-metrics.js';
 
 /** Prometheus metrics of one kjobs process: jobs by command and container, queue depth, attempts, HTTP. */
@@ -10,10 +11,23 @@ export interface Metrics {
   kie: KieMetrics;
   /** Records one HTTP request (called by the HTTP layer). */
   observeHttp(method: string, route: string, status: number, seconds: number): void;
+  /** What `/metrics` serves: this process's metrics, or with `--workers`, the sum over the processes. */
+  prometheusText(): Promise<string>;
+  /** What KIE's metrics address serves, likewise. */
+  kieText(): Promise<string>;
+}
+
+export interface MetricsOptions {
+  /** This process is a worker of a cluster (`--workers`): texts add up every worker's metrics. */
+  cluster?: boolean;
 }
 
 /** Creates the metrics and wires them to kjobs' events; `/metrics` serves `registry.metrics()`. */
-export function createMetrics(kjobs: Kjobs, registry = new Registry()): Metrics {
+export function createMetrics(
+  kjobs: Kjobs,
+  registry = new Registry(),
+  options: MetricsOptions = {},
+): Metrics {
   // Node's defaults with kjobs' prefix: kjobs_process_cpu_seconds_total, kjobs_nodejs_eventloop_lag_seconds...
   collectDefaultMetrics({ register: registry, prefix: 'kjobs_' });
   const labelNames = ['command', 'container'] as const;
@@ -38,6 +52,8 @@ export function createMetrics(kjobs: Kjobs, registry = new Registry()): Metrics 
     help: 'Jobs in the store by status (queue depth)',
     labelNames: ['status'],
     registers: [registry],
+    // Read from the store: every process of a cluster sees the same counts, so they are not added up.
+    aggregator: 'first',
     async collect() {
       const counts = await kjobs.countByStatus();
       for (const status of JOB_STATUSES) this.set({ status }, counts[status]);
@@ -85,12 +101,21 @@ export function createMetrics(kjobs: Kjobs, registry = new Registry()): Metrics 
     executor.on('rescued', (job) => rescued.inc(labels(job)));
   }
 
-  return {
+  const kie = createKieMetrics(kjobs, [registry]);
+  const metrics: Metrics = {
     registry,
-    kie: createKieMetrics(kjobs, [registry]),
+    kie,
     observeHttp(method, route, status, seconds) {
       httpRequests.inc({ method, route, status: String(status) });
       httpDuration.observe({ method, route }, seconds);
     },
+    prometheusText: () => registry.metrics(),
+    kieText: () => kie.exposition(),
   };
+  if (options.cluster) {
+    const ofCluster = joinClusterMetrics(metrics);
+    metrics.prometheusText = async () => (await ofCluster()).prometheus;
+    metrics.kieText = async () => (await ofCluster()).kie;
+  }
+  return metrics;
 }

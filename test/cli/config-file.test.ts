@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 // The config file (--config kjobs.json, KJOBS_CONFIG): every setting the flags have, under flags and variables.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ describe('config file', () => {
       jsonDates: 'iso',
       executor: false,
       concurrency: '4',
+      workers: 'auto',
       logLevel: 'warn',
       bodyLimit: '512kb',
       serverId: 'node-a',
@@ -60,6 +62,7 @@ describe('config file', () => {
       jsonDates: 'iso',
       executor: false,
       concurrency: 4,
+      workers: availableParallelism(),
       logLevel: 'warn',
       bodyLimit: 512 * 1024,
       serverId: 'node-a',

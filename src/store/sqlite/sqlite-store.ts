@@ -85,10 +85,11 @@ export class SqliteJobStore implements JobStore {
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
+    // First, so that processes opening one file at once (--workers) wait for each other rather than fail.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
   }
 
   async migrate(): Promise<void> {
@@ -104,6 +105,8 @@ export class SqliteJobStore implements JobStore {
       if (applied.has(migration.version)) continue;
       this.db
         .transaction(() => {
+          // Another process may have applied it while this one waited for the write lock.
+          if (this.db.prepare('SELECT 1 FROM kjobs_migrations WHERE version = ?').get(migration.version)) return;
           this.db.exec(migration.sql);
           this.db
             .prepare('INSERT INTO kjobs_migrations (version, name, applied_at) VALUES (?, ?, ?)')
