@@ -111,6 +111,11 @@ export class BasicAuthenticator {
     return this.users.size > 0;
   }
 
+  /** Slow (scrypt) checks run so far, decoys included: a remembered verification runs none. */
+  get slowCheckCount(): number {
+    return this.slowChecks.count;
+  }
+
   /**
    * The user's name when the header holds valid credentials with a required role (or the viewer role, for a read);
    * rejects with 401 or 403 otherwise.

@@ -100,10 +100,13 @@ export function kieDigest(user: string, realm: string, password: string): Buffer
 export class SlowCheckQueue {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Checks run so far. */
+  count = 0;
 
   constructor(private readonly max = 2) {}
 
   async run<T>(check: () => Promise<T>): Promise<T> {
+    this.count++;
     if (this.running >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.running++;
     try {

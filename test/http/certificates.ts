@@ -30,7 +30,20 @@ export interface TestCa {
 }
 
 export function makeCa(folder: string, name = 'kjobs test CA'): TestCa {
-  openssl(folder, 'req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', `/CN=${name}`);
+  openssl(
+    folder,
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+  );
   const certFile = join(folder, 'ca.pem');
   return { folder, certFile, pem: readFileSync(certFile, 'utf8') };
 }
