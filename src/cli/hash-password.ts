@@ -28,6 +28,8 @@ async function firstLine(stdin: NodeJS.ReadStream): Promise<string> {
 
 /** A line typed on the terminal without echo. */
 function typedHidden(stdin: NodeJS.ReadStream, prompt: string, err: (text: string) => void): Promise<string> {
+  // Echo off before the prompt shows: what is typed (or pasted) right after it must not appear.
+  stdin.setRawMode(true);
   err(prompt);
   return new Promise((resolve, reject) => {
     let text = '';
@@ -51,7 +53,6 @@ function typedHidden(stdin: NodeJS.ReadStream, prompt: string, err: (text: strin
         else text += char;
       }
     };
-    stdin.setRawMode(true);
     stdin.setEncoding('utf8');
     stdin.on('data', onData);
     stdin.resume();

@@ -139,6 +139,7 @@ export function parseKieRoles(text: string, path: string): Map<string, string[]>
 /** KIE's users with their roles (a user without a line in the roles file has none: 403, as on KIE Server). */
 export function kieUsersOf(usersPath: string, rolesPath: string): User[] {
   const digests = parseKieUsers(readText(usersPath, '--kie-users'), usersPath);
+  if (digests.size === 0) throw new UserFileError(`${usersPath} (--kie-users) holds no user`);
   const roles = parseKieRoles(readText(rolesPath, '--kie-roles'), rolesPath);
   return [...digests].map(([name, kieDigest]) => ({ name, kieDigest, roles: roles.get(name) ?? [] }));
 }
@@ -152,7 +153,13 @@ export function loadUsers(sources: UserSources): User[] {
   const all: { user: User; from: string }[] = (sources.users ?? []).map((user) => ({ user, from: '--user' }));
   if (sources.usersFile) {
     const path = sources.usersFile;
-    for (const user of parseUsersFile(readText(path, '--users-file'), path)) all.push({ user, from: path });
+    const users = parseUsersFile(readText(path, '--users-file'), path);
+    // An empty file must not turn authentication off (or, on a reload, be refused for it): say so.
+    if (users.length === 0)
+      throw new UserFileError(
+        `${path} (--users-file) holds no user: add NAME:HASH lines (kjobs hash-password)`,
+      );
+    for (const user of users) all.push({ user, from: path });
   }
   if (Boolean(sources.kieUsers) !== Boolean(sources.kieRoles)) {
     throw new UserFileError(

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { Agent, request, type RequestOptions } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -30,6 +30,23 @@ function runCli(
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdin.end(input);
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/**
+ * `kjobs hash-password ARGS` on a terminal (a pseudo-terminal made by util-linux's `script`): answers each prompt
+ * with the next of `answers` once the prompt shows. Resolves with the exit code and the whole screen output.
+ */
+function onTerminal(args: string[], answers: string[]): Promise<{ code: number | null; screen: string }> {
+  const command = ['node', '--import', 'tsx', 'src/cli/main.ts', ...args].join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let screen = '';
+  let prompts = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    screen += chunk.toString();
+    const seen = (screen.match(/(Password|Again): /g) ?? []).length;
+    while (prompts < seen && prompts < answers.length) child.stdin.write(`${answers[prompts++]}\r`);
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, screen })));
 }
 
 /** GET over HTTPS: the status and the certificate's common name. */
@@ -76,6 +93,19 @@ describe('kjobs serve over HTTPS', { skip: OPENSSL_SKIP }, () => {
     assert.doesNotMatch(stdout + stderr, /correct horse/);
     aliceLine = stdout;
     writeFileSync(usersFile, `# kjobs users\n${aliceLine}`);
+    if (existsSync('/usr/bin/script')) {
+      // On a terminal: typed twice, never echoed.
+      const typed = await onTerminal(['hash-password', 'ann'], ['hunter2', 'hunter2']);
+      assert.equal(typed.code, 0, typed.screen);
+      assert.match(
+        typed.screen,
+        /Password: [\s\S]*Again: [\s\S]*ann:\$scrypt\$ln=15,r=8,p=1\$\S+:kie-server/,
+      );
+      assert.doesNotMatch(typed.screen, /hunter2/);
+      const differ = await onTerminal(['hash-password'], ['hunter2', 'hunter3']);
+      assert.equal(differ.code, 1);
+      assert.match(differ.screen, /the two passwords differ/);
+    }
     const empty = await runCli(['hash-password'], { input: '' });
     assert.equal(empty.code, 2);
     assert.match(empty.stderr, /the password is empty/);

@@ -107,6 +107,19 @@ describe('users file', () => {
     }
   });
 
+  it('a file without users is an error, not authentication turned off', () => {
+    const folder = tempFolder();
+    const empty = join(folder, 'empty.txt');
+    writeFileSync(empty, '# nobody yet\n\n');
+    assert.throws(() => loadUsers({ usersFile: empty }), /empty\.txt \(--users-file\) holds no user/);
+    const roles = join(folder, 'roles.properties');
+    writeFileSync(roles, 'a=kie-server\n');
+    assert.throws(
+      () => loadUsers({ kieUsers: empty, kieRoles: roles }),
+      /empty\.txt \(--kie-users\) holds no user/,
+    );
+  });
+
   it('a name given by two sources is refused', async () => {
     const folder = tempFolder();
     const file = join(folder, 'users.txt');
