@@ -156,6 +156,18 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     },
   });
 
+  // A failed TLS handshake never reaches a hook: log it (at debug: clients that do not trust the certificate, plain
+  // HTTP sent to the HTTPS port, scanners), so that an operator can see why a client gets no answer.
+  if (options.tls) {
+    app.server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: { remoteAddress?: string }) => {
+      const reason =
+        error.code === 'ERR_SSL_HTTP_REQUEST'
+          ? 'plain HTTP sent to the HTTPS port'
+          : (error.code ?? error.message.split('\n')[0]);
+      app.log.debug({ ip: socket.remoteAddress, reason }, 'TLS handshake failed');
+    });
+  }
+
   // CONNECT never reaches the routes, and without a listener Node drops the connection unanswered: refuse it.
   app.server.on('connect', (_request: unknown, socket: Duplex) => {
     socket.end(rawErrorAnswer(405, 'CONNECT is not supported'));

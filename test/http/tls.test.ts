@@ -6,11 +6,12 @@ import { request, type RequestOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import pino from 'pino';
 import { ApiError, ConnectionError, KieJobsClient } from '../../src/client/index.js';
 import { fetchWithCa } from '../../src/client-node/index.js';
 import { reloadServer } from '../../src/http/server.js';
 import { readTlsFiles } from '../../src/http/tls.js';
-import { tempFolder } from '../helpers.js';
+import { eventually, tempFolder } from '../helpers.js';
 import { makeCa, makeServerCertificate, OPENSSL_SKIP } from './certificates.js';
 import { API, PRINT_OUT, startServer } from './helpers.js';
 
@@ -53,7 +54,9 @@ describe('HTTPS', { skip: OPENSSL_SKIP }, () => {
 
   it('serves HTTP/1.1 over TLS with the given certificate; clients trusting the CA get in', async () => {
     const identity = makeServerCertificate(ca!, 'kjobs-one');
-    const server = await startServer({ server: { users, tls: identity } });
+    const logLines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) });
+    const server = await startServer({ server: { users, tls: identity, logger } });
     assert.match(server.origin, /^https:\/\/127\.0\.0\.1:\d+$/);
     const auth = `Basic ${Buffer.from('ops:pw').toString('base64')}`;
     const answer = await get(`${server.origin}${API}/jobs`, {
@@ -68,6 +71,13 @@ describe('HTTPS', { skip: OPENSSL_SKIP }, () => {
     assert.match(answer.text, /request-info-instance/);
     // Without the CA the handshake fails: the certificate is not trusted.
     await assert.rejects(get(`${server.origin}/healthz`, {}), /unable to verify|self[- ]signed/i);
+    // Plain HTTP to the HTTPS port: no answer, and a debug line with the address.
+    await assert.rejects(fetch(server.origin.replace('https:', 'http:') + '/healthz'));
+    await eventually(
+      () => logLines.filter((line) => line.includes('TLS handshake failed')),
+      (lines) =>
+        lines.some((line) => line.includes('"ip":"127.0.0.1","reason":"plain HTTP sent to the HTTPS port"')),
+    );
     // GET /server tells where it is, with https.
     const info = await get(`${server.origin}${API}`, {
       ca: ca!.pem,
