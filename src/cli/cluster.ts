@@ -40,7 +40,11 @@ function isLifeMessage(message: unknown): message is WorkerLifeMessage {
  * Runs `count` workers until a stop signal, then stops them gracefully. Resolves with the exit code: 0 after a
  * requested stop, 1 when a worker could not start or workers kept dying.
  */
-export function superviseWorkers(count: number, logger: Logger): Promise<number> {
+export function superviseWorkers(
+  count: number,
+  logger: Logger,
+  options: { relayHangup?: boolean } = {},
+): Promise<number> {
   const ready = new WeakSet<Worker>();
   const deaths: number[] = [];
   let stopping = false;
@@ -105,6 +109,8 @@ export function superviseWorkers(count: number, logger: Logger): Promise<number>
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // SIGHUP reloads the certificate and users files in each worker; without them it would end the workers.
+    if (options.relayHangup) process.on('SIGHUP', () => !stopping && stopAll('SIGHUP'));
 
     for (let index = 0; index < count; index++) fork();
   });

@@ -17,6 +17,7 @@ import {
   type RequestInfoInstance,
   type WireFormat,
 } from '../client/index.js';
+import { fetchWithCa } from '../client-node/index.js';
 
 /** Exit codes of `kjobs jobs ...`. */
 export const JOBS_EXIT_CODES = {
@@ -49,6 +50,7 @@ interface ConnectionFlags {
   url?: string;
   user?: string;
   password?: string;
+  caFile?: string;
   format?: WireFormat;
   timeout?: string;
   json?: boolean;
@@ -63,6 +65,7 @@ function connectionOptions(command: Command): Command {
     .option('--url <url>', `REST root of kjobs or KIE Server [KJOBS_URL] (default ${DEFAULT_URL})`)
     .option('--user <name>', 'basic-auth user [KJOBS_USER]')
     .option('--password <password>', 'basic-auth password; prefer KJOBS_PASSWORD [KJOBS_PASSWORD]')
+    .option('--ca-file <file>', "trust this PEM CA for https:// (a server's private CA) [KJOBS_CA_FILE]")
     .addOption(new Option('--format <format>', 'wire format (default json)').choices(['json', 'xml']))
     .option('--timeout <ms>', 'give up after this many milliseconds (default 30000)')
     .option('--json', 'print JSON for scripts instead of tables');
@@ -89,11 +92,23 @@ function clientOf(flags: ConnectionFlags, env: NodeJS.ProcessEnv): KieJobsClient
     throw new UsageError(`--timeout must be milliseconds > 0: ${timeout}`);
   const user = flags.user ?? env.KJOBS_USER;
   const password = flags.password ?? env.KJOBS_PASSWORD;
+  const caFile = flags.caFile ?? env.KJOBS_CA_FILE;
+  let ca: Buffer | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile);
+    } catch (error) {
+      throw new UsageError(`--ca-file ${caFile}: ${(error as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+      throw new UsageError(`--ca-file ${caFile} holds no PEM certificate`);
+  }
   return new KieJobsClient({
     baseUrl: restRoot(flags.url ?? env.KJOBS_URL),
     format: flags.format ?? 'json',
     timeoutMs: Number(timeout),
     ...(user ? { user, password: password ?? '' } : {}),
+    ...(ca ? { fetch: fetchWithCa({ ca }) } : {}),
   });
 }
 
@@ -290,6 +305,9 @@ export function registerJobsCommand(
   return program;
 }
 
+/** Connection errors about the certificate (self-signed, unknown issuer, names that do not match). */
+const UNTRUSTED_CERTIFICATE = /certificate/i;
+
 /** Wraps a subcommand's action: builds the client, prints the answer, and turns a failure into a message and exit code. */
 function runnerOf(io: JobsIo): Runner {
   return (action: Action) =>
@@ -309,6 +327,11 @@ function runnerOf(io: JobsIo): Runner {
         } else {
           const suffix = error instanceof ApiError ? ` (HTTP ${error.status})` : '';
           io.err(`kjobs: ${message}${suffix}\n`);
+          if (error instanceof ConnectionError && UNTRUSTED_CERTIFICATE.test(message))
+            io.err(
+              "kjobs: the server's certificate is not trusted: give its CA with --ca-file FILE " +
+                '(KJOBS_CA_FILE) or NODE_EXTRA_CA_CERTS=FILE\n',
+            );
         }
         if (!(error instanceof UsageError || error instanceof ApiError || error instanceof ConnectionError)) {
           if (error instanceof Error && error.stack && io.env.KJOBS_DEBUG) io.err(error.stack + '\n');

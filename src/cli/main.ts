@@ -1,4 +1,5 @@
 /** Entry point of the `kjobs` command (bin/kjobs.js runs the compiled form of this file). */
+import { registerHashPasswordCommand } from './hash-password.js';
 import { registerJobsCommand } from './jobs.js';
 import { buildProgram } from './program.js';
 
@@ -8,4 +9,4 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(process.exitCode ?? 0);
 });
 
-await registerJobsCommand(buildProgram()).parseAsync(process.argv);
+await registerHashPasswordCommand(registerJobsCommand(buildProgram())).parseAsync(process.argv);

@@ -48,7 +48,9 @@ async function start(command: Command, run: Start, env: NodeJS.ProcessEnv): Prom
   if (!isClusterWorker()) {
     logger.info({ config: describeConfig(config), version: KJOBS_VERSION }, 'kjobs configuration');
     if (config.workers > 1) {
-      process.exitCode = await superviseWorkers(config.workers, logger);
+      process.exitCode = await superviseWorkers(config.workers, logger, {
+        relayHangup: Boolean(config.tlsCert || config.usersFile || config.kieUsers),
+      });
       return;
     }
   }

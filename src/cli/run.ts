@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import { maskDatabase, type Config } from '../config/config.js';
 import { isClusterWorker, leaveCluster, reportReady } from './cluster.js';
 import { KJOBS_VERSION } from '../version.js';
-import { assertSafeBinding, isLoopbackHost } from '../http/auth.js';
-import { createServer } from '../http/server.js';
+import { assertSafeBinding, isLoopbackHost, type User } from '../http/auth.js';
+import { createServer, reloadServer } from '../http/server.js';
+import { readTlsFiles, type TlsFiles } from '../http/tls.js';
+import { loadUsers } from '../http/user-files.js';
 import { createKjobs, type Kjobs } from '../kjobs.js';
 import { createMetrics } from '../observability/metrics.js';
 import type { JobStore } from '../store/job-store.js';
@@ -14,9 +16,11 @@ import { openStore } from '../store/open-store.js';
 /** A running kjobs process: close() stops it gracefully. */
 export interface Running {
   kjobs: Kjobs;
-  /** The HTTP address (`http://127.0.0.1:8080`), for `serve`. */
+  /** The HTTP address (`http://127.0.0.1:8080`, `https://...` with TLS), for `serve`. */
   address?: string;
   close(): Promise<void>;
+  /** Reads the certificate and the users files again (SIGHUP); keeps the old ones when they cannot be used. */
+  reload?(): void;
 }
 
 async function startKjobs(
@@ -56,12 +60,12 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
  * What an operator wants to see once the process is up, as fields and as one sentence: the store (a database URL
  * without its password), the containers with their command counts, the executor's concurrency and the auth mode.
  */
-function startupSummary(config: Config, kjobs: Kjobs, executor: boolean) {
+function startupSummary(config: Config, kjobs: Kjobs, executor: boolean, userCount: number) {
   const containers = kjobs.registry.commandCounts();
   const store = maskDatabase(config.database);
   const auth =
-    config.users.length > 0
-      ? `basic (${plural(config.users.length, 'user')})`
+    userCount > 0
+      ? `basic (${plural(userCount, 'user')})`
       : isLoopbackHost(config.host)
         ? 'off (loopback only)'
         : 'off (--insecure)';
@@ -77,20 +81,62 @@ function startupSummary(config: Config, kjobs: Kjobs, executor: boolean) {
   };
 }
 
-/** `kjobs serve`: the REST API, and the executor unless disabled. */
-export async function serve(config: Config, logger: Logger): Promise<Running> {
-  assertSafeBinding(config);
-  if (config.users.length === 0 && !isLoopbackHost(config.host)) {
+/** The certificate and key files, when HTTPS is configured; both or neither. */
+function tlsFilesOf(config: Config): TlsFiles | undefined {
+  if (!config.tlsCert && !config.tlsKey) return undefined;
+  if (!config.tlsCert || !config.tlsKey)
+    throw new Error('HTTPS needs both --tls-cert FILE and --tls-key FILE (KJOBS_TLS_CERT, KJOBS_TLS_KEY)');
+  return { cert: config.tlsCert, key: config.tlsKey };
+}
+
+/** Every user: `--user`, `--users-file`, `--kie-users` with `--kie-roles`. */
+function usersOf(config: Config): User[] {
+  return loadUsers({
+    users: config.users,
+    usersFile: config.usersFile,
+    kieUsers: config.kieUsers,
+    kieRoles: config.kieRoles,
+  });
+}
+
+/** Start-up warnings about where credentials and jobs are exposed. */
+function warnAboutExposure(config: Config, users: readonly User[], tls: boolean, logger: Logger): void {
+  if (isLoopbackHost(config.host)) return;
+  if (users.length === 0) {
     logger.warn(
       { host: config.host },
       'authentication is off (--insecure): anyone who reaches this address can use the API',
     );
+  } else if (!tls && !config.trustProxy) {
+    logger.warn(
+      { host: config.host },
+      'credentials travel in clear: this is plain HTTP beyond loopback, and basic authentication sends the ' +
+        'password with every request; serve HTTPS with --tls-cert and --tls-key, or put kjobs behind a ' +
+        'TLS-terminating proxy (--trust-proxy)',
+    );
   }
+  for (const user of users) {
+    if (user.kieDigest && user.roles.length === 0)
+      logger.warn(
+        { user: user.name },
+        `KIE user ${user.name} has no role in --kie-roles: every request gets 403`,
+      );
+  }
+}
+
+/** `kjobs serve`: the REST API, and the executor unless disabled. */
+export async function serve(config: Config, logger: Logger): Promise<Running> {
+  const users = usersOf(config);
+  assertSafeBinding({ host: config.host, users, insecure: config.insecure });
+  const tlsFiles = tlsFilesOf(config);
+  const tls = tlsFiles ? readTlsFiles(tlsFiles) : undefined;
+  warnAboutExposure(config, users, tls !== undefined, logger);
   const { kjobs, store } = await startKjobs(config, logger, config.executor);
   let app: FastifyInstance | undefined;
   try {
     app = await createServer(kjobs, {
-      users: config.users,
+      users,
+      ...(tls ? { tls } : {}),
       jsonDates: config.jsonDates,
       bodyLimit: config.bodyLimit,
       serverId: config.serverId,
@@ -104,10 +150,11 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
     });
     await kjobs.start();
     const address = await app.listen({ port: config.port, host: config.host });
-    const summary = startupSummary(config, kjobs, config.executor);
+    const summary = startupSummary(config, kjobs, config.executor, users.length);
     logger.info(
       {
         address,
+        tls: tls !== undefined,
         api: `${address}/kie-server/services/rest/server`,
         console: `${address}/console`,
         executor: config.executor,
@@ -117,6 +164,26 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
     );
     reportReady(address);
     const server = app;
+    const reloadParts = (): void => {
+      // Each part on its own: a broken users file does not keep a renewed certificate out, nor the other way.
+      if (tlsFiles) {
+        try {
+          reloadServer(server, { tls: readTlsFiles(tlsFiles) });
+          logger.info({ cert: tlsFiles.cert }, 'TLS certificate reloaded: new connections use it');
+        } catch (error) {
+          logger.error(`TLS certificate not reloaded, the previous one stays: ${(error as Error).message}`);
+        }
+      }
+      if (config.usersFile || config.kieUsers) {
+        try {
+          const next = usersOf(config);
+          reloadServer(server, { users: next });
+          logger.info({ users: next.length }, `users reloaded: ${plural(next.length, 'user')}`);
+        } catch (error) {
+          logger.error(`users not reloaded, the previous ones stay: ${(error as Error).message}`);
+        }
+      }
+    };
     return {
       kjobs,
       address,
@@ -125,6 +192,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
         await kjobs.stop(config.stopTimeoutMs);
         await store.close();
       },
+      ...(tlsFiles || config.usersFile || config.kieUsers ? { reload: reloadParts } : {}),
     };
   } catch (error) {
     await app?.close();
@@ -144,7 +212,7 @@ export async function worker(config: Config, logger: Logger): Promise<Running> {
     await store.close();
     throw error;
   }
-  const summary = startupSummary(config, kjobs, true);
+  const summary = startupSummary(config, kjobs, true, 0);
   logger.info(
     { workerId: kjobs.executor?.workerId, ...summary.fields, auth: undefined },
     `kjobs worker started: ${summary.text}`,
@@ -191,4 +259,13 @@ export function stopOnSignals(running: Running, logger: Logger): void {
   process.on('SIGTERM', onSignal);
   // A worker of --workers leaves Ctrl-C to its primary, which relays it as SIGTERM: one Ctrl-C, one graceful stop.
   process.on('SIGINT', isClusterWorker() ? () => undefined : onSignal);
+  // SIGHUP reloads what can be reloaded (certificate, users files); without a handler it would end the process.
+  const reload = running.reload;
+  if (reload) {
+    process.on('SIGHUP', () => {
+      if (stopping) return;
+      logger.info({ signal: 'SIGHUP' }, 'reloading the TLS certificate and the users files');
+      reload();
+    });
+  }
 }

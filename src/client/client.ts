@@ -55,7 +55,11 @@ export interface KieJobsClientOptions {
   timeoutMs?: number;
   /** Headers sent with every request (e.g. `Authorization: Bearer ...` instead of user and password). */
   headers?: Record<string, string>;
-  /** The fetch to use (a test double, a proxy-aware fetch...); default `globalThis.fetch`. */
+  /**
+   * The fetch to use (a test double, a proxy-aware fetch...); default `globalThis.fetch`. On Node.js, for a server
+   * whose certificate comes from a private CA: `fetchWithCa({ ca })` from `kjobs/client/node` (or start Node with
+   * `NODE_EXTRA_CA_CERTS=ca.pem`).
+   */
   fetch?: FetchFunction;
 }
 

@@ -31,6 +31,16 @@ export interface Config {
   containers: Record<string, string>;
   /** API users (`--user NAME:PASSWORD[:ROLE,ROLE]`, KJOBS_USERS="name:pw:roles;name2:pw2"). None: auth off. */
   users: User[];
+  /** API users with scrypt-hashed passwords, a line `NAME:HASH[:ROLES]` each (`--users-file`, KJOBS_USERS_FILE). */
+  usersFile: string | undefined;
+  /** KIE Server's `application-users.properties` (`--kie-users`, KJOBS_KIE_USERS), with `kieRoles`. */
+  kieUsers: string | undefined;
+  /** KIE Server's `application-roles.properties` (`--kie-roles`, KJOBS_KIE_ROLES), with `kieUsers`. */
+  kieRoles: string | undefined;
+  /** HTTPS: the PEM certificate (chain) file (`--tls-cert`, KJOBS_TLS_CERT), with `tlsKey`. */
+  tlsCert: string | undefined;
+  /** HTTPS: the PEM private key file (`--tls-key`, KJOBS_TLS_KEY), with `tlsCert`. */
+  tlsKey: string | undefined;
   /** Allow an unauthenticated API on a non-loopback address (`--insecure`, KJOBS_INSECURE). */
   insecure: boolean;
   /**
@@ -94,6 +104,11 @@ function emptyConfig(): Config {
     limits: { commands: {}, containers: {} },
     location: undefined,
     logFormat: undefined,
+    usersFile: undefined,
+    kieUsers: undefined,
+    kieRoles: undefined,
+    tlsCert: undefined,
+    tlsKey: undefined,
   } as Partial<Config> as Config;
 }
 

@@ -1,18 +1,38 @@
 /**
  * HTTP basic authentication as KIE Server's web.xml sets it up: realm "KIE Server", and the REST API needs the
- * role `kie-server` (or `user`). Passwords are compared in constant time: both sides are hashed with SHA-256 and
- * the digests compared with timingSafeEqual, so neither the length nor the content of a password leaks.
+ * role `kie-server` (or `user`). A user's password is checked against one of three things:
+ * - a plain password (`--user`, for development): both sides hashed with SHA-256, the digests compared with
+ *   timingSafeEqual, so neither the length nor the content of a password leaks;
+ * - KIE's digest (`--kie-users`): MD5 of `user:realm:password`, compared the same way;
+ * - a salted scrypt hash (`--users-file`): checked in the thread pool (a few at once, see SlowCheckQueue). A
+ *   successful check is remembered as an HMAC of the password under a key made for this process, so the next
+ *   request of that user costs one HMAC, not a slow hash; a wrong password always pays the slow hash.
+ * Every refused login costs the same: an unknown user is checked against a decoy, and when slow hashes are
+ * configured, every refusal waits for one slow check (so timing tells neither which users exist nor their kind).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './errors.js';
 import type { LoginLimiter } from './login-limiter.js';
+import {
+  decoyScryptHash,
+  kieDigest,
+  parseScryptHash,
+  SlowCheckQueue,
+  verifyScrypt,
+  type ScryptHash,
+} from './passwords.js';
 
-/** A user of the REST API. */
+/** A user of the REST API: a name, roles, and exactly one of `password`, `passwordHash`, `kieDigest`. */
 export interface User {
   name: string;
-  password: string;
+  /** The password in clear (`--user`, for development). */
+  password?: string;
+  /** A salted scrypt hash, `$scrypt$ln=15,r=8,p=1$SALT$HASH` (`--users-file`, `kjobs hash-password`). */
+  passwordHash?: string;
+  /** KIE's `application-users.properties` digest: hex MD5 of `name:realm:password` (`--kie-users`). */
+  kieDigest?: { hex: string; realm: string };
   roles: string[];
 }
 
@@ -25,16 +45,44 @@ export const REALM = 'KIE Server';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
+type Verifier =
+  | { kind: 'plain'; digest: Buffer }
+  | { kind: 'kie'; digest: Buffer; realm: string }
+  | { kind: 'scrypt'; hash: ScryptHash };
+
 interface StoredUser {
-  digest: Buffer;
+  name: string;
+  verifier: Verifier;
   roles: ReadonlySet<string>;
+  /** For a scrypt user: HMAC of the password that last passed the slow check. */
+  verified?: Buffer;
+}
+
+function verifierOf(user: User): Verifier {
+  const given = [user.password, user.passwordHash, user.kieDigest].filter((value) => value !== undefined);
+  if (given.length !== 1)
+    throw new Error(`User ${user.name} needs exactly one of a password, a password hash or a KIE digest`);
+  if (user.passwordHash !== undefined) return { kind: 'scrypt', hash: parseScryptHash(user.passwordHash) };
+  if (user.kieDigest !== undefined) {
+    if (!/^[0-9a-f]{32}$/i.test(user.kieDigest.hex))
+      throw new Error(`User ${user.name}: a KIE digest is 32 hexadecimal digits`);
+    return { kind: 'kie', digest: Buffer.from(user.kieDigest.hex, 'hex'), realm: user.kieDigest.realm };
+  }
+  return { kind: 'plain', digest: sha256(user.password as string) };
 }
 
 /** Checks `Authorization: Basic` headers against the configured users. */
 export class BasicAuthenticator {
-  private readonly users = new Map<string, StoredUser>();
+  private users = new Map<string, StoredUser>();
   /** Compared against when the user is unknown, so unknown and known users take the same time. */
   private readonly decoy = sha256('kjobs: no such user');
+  /** Checked on every refusal while slow hashes are configured; undefined otherwise. */
+  private slowDecoy: ScryptHash | undefined;
+  /** Key of the HMACs that remember verified passwords; made for this process, never stored. */
+  private readonly cacheKey = randomBytes(32);
+  private readonly slowChecks = new SlowCheckQueue(2);
+  /** Slow checks under way by user and password HMAC: concurrent first requests share one. */
+  private readonly pending = new Map<string, Promise<boolean>>();
 
   constructor(
     users: readonly User[],
@@ -42,25 +90,42 @@ export class BasicAuthenticator {
     /** Limits failed logins per client address and user name (429 beyond); none: no limit. */
     private readonly limiter?: LoginLimiter,
   ) {
+    this.setUsers(users);
+  }
+
+  /**
+   * Replaces the users (a reload): remembered verifications are dropped with the old users. Throws, keeping the
+   * old users, when one of the new ones is unusable.
+   */
+  setUsers(users: readonly User[]): void {
+    const next = new Map<string, StoredUser>();
     for (const user of users)
-      this.users.set(user.name, { digest: sha256(user.password), roles: new Set(user.roles) });
+      next.set(user.name, { name: user.name, verifier: verifierOf(user), roles: new Set(user.roles) });
+    const slow = [...next.values()].find((user) => user.verifier.kind === 'scrypt');
+    this.slowDecoy = slow?.verifier.kind === 'scrypt' ? decoyScryptHash(slow.verifier.hash) : undefined;
+    this.users = next;
+    this.pending.clear();
   }
 
   get enabled(): boolean {
     return this.users.size > 0;
   }
 
+  /** Slow (scrypt) checks run so far, decoys included: a remembered verification runs none. */
+  get slowCheckCount(): number {
+    return this.slowChecks.count;
+  }
+
   /**
    * The user's name when the header holds valid credentials with a required role (or the viewer role, for a read);
-   * throws 401 or 403 otherwise.
+   * rejects with 401 or 403 otherwise.
    */
-  authenticate(header: string | undefined, method = 'GET'): string {
+  async authenticate(header: string | undefined, method = 'GET'): Promise<string> {
     const credentials = parseBasic(header);
     if (!credentials) throw unauthorized('This API needs HTTP basic authentication');
     const stored = this.users.get(credentials.name);
-    const given = sha256(credentials.password);
-    const matches = timingSafeEqual(given, stored?.digest ?? this.decoy);
-    if (!stored || !matches) throw unauthorized('Invalid user name or password');
+    if (!(await this.passwordMatches(stored, credentials.password)) || !stored)
+      throw unauthorized('Invalid user name or password');
     if (!this.requiredRoles.some((role) => stored.roles.has(role))) {
       if (stored.roles.has(VIEWER_ROLE)) {
         if (READ_METHODS.has(method)) return credentials.name;
@@ -75,6 +140,43 @@ export class BasicAuthenticator {
       );
     }
     return credentials.name;
+  }
+
+  private async passwordMatches(stored: StoredUser | undefined, password: string): Promise<boolean> {
+    let matches: boolean;
+    const verifier = stored?.verifier;
+    if (!stored || !verifier) {
+      timingSafeEqual(sha256(password), this.decoy);
+      matches = false;
+    } else if (verifier.kind === 'plain') {
+      matches = timingSafeEqual(sha256(password), verifier.digest);
+    } else if (verifier.kind === 'kie') {
+      matches = timingSafeEqual(kieDigest(stored.name, verifier.realm, password), verifier.digest);
+    } else {
+      // A slow check ran (or was remembered): no decoy needed.
+      return this.scryptMatches(stored, verifier.hash, password);
+    }
+    if (!matches && this.slowDecoy) {
+      const decoy = this.slowDecoy;
+      await this.slowChecks.run(() => verifyScrypt(password, decoy));
+    }
+    return matches;
+  }
+
+  private async scryptMatches(stored: StoredUser, hash: ScryptHash, password: string): Promise<boolean> {
+    const mac = createHmac('sha256', this.cacheKey).update(password, 'utf8').digest();
+    if (stored.verified && timingSafeEqual(mac, stored.verified)) return true;
+    const key = `${stored.name}\0${mac.toString('base64')}`;
+    let check = this.pending.get(key);
+    if (!check) {
+      check = this.slowChecks.run(() => verifyScrypt(password, hash));
+      this.pending.set(key, check);
+      void check.finally(() => this.pending.delete(key)).catch(() => undefined);
+    }
+    const matches = await check;
+    // Only if the user was not replaced meanwhile (a reload).
+    if (matches && this.users.get(stored.name) === stored) stored.verified = mac;
+    return matches;
   }
 
   /**
@@ -96,7 +198,7 @@ export class BasicAuthenticator {
       }
       let user: string;
       try {
-        user = this.authenticate(request.headers.authorization, request.method);
+        user = await this.authenticate(request.headers.authorization, request.method);
       } catch (error) {
         const wrongCredentials = error instanceof HttpError && error.statusCode === 401 && limiterKey;
         if (wrongCredentials) {

@@ -22,6 +22,7 @@ import { OpenApiCollector, openApiRoute } from './openapi/document.js';
 import { ROUTE_SCHEMAS } from './openapi/schemas.js';
 import { RequestGuard } from './request-guard.js';
 import { SECURITY_HEADERS, securityHeadersHook } from './security-headers.js';
+import { replaceCertificate, type TlsIdentity } from './tls.js';
 import { healthRoutes } from './routes/health.js';
 import { containerRoutes } from './routes/containers.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -72,7 +73,34 @@ export interface ServerOptions {
   trustProxy?: boolean;
   /** Failed logins allowed per client address, user name and window before 429 (default 10 a minute; 0: no limit). */
   loginLimit?: LoginLimiterOptions;
+  /** Serve HTTPS (HTTP/1.1 over TLS) with this certificate and key; none: plain HTTP. */
+  tls?: TlsIdentity;
   logger?: Logger;
+}
+
+/** What reloadServer can change while the server runs. */
+export interface ServerReload {
+  /** A new certificate and key, for new connections (the server must have been built with `tls`). */
+  tls?: TlsIdentity;
+  /** New users: verifications remembered for the old ones are dropped. */
+  users?: readonly User[];
+}
+
+const authenticators = new WeakMap<FastifyInstance, BasicAuthenticator>();
+
+/**
+ * Changes the certificate and the users of a running server (SIGHUP): open connections keep going. Throws,
+ * changing nothing, when the new users are unusable or when users would be added to or removed from a server
+ * built without them (or with them).
+ */
+export function reloadServer(app: FastifyInstance, reload: ServerReload): void {
+  const authenticator = authenticators.get(app);
+  if (reload.users && authenticator) {
+    if (reload.users.length > 0 !== authenticator.enabled)
+      throw new Error('users cannot be turned on or off by a reload: restart kjobs');
+    authenticator.setUsers(reload.users);
+  }
+  if (reload.tls) replaceCertificate(app.server, reload.tls);
 }
 
 /** Builds the server (not listening yet): `await app.listen({ port, host })`, `await app.close()`. */
@@ -83,14 +111,18 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   const serverId = options.serverId ?? 'kjobs';
   const serverName = options.serverName ?? serverId;
   const serverVersion = options.serverVersion ?? KJOBS_VERSION;
+  const serverOptions = {
+    requestTimeout,
+    headersTimeout: Math.min(requestTimeout, 60_000),
+    // How often Node looks for requests over their time (its default, 30 s, would double the limit).
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(requestTimeout / 4))),
+  };
   const app = Fastify({
     requestTimeout,
-    http: {
-      requestTimeout,
-      headersTimeout: Math.min(requestTimeout, 60_000),
-      // How often Node looks for requests over their time (its default, 30 s, would double the limit).
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(requestTimeout / 4))),
-    },
+    // HTTPS: Fastify gives these options to https.createServer (HTTP/1.1 over TLS), the timeouts included.
+    ...(options.tls
+      ? { https: { ...serverOptions, cert: options.tls.cert, key: options.tls.key } }
+      : { http: serverOptions }),
     loggerInstance: (options.logger ?? pino({ level: 'silent' })) as FastifyBaseLogger,
     // Requests are logged once, at debug level, by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
@@ -123,6 +155,18 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       socket.destroy();
     },
   });
+
+  // A failed TLS handshake never reaches a hook: log it (at debug: clients that do not trust the certificate, plain
+  // HTTP sent to the HTTPS port, scanners), so that an operator can see why a client gets no answer.
+  if (options.tls) {
+    app.server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: { remoteAddress?: string }) => {
+      const reason =
+        error.code === 'ERR_SSL_HTTP_REQUEST'
+          ? 'plain HTTP sent to the HTTPS port'
+          : (error.code ?? error.message.split('\n')[0]);
+      app.log.debug({ ip: socket.remoteAddress, reason }, 'TLS handshake failed');
+    });
+  }
 
   // CONNECT never reaches the routes, and without a listener Node drops the connection unanswered: refuse it.
   app.server.on('connect', (_request: unknown, socket: Duplex) => {
@@ -207,6 +251,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     undefined,
     new LoginLimiter(options.loginLimit),
   );
+  authenticators.set(app as FastifyInstance, authenticator);
   await app.register(
     async (api) => {
       api.addHook('onRequest', authenticator.hook());
@@ -255,7 +300,8 @@ function listeningLocation(app: FastifyInstance): string {
   const address = app.server.address();
   if (address === null || typeof address === 'string') return KIE_SERVER_PATH;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}${KIE_SERVER_PATH}`;
+  const scheme = app.initialConfig.https ? 'https' : 'http';
+  return `${scheme}://${host}:${address.port}${KIE_SERVER_PATH}`;
 }
 
 export { HttpError };

@@ -48,6 +48,11 @@ describe('config file', () => {
       maxDataSize: '64kb',
       retention: '7d',
       logFormat: 'json',
+      usersFile: '/etc/kjobs/users.txt',
+      kieUsers: './application-users.properties',
+      kieRoles: './application-roles.properties',
+      tlsCert: '/etc/kjobs/tls/cert.pem',
+      tlsKey: '/etc/kjobs/tls/key.pem',
     });
     assert.deepEqual(loadConfig({}, { config: file }), {
       port: 9100,
@@ -78,6 +83,11 @@ describe('config file', () => {
       maxDataSize: 64 * 1024,
       retentionMs: 7 * 86_400_000,
       logFormat: 'json',
+      usersFile: '/etc/kjobs/users.txt',
+      kieUsers: './application-users.properties',
+      kieRoles: './application-roles.properties',
+      tlsCert: '/etc/kjobs/tls/cert.pem',
+      tlsKey: '/etc/kjobs/tls/key.pem',
     });
     // Every setting of the table has its key in the file above.
     const serve = buildProgram({}).commands.find((command) => command.name() === 'serve')!;

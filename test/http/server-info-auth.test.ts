@@ -136,13 +136,13 @@ describe('basic authentication', () => {
     assert.equal((await server.kjobs.countByStatus()).QUEUED, 0);
   });
 
-  it('compares credentials by value (unit)', () => {
+  it('compares credentials by value (unit)', async () => {
     const auth = new BasicAuthenticator([{ name: 'u', password: 'p', roles: ['user'] }]);
     const header = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
-    assert.equal(auth.authenticate(header('u:p')), 'u');
-    assert.throws(() => auth.authenticate(header('u:P')), { statusCode: 401 });
-    assert.throws(() => auth.authenticate(header('u:pp')), { statusCode: 401 });
-    assert.throws(() => auth.authenticate(header('u')), { statusCode: 401 });
+    assert.equal(await auth.authenticate(header('u:p')), 'u');
+    await assert.rejects(auth.authenticate(header('u:P')), { statusCode: 401 });
+    await assert.rejects(auth.authenticate(header('u:pp')), { statusCode: 401 });
+    await assert.rejects(auth.authenticate(header('u')), { statusCode: 401 });
     assert.equal(new BasicAuthenticator([]).enabled, false);
   });
 });
