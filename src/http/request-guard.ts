@@ -11,7 +11,7 @@
  */
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
-import type { FastifyRequest } from 'fastify';
+import type { DoneFuncWithErrOrRes, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './errors.js';
 
 /** Options of the guard. */
@@ -62,7 +62,17 @@ export class RequestGuard {
   }
 
   /** The Fastify onRequest hook. */
-  readonly hook = async (request: FastifyRequest): Promise<void> => {
+  readonly hook = (request: FastifyRequest, _reply: FastifyReply, done: DoneFuncWithErrOrRes): void => {
+    try {
+      this.check(request);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
+  };
+
+  private check(request: FastifyRequest): void {
     const host = header(request, 'host');
     if (this.checkHost && host !== undefined && !this.hostAllowed(hostNameOf(host))) {
       throw new HttpError(
@@ -73,7 +83,7 @@ export class RequestGuard {
       );
     }
     if (!SAFE_METHODS.has(request.method)) this.refuseCrossSite(request, host);
-  };
+  }
 
   private hostAllowed(name: string): boolean {
     if (isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost')) return true;

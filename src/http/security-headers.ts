@@ -3,7 +3,7 @@
  * security policy lets pages load only their own scripts, styles and images (the console serves its own) and
  * forbids framing; API answers are not cached (`no-store`) unless a route set its own Cache-Control (static files).
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DoneFuncWithErrOrRes, FastifyReply, FastifyRequest } from 'fastify';
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-content-type-options': 'nosniff',
@@ -15,10 +15,21 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'cross-origin-resource-policy': 'same-origin',
 });
 
-/** onSend hook: adds the security headers, and `Cache-Control: no-store` where no route chose caching. */
-export async function securityHeadersHook(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
-    if (!reply.hasHeader(name)) reply.header(name, value);
-  }
-  if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+/** What every answer carries unless its route says otherwise. */
+const ON_EVERY_ANSWER: Readonly<Record<string, string>> = Object.freeze({
+  ...SECURITY_HEADERS,
+  'cache-control': 'no-store',
+});
+
+/**
+ * onRequest hook: the security headers and `Cache-Control: no-store`, set before anything can answer (errors
+ * keep them); a route that chooses caching (the console's static files) sets its own Cache-Control later.
+ */
+export function securityHeadersHook(
+  _request: FastifyRequest,
+  reply: FastifyReply,
+  done: DoneFuncWithErrOrRes,
+): void {
+  reply.headers(ON_EVERY_ANSWER);
+  done();
 }

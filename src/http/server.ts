@@ -206,27 +206,34 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     allowedHosts: options.allowedHosts,
     trustProxy: options.trustProxy,
   });
+  app.addHook('onRequest', securityHeadersHook);
   app.addHook('onRequest', guard.hook);
-  app.addHook('onSend', conversationIdHook);
-  app.addHook('onSend', securityHeadersHook);
+  app.addHook('onRequest', conversationIdHook);
   const metrics = options.metrics;
-  app.addHook('onResponse', async (request, reply) => {
-    metrics?.observeHttp(
-      request.method,
-      request.routeOptions.url ?? 'unmatched',
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
-    request.log.debug(
-      {
-        method: request.method,
-        url: request.url,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
-  });
+  const logRequests = options.logger?.isLevelEnabled('debug') ?? false;
+  // Only when something reads it: a hook per request costs even when it does nothing.
+  if (metrics || logRequests) {
+    app.addHook('onResponse', (request, reply, done) => {
+      metrics?.observeHttp(
+        request.method,
+        request.routeOptions.url ?? 'unmatched',
+        reply.statusCode,
+        reply.elapsedTime / 1000,
+      );
+      if (logRequests) {
+        request.log.debug(
+          {
+            method: request.method,
+            url: request.url,
+            status: reply.statusCode,
+            ms: Math.round(reply.elapsedTime),
+          },
+          'request',
+        );
+      }
+      done();
+    });
+  }
 
   await app.register(healthRoutes, { kjobs });
   const startedAt = Date.now();
