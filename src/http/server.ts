@@ -23,6 +23,7 @@ import { ROUTE_SCHEMAS } from './openapi/schemas.js';
 import { RequestGuard } from './request-guard.js';
 import { SECURITY_HEADERS, securityHeadersHook } from './security-headers.js';
 import { healthRoutes } from './routes/health.js';
+import { consoleExtensionRoutes } from './routes/console-extensions.js';
 import { containerRoutes } from './routes/containers.js';
 import { jobRoutes } from './routes/jobs.js';
 import { probeRoutes } from './routes/probes.js';
@@ -223,6 +224,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       await api.register(serverInfoRoutes, info);
       await api.register(jobRoutes, { kjobs, jsonDates });
       await api.register(containerRoutes, { kjobs, jsonDates });
+      await api.register(consoleExtensionRoutes, { kjobs });
     },
     { prefix: KIE_SERVER_PATH },
   );

@@ -29,7 +29,10 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 
 /** Rows by key, most jobs first (then by key). */
 export function breakdownRows(data: BreakdownData): BreakdownRow[] {
-  const rows = new Map<string | null, { counts: StatusCounts; runs: number; failures: number; ms: number[] }>();
+  const rows = new Map<
+    string | null,
+    { counts: StatusCounts; runs: number; failures: number; ms: number[] }
+  >();
   const rowOf = (key: string | null) => {
     let row = rows.get(key);
     if (!row) rows.set(key, (row = { counts: emptyCounts(), runs: 0, failures: 0, ms: [] }));

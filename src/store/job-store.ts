@@ -130,8 +130,7 @@ export interface JobAction {
 
 /** Jobs an operator acts on at once: by id, or every job of a list filter in the given statuses. */
 export type BulkSelection =
-  | { ids: readonly number[] }
-  | { filter: ListFilter; statuses: readonly JobStatus[] };
+  { ids: readonly number[] } | { filter: ListFilter; statuses: readonly JobStatus[] };
 
 export interface BulkQuery {
   event: 'cancel' | 'requeue';

@@ -852,10 +852,13 @@ export function runStoreContract(
         await store.recordStats({ now, since: now - 10 * MINUTE, keepBefore: 0, forgetBefore: 0 });
         const rows = await store.readStats(now - 60 * MINUTE, now + MINUTE);
         const finishedMinute = Math.floor(finishedAt / MINUTE) * MINUTE;
-        const total = rows.reduce((sum, row) => ({ done: sum.done + row.done, error: sum.error + row.error }), {
-          done: 0,
-          error: 0,
-        });
+        const total = rows.reduce(
+          (sum, row) => ({ done: sum.done + row.done, error: sum.error + row.error }),
+          {
+            done: 0,
+            error: 0,
+          },
+        );
         assert.deepEqual(total, { done: 2, error: 1 });
         assert.ok(rows.some((row) => row.minute === finishedMinute && row.done >= 1));
         assert.equal(rows.find((row) => row.minute === minute)?.waiting, 2, 'QUEUED + RETRYING');
@@ -894,12 +897,11 @@ export function runStoreContract(
         assert.deepEqual(runs.map((run) => run.failed).sort(), [false, true]);
         for (const run of runs) assert.ok(run.ms !== null && run.ms >= 0);
         const byContainer = await store.breakdown('container', since);
-        assert.deepEqual(
-          byContainer.counts
-            .map((row) => `${row.key}:${row.status}:${row.n}`)
-            .sort(),
-          ['acme:DONE:1', 'acme:ERROR:1', 'null:QUEUED:1'],
-        );
+        assert.deepEqual(byContainer.counts.map((row) => `${row.key}:${row.status}:${row.n}`).sort(), [
+          'acme:DONE:1',
+          'acme:ERROR:1',
+          'null:QUEUED:1',
+        ]);
         assert.deepEqual(await store.breakdown('command', Date.now() + 60_000).then((b) => b.runs), []);
       });
 
@@ -962,7 +964,11 @@ export function runStoreContract(
       });
 
       it('refuses a selection past the limit and changes nothing', async () => {
-        const ids = [await jobIn(store, 'QUEUED'), await jobIn(store, 'QUEUED'), await jobIn(store, 'QUEUED')];
+        const ids = [
+          await jobIn(store, 'QUEUED'),
+          await jobIn(store, 'QUEUED'),
+          await jobIn(store, 'QUEUED'),
+        ];
         await assert.rejects(
           store.bulk({ event: 'cancel', selection: { ids }, now: 1, max: 2 }),
           (error: Error) => error.name === 'TooManyJobsError' && /more than 2 jobs/.test(error.message),

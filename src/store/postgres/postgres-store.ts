@@ -507,7 +507,11 @@ export class PostgresJobStore implements JobStore {
           const changed =
             query.event === 'cancel'
               ? await this.query<{ id: number }>(client, this.sql.bulkCancel, [ids, query.now])
-              : await this.query<{ id: number }>(client, this.sql.bulkRequeue, [ids, query.now, this.channel]);
+              : await this.query<{ id: number }>(client, this.sql.bulkRequeue, [
+                  ids,
+                  query.now,
+                  this.channel,
+                ]);
           result.changed = changed.map((row) => row.id);
         }
         result.refused.sort((a, b) => a.id - b.id);

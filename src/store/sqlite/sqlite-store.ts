@@ -347,7 +347,13 @@ export class SqliteJobStore implements JobStore {
               ).changes;
               if (changes > 0) {
                 const error = trimAttemptError(outcome.error);
-                sql.insertError.run(outcome.jobId, error.message, error.stacktrace, outcome.now, outcome.jobId);
+                sql.insertError.run(
+                  outcome.jobId,
+                  error.message,
+                  error.stacktrace,
+                  outcome.now,
+                  outcome.jobId,
+                );
               }
               break;
             }
@@ -398,7 +404,11 @@ export class SqliteJobStore implements JobStore {
     now: number,
   ): void {
     // A unique job back in the queue is a new active job for its key: the same check as scheduling one.
-    if (!ACTIVE_STATUSES.includes(row.status) && row.business_key !== null && isUniqueData(row.request_data)) {
+    if (
+      !ACTIVE_STATUSES.includes(row.status) &&
+      row.business_key !== null &&
+      isUniqueData(row.request_data)
+    ) {
       const active = this.sql.activeByKey.get(row.business_key) as { id: number } | undefined;
       if (active && active.id !== row.id) throw new DuplicateJobError(row.business_key, active.id);
     }
@@ -466,9 +476,9 @@ export class SqliteJobStore implements JobStore {
   }
 
   async actionsOf(jobId: number): Promise<JobAction[]> {
-    return (this.sql.actionsOf.all(jobId) as { kind: JobAction['kind']; at: number; from_status: JobStatus }[]).map(
-      (row) => ({ kind: row.kind, at: row.at, fromStatus: row.from_status }),
-    );
+    return (
+      this.sql.actionsOf.all(jobId) as { kind: JobAction['kind']; at: number; from_status: JobStatus }[]
+    ).map((row) => ({ kind: row.kind, at: row.at, fromStatus: row.from_status }));
   }
 
   async recordStats(sample: StatsSample): Promise<void> {
