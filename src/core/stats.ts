@@ -126,5 +126,7 @@ export function jobTimeline(
     entries.push({ kind: 'due', at: job.scheduledAt });
   }
   // Stable by time; the creation stays first.
-  return [entries[0]!, ...entries.slice(1).sort((a, b) => a.at - b.at)];
+  // An operator's action and the run it leads to may share a millisecond: the action comes first.
+  const rank = (entry: TimelineEntry) => (entry.kind === 'cancel' || entry.kind === 'requeue' ? 0 : 1);
+  return [entries[0]!, ...entries.slice(1).sort((a, b) => a.at - b.at || rank(a) - rank(b))];
 }
