@@ -1188,10 +1188,16 @@ async function loadBreakdown() {
   }
 }
 
+/** The breakdown counts every job: asked for less often than the charts. */
+const BREAKDOWN_POLL_MS = 15_000;
+let breakdownAt = 0;
+
 function pollDashboard() {
   clearTimeout(charts.timer);
   if (document.hidden || $('#view-list').hidden) return;
-  Promise.all([loadCharts(), loadBreakdown()]).finally(() => {
+  const due = Date.now() - breakdownAt >= BREAKDOWN_POLL_MS - 100;
+  if (due) breakdownAt = Date.now();
+  Promise.all([loadCharts(), due ? loadBreakdown() : null]).finally(() => {
     clearTimeout(charts.timer);
     charts.timer = setTimeout(pollDashboard, CHART_POLL_MS);
   });
@@ -1208,6 +1214,7 @@ function setupDashboard() {
   for (const input of $$('input[name="by"]')) {
     input.addEventListener('change', () => {
       breakdown.by = input.value;
+      breakdownAt = Date.now();
       loadBreakdown();
     });
   }

@@ -269,7 +269,10 @@ export function storeStatements(schema: string) {
     breakdownCounts(key: 'command' | 'container_id'): Statement {
       return named(
         `breakdown_counts_${key}`,
-        `SELECT ${key} AS key, status, count(*)::integer AS n FROM ${jobs} GROUP BY ${key}, status`,
+        `SELECT ${key} AS key, status, sum(n)::integer AS n FROM (
+          SELECT command, container_id, status, count(*) AS n FROM ${jobs} GROUP BY command, container_id, status
+        ) AS grouped
+        GROUP BY ${key}, status`,
       );
     },
     /** Breakdown: attempts that ended since $1, failed or not, with their duration. */

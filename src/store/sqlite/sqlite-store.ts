@@ -498,8 +498,12 @@ export class SqliteJobStore implements JobStore {
 
   async breakdown(by: 'command' | 'container', since: number): Promise<BreakdownData> {
     const key = by === 'command' ? 'command' : 'container_id';
+    // Grouped in the index's order first (no sort of a million rows), then by the key.
     const counts = this.cachedStatement(
-      `SELECT ${key} AS key, status, count(*) AS n FROM jobs GROUP BY ${key}, status`,
+      `SELECT ${key} AS key, status, sum(n) AS n FROM (
+        SELECT command, container_id, status, count(*) AS n FROM jobs INDEXED BY jobs_by_command_container
+        GROUP BY command, container_id, status)
+      GROUP BY ${key}, status`,
     ).all() as BreakdownData['counts'];
     const runs = this.cachedStatement(
       `SELECT ${key} AS key, 0 AS failed, finished_at - started_at AS ms FROM jobs INDEXED BY jobs_finished
