@@ -562,6 +562,12 @@ function renderJob(job) {
       field('Scheduled', dateElement(job['request-scheduled-date'])),
       field('Message', job['request-message'] ?? '—'),
     ),
+    h(
+      'section',
+      { class: 'timeline-section', 'aria-labelledby': 'timeline-title' },
+      h('h3', { id: 'timeline-title' }, 'Timeline'),
+      h('ol', { id: 'job-timeline', class: 'timeline' }),
+    ),
     dataBlock('Request data', job['request-data']),
     dataBlock('Response data', job['response-data']),
     h(
@@ -622,7 +628,6 @@ async function loadJob(id, { quiet = false } = {}) {
       $('#job-body').replaceChildren(
         h('p', {}, missing ? `There is no job ${id}.` : 'This job could not be loaded.'),
       );
-      $('#job-timeline').replaceChildren();
       $('#job-actions').hidden = missing;
     }
     say(errorText(error), 'error');
@@ -1077,8 +1082,29 @@ function renderCharts() {
   const lastWaiting = [...waiting].reverse().find((v) => v !== null);
   $('#waiting-desc').textContent =
     lastWaiting === undefined ? `No samples in ${span}.` : `${lastWaiting} waiting at the last sample.`;
+  // The same numbers as a table (newest first), for screen readers and for reading exact values; only while open.
+  if ($('.chart-numbers').open) renderChartTable();
   $('#charts-updated').textContent =
     `Updated ${formatDate(Date.now())}, live every ${CHART_POLL_MS / 1000} s.`;
+}
+
+function renderChartTable() {
+  const stats = charts.stats;
+  if (!stats) return;
+  $('#chart-table tbody').replaceChildren(
+    ...[...stats.points]
+      .reverse()
+      .map((point) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row', dataset: { label: 'From' } }, dateElement(point.at)),
+          h('td', { class: 'num', dataset: { label: 'Done' } }, point.done),
+          h('td', { class: 'num', dataset: { label: 'Error' } }, point.error),
+          h('td', { class: 'num', dataset: { label: 'Waiting' } }, point.waiting ?? '—'),
+        ),
+      ),
+  );
 }
 
 async function loadCharts() {
@@ -1218,6 +1244,7 @@ function setupDashboard() {
       loadBreakdown();
     });
   }
+  $('.chart-numbers').addEventListener('toggle', renderChartTable);
   let resizeTimer;
   window.addEventListener('resize', () => {
     clearTimeout(resizeTimer);
@@ -1270,7 +1297,6 @@ function route() {
     current = { id: Number(job[1]), job: null, timer: null };
     $('#job-title').textContent = `Job ${current.id}`;
     $('#job-body').replaceChildren(h('p', { class: 'hint' }, 'Loading…'));
-    $('#job-timeline').replaceChildren();
     $('#update-data-json').value = '{}';
     show('job');
     if (!firstRoute) $('#job-title').focus();

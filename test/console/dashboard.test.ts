@@ -107,6 +107,11 @@ describe('web console: charts, breakdown, live table, bulk actions, timeline', {
     assert.equal(await page.locator('#chart-finished').getAttribute('role'), 'img');
     assert.ok((await page.locator('#chart-finished .axis text').count()) >= 5, 'axis labels');
     assert.ok(await page.locator('#figure-finished .legend', { hasText: 'Done' }).isVisible());
+    // The same numbers as a table, for screen readers.
+    await page.getByText("The charts' numbers as a table").click();
+    assert.equal(await page.locator('#chart-table tbody tr').count(), 60);
+    const doneCells = await page.locator('#chart-table tbody td[data-label="Done"]').allTextContents();
+    assert.equal(sum(doneCells.map(Number)), 3);
 
     await page.getByRole('radio', { name: 'Last 24 hours' }).check();
     await eventually(
