@@ -137,6 +137,8 @@ export interface KjobsEvents {
   scheduled: [jobs: { id: number; command: string; containerId: string | null }[]];
   /** A job was cancelled. */
   cancelled: [job: Job];
+  /** Jobs were cancelled by one bulk action (bulkCancel); `cancelled` is not emitted for them. */
+  cancelledMany: [jobs: { id: number; command: string; containerId: string | null }[]];
   /** A job reached DONE, ERROR or CANCELLED. */
   finished: [jobId: number, status: JobStatus];
 }
@@ -471,7 +473,10 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
       now: Date.now(),
       max: this.maxBulkJobs,
     });
-    if (event === 'cancel') for (const id of result.changed) this.emit('finished', id, 'CANCELLED');
+    if (event === 'cancel' && result.changed.length > 0) {
+      this.emit('cancelledMany', result.changedJobs);
+      for (const id of result.changed) this.emit('finished', id, 'CANCELLED');
+    }
     return result;
   }
 

@@ -56,7 +56,8 @@ export class StatsSampler {
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
     // The minutes since the previous sample (and the one before, for outcomes written late) are recounted;
     // the first sample counts the last day, keeping the minutes that already have numbers.
-    const since = this.lastSample === undefined ? minute - DAY_MS : Math.min(this.lastSample, now) - MINUTE_MS;
+    const since =
+      this.lastSample === undefined ? minute - DAY_MS : Math.min(this.lastSample, now) - MINUTE_MS;
     const sinceMinute = Math.floor(since / MINUTE_MS) * MINUTE_MS;
     try {
       await this.store.recordStats({

@@ -63,6 +63,7 @@ export function createMetrics(kjobs: Kjobs, registry = new Registry()): Metrics 
   });
   kjobs.on('scheduled', (jobs) => jobs.forEach((job) => scheduled.inc(labels(job))));
   kjobs.on('cancelled', (job) => cancelled.inc(labels(job)));
+  kjobs.on('cancelledMany', (jobs) => jobs.forEach((job) => cancelled.inc(labels(job))));
   const executor = kjobs.executor;
   if (executor) {
     const attempt = (

@@ -9,6 +9,8 @@ import type { BulkQuery, BulkResult } from './job-store.js';
 export interface BulkRow {
   id: number;
   status: JobStatus;
+  command: string;
+  container_id: string | null;
 }
 
 /** Refuses a selection of ids longer than the limit before anything is read. */
@@ -41,6 +43,7 @@ export function splitBulk(
   const result: BulkResult = {
     matched: 'ids' in query.selection ? ids.length : rows.length,
     changed: [],
+    changedJobs: [],
     refused: ids
       .filter((id) => !found.has(id))
       .map((id) => ({ id, status: null, reason: `Request with id: ${id} doesn't exist` })),
@@ -60,4 +63,20 @@ export function splitBulk(
   }
   result.refused.sort((a, b) => a.id - b.id);
   return { apply, result };
+}
+
+/** Fills in the changed jobs' ids and labels, in id order, from the rows the action applied to. */
+export function recordChanged(
+  result: BulkResult,
+  rows: readonly BulkRow[],
+  changed: ReadonlySet<number>,
+): void {
+  const applied = rows.filter((row) => changed.has(row.id)).sort((a, b) => a.id - b.id);
+  result.changed = applied.map((row) => row.id);
+  result.changedJobs = applied.map((row) => ({
+    id: row.id,
+    command: row.command,
+    containerId: row.container_id,
+  }));
+  result.refused.sort((a, b) => a.id - b.id);
 }

@@ -148,6 +148,8 @@ export interface BulkResult {
   changed: number[];
   /** Jobs left as they were: unknown (status null), in a status the action is not allowed from, or a duplicate. */
   refused: { id: number; status: JobStatus | null; reason: string }[];
+  /** The changed jobs' command and container, in id order (for events and metrics). */
+  changedJobs: { id: number; command: string; containerId: string | null }[];
 }
 
 /**

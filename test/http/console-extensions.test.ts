@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError, KieJobsClient } from '../../src/client/index.js';
+import { createServer } from '../../src/http/server.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { eventually } from '../helpers.js';
 import { API, FAILING, FAR_FUTURE, JSON_HEADERS, PRINT_OUT, startServer } from './helpers.js';
 
@@ -218,6 +220,34 @@ describe('console extensions (kjobs)', () => {
     });
     assert.equal(admin.status, 200);
     assert.equal((await server.kjobs.get(id!)).status, 'CANCELLED');
+  });
+
+  it('counts bulk cancels in the metrics, as single cancels', async () => {
+    const server = await startServer();
+    const metrics = createMetrics(server.kjobs);
+    await server.app.close();
+    const app = await createServer(server.kjobs, { metrics });
+    const origin = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const ids = await server.kjobs.scheduleMany(
+        [1, 2].map(() => ({ command: PRINT_OUT, scheduledAt: FAR_FUTURE })),
+      );
+      const answer = await fetch(`${origin}${API}/kjobs/jobs/cancel`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ ids }),
+      });
+      assert.equal(answer.status, 200);
+      const text = await (await fetch(`${origin}/metrics`)).text();
+      assert.match(
+        text,
+        new RegExp(
+          `kjobs_jobs_cancelled_total\\{command="${PRINT_OUT.replace(/\./g, '\\.')}",container=""\\} 2`,
+        ),
+      );
+    } finally {
+      await app.close();
+    }
   });
 
   it('is in the OpenAPI document', async () => {

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BulkJobSelection, Kjobs } from '../../kjobs.js';
+import type { BulkResult } from '../../store/job-store.js';
 import { HttpError } from '../errors.js';
 import { negotiationOf } from '../hooks.js';
 import { ROUTE_SCHEMAS as SCHEMAS } from '../openapi/schemas.js';
@@ -130,11 +131,12 @@ export async function consoleExtensionRoutes(
     });
   });
 
+  const answer = ({ matched, changed, refused }: BulkResult) => ({ matched, changed, refused });
   app.post('/kjobs/jobs/requeue', { schema: SCHEMAS.bulkRequeue }, async (request, reply) =>
-    sendJson(reply, await kjobs.bulkRequeue(readSelection(request))),
+    sendJson(reply, answer(await kjobs.bulkRequeue(readSelection(request)))),
   );
 
   app.post('/kjobs/jobs/cancel', { schema: SCHEMAS.bulkCancel }, async (request, reply) =>
-    sendJson(reply, await kjobs.bulkCancel(readSelection(request))),
+    sendJson(reply, answer(await kjobs.bulkCancel(readSelection(request)))),
   );
 }

@@ -36,7 +36,14 @@ import {
   type StatusCounts,
   type ConcurrencyLimits,
 } from '../job-store.js';
-import { checkBulkIds, checkBulkMatches, selectedIds, splitBulk } from '../bulk.js';
+import {
+  checkBulkIds,
+  checkBulkMatches,
+  recordChanged,
+  selectedIds,
+  splitBulk,
+  type BulkRow,
+} from '../bulk.js';
 import { hasLimits, pickWithinLimitsAsync, type CandidateRow, type RunningCount } from '../limits.js';
 import { readMigrations } from '../migrations.js';
 import {
@@ -512,7 +519,7 @@ export class PostgresJobStore implements JobStore {
                   query.now,
                   this.channel,
                 ]);
-          result.changed = changed.map((row) => row.id);
+          recordChanged(result, rows, new Set(changed.map((row) => row.id)));
         }
         result.refused.sort((a, b) => a.id - b.id);
         return result;
@@ -688,6 +695,6 @@ function uniqueKeyOf(row: { business_key: string | null; request_data?: unknown 
 }
 
 type JobRow = Row<DataMap>;
-type BulkPgRow = { id: number; status: JobStatus; business_key: string | null; request_data: DataMap };
+type BulkPgRow = BulkRow & { business_key: string | null; request_data: DataMap };
 
 const toJob = (row: JobRow): Job => rowToJob(row, (data) => data);

@@ -211,7 +211,8 @@ export function storeStatements(schema: string) {
     /** Bulk: the selected jobs by id, locked ($1 ids). */
     bulkByIds: named(
       'bulk_by_ids',
-      `SELECT id, status, business_key, request_data FROM ${jobs} WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE`,
+      `SELECT id, status, command, container_id, business_key, request_data FROM ${jobs}
+      WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE`,
     ),
     /** Bulk: the chosen jobs cancelled ($1 ids, $2 now), their actions recorded. */
     bulkCancel: named(
@@ -290,7 +291,7 @@ export function storeStatements(schema: string) {
     bulkByFilter(column: string | null): Statement {
       return named(
         `bulk_by_filter_${column ?? 'all'}`,
-        `SELECT id, status, business_key, request_data FROM ${jobs}
+        `SELECT id, status, command, container_id, business_key, request_data FROM ${jobs}
         WHERE ${column ? `${column} = $3 AND ` : ''}status = ANY ($2::text[])
         ORDER BY id LIMIT $1 FOR UPDATE`,
       );

@@ -36,7 +36,14 @@ import {
   type ListQuery,
   type StatusCounts,
 } from '../job-store.js';
-import { checkBulkIds, checkBulkMatches, selectedIds, splitBulk } from '../bulk.js';
+import {
+  checkBulkIds,
+  checkBulkMatches,
+  recordChanged,
+  selectedIds,
+  splitBulk,
+  type BulkRow,
+} from '../bulk.js';
 import { hasLimits, pickWithinLimits, type CandidateRow, type RunningCount } from '../limits.js';
 import { readMigrations } from '../migrations.js';
 import {
@@ -418,7 +425,7 @@ export class SqliteJobStore implements JobStore {
 
   async bulk(query: BulkQuery): Promise<BulkResult> {
     checkBulkIds(query);
-    const columns = `id, status, business_key${query.event === 'requeue' ? ', request_data' : ''}`;
+    const columns = `id, status, command, container_id, business_key${query.event === 'requeue' ? ', request_data' : ''}`;
     return this.db
       .transaction(() => {
         let rows: BulkSqlRow[];
@@ -455,21 +462,22 @@ export class SqliteJobStore implements JobStore {
         }
         rows.sort((a, b) => a.id - b.id);
         const { apply, result } = splitBulk(query, rows);
+        const changed = new Set<number>();
         for (const row of apply as BulkSqlRow[]) {
           if (query.event === 'cancel') {
             this.cancelRow(row, query.now);
-            result.changed.push(row.id);
+            changed.add(row.id);
             continue;
           }
           try {
             this.requeueRow(row, query.now);
-            result.changed.push(row.id);
+            changed.add(row.id);
           } catch (error) {
             if (!(error instanceof DuplicateJobError)) throw error;
             result.refused.push({ id: row.id, status: row.status, reason: error.message });
           }
         }
-        result.refused.sort((a, b) => a.id - b.id);
+        recordChanged(result, rows, changed);
         return result;
       })
       .immediate();
@@ -585,6 +593,6 @@ function isUniqueData(requestData: string | undefined): boolean {
 }
 
 type JobRow = Row<string>;
-type BulkSqlRow = { id: number; status: JobStatus; business_key: string | null; request_data?: string };
+type BulkSqlRow = BulkRow & { business_key: string | null; request_data?: string };
 
 const toJob = (row: JobRow): Job => rowToJob(row, (data) => JSON.parse(data) as DataMap);
