@@ -10,6 +10,7 @@ import {
   FAR_FUTURE,
   launchChromium,
   PRINT_OUT,
+  SEND_INVOICE,
   SKIP,
   startConsoleServer,
   USER,
@@ -152,10 +153,20 @@ describe('web console: charts, breakdown, live table, bulk actions, timeline', {
     const commands = await page.locator('#jobs tbody td[data-label="Command"]').allTextContents();
     assert.ok(commands.length > 0 && commands.every((text) => text === FAILING), commands.join());
 
+    const invoice = await server.kjobs.schedule({
+      command: SEND_INVOICE,
+      containerId: 'billing-1.0',
+      scheduledAt: FAR_FUTURE,
+    });
     await page.getByRole('radio', { name: 'By container' }).check();
-    const billing = page.locator('#breakdown tbody tr', { hasText: '(no container)' });
-    await billing.waitFor();
+    await page.locator('#breakdown tbody tr', { hasText: '(no container)' }).waitFor();
     assert.equal(await page.locator('#breakdown-key').textContent(), 'Container');
+    // With the mouse: a click anywhere on the row filters the table by the container.
+    const billing = page.locator('#breakdown tbody tr[data-key="billing-1.0"]');
+    await billing.locator('td[data-label="Queued"]').click();
+    await page.locator('#list-summary', { hasText: 'container billing-1.0' }).waitFor();
+    assert.equal(await page.locator('#filter-by').inputValue(), 'container');
+    assert.deepEqual(await rowIds(), [invoice]);
     assert.deepEqual(pageErrors, []);
   });
 
