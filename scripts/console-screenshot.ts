@@ -1,8 +1,11 @@
 // Takes the README's screenshot of the web console: a real kjobs server with a few jobs of every kind, headless
 // Chromium at laptop width (docs/console.png), and at phone width (docs/console-phone.png, or the path given).
+// The charts' history (the day before the script ran) is made up: written straight into the statistics table, as
+// the executor's sampler would have written it, so that the charts show something. The jobs are real.
 // Run: node --import tsx scripts/console-screenshot.ts
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SqliteJobStore } from '../src/store/sqlite/sqlite-store.js';
 import { eventually } from '../test/helpers.js';
 import {
   BILLING,
@@ -14,7 +17,7 @@ import {
   USER,
 } from '../test/console/browser.js';
 
-const server = await startConsoleServer({ containers: BILLING });
+const server = await startConsoleServer({ containers: BILLING, statsIntervalMs: 200 });
 const { kjobs } = server;
 const hour = 3_600_000;
 const now = Date.now();
@@ -52,6 +55,24 @@ await kjobs.schedule({
   data: { businessKey: 'weekly-digest' },
 });
 
+// A made-up day of history: a busy afternoon, a few failures, a queue that grows and drains.
+const store = kjobs.store as SqliteJobStore;
+const minute = 60_000;
+const thisMinute = Math.floor(Date.now() / minute) * minute;
+const history = store.db.prepare(
+  'INSERT OR REPLACE INTO job_stats (minute, done, error, waiting) VALUES (?, ?, ?, ?)',
+);
+store.db.transaction(() => {
+  for (let back = 24 * 60; back >= 3; back--) {
+    const i = 24 * 60 - back;
+    const wave = Math.sin(i / 90) + 0.6 * Math.sin(i / 7);
+    const done = Math.max(0, Math.round(18 + 9 * wave + ((i * 37) % 7)));
+    const error = (i * 13) % 29 === 0 ? 3 : (i * 7) % 11 === 0 ? 1 : 0;
+    const waiting = Math.max(0, Math.round(12 + 10 * Math.sin(i / 25) + ((i * 17) % 5)));
+    history.run(thisMinute - back * minute, done, error, waiting);
+  }
+})();
+
 const browser = await launchChromium();
 try {
   mkdirSync('docs', { recursive: true });
@@ -68,6 +89,8 @@ try {
     await page.goto(`${server.origin}/console/`);
     await page.locator('#jobs tbody tr').first().waitFor();
     await page.waitForFunction(() => document.querySelector('.count .n')?.textContent !== '–');
+    await page.locator('#chart-finished g[data-series="done"] circle').first().waitFor();
+    await page.locator('#breakdown tbody tr').first().waitFor();
     await sleep(200);
     await page.screenshot({ path, type: 'png' });
     console.log(`${path}: ${width}×${height}`);

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import pino, { type Logger } from 'pino';
 import {
+  allowedFrom,
   buildNewJob,
+  canApply,
   callbacksOf,
   isFinal,
   isJobStatus,
@@ -14,13 +16,29 @@ import {
   type JobStatus,
   type NewJob,
   type ScheduleRequest,
+  jobTimeline,
+  STATS_RANGES,
+  statsPoints,
+  statsWindow,
+  type StatsPoint,
+  type StatsRange,
+  type TimelineEntry,
 } from './core/index.js';
 import { builtinCommands } from './commands/builtins.js';
 import type { Command, CommandCallback, ContainerDefinition } from './commands/command.js';
 import { CommandRegistry } from './commands/registry.js';
 import { Executor, type ExecutorOptions } from './executor/executor.js';
 import { RetentionSweeper } from './executor/retention.js';
-import type { GetOptions, JobStore, ListFilter, StatusCounts } from './store/job-store.js';
+import { StatsSampler } from './executor/stats-sampler.js';
+import { breakdownRows, type BreakdownRow } from './store/breakdown.js';
+import type {
+  BulkResult,
+  BulkSelection,
+  GetOptions,
+  JobStore,
+  ListFilter,
+  StatusCounts,
+} from './store/job-store.js';
 import { openStore } from './store/open-store.js';
 
 /** Options of a kjobs instance; only the store is needed, and even that has a default. */
@@ -54,6 +72,16 @@ export interface KjobsOptions {
    * errors) in small batches, once a minute, while this instance is started. Default: kept forever (as KIE).
    */
   retentionMs?: number;
+  /**
+   * Most jobs one bulk action may change (default 1,000): a bulk cancel or requeue that names or matches more is
+   * refused with a TooManyJobsError, and nothing changes.
+   */
+  maxBulkJobs?: number;
+  /**
+   * How often the executor samples the statistics the console's charts show, ms (default 10 s; 0: off). Only an
+   * instance with an executor samples.
+   */
+  statsIntervalMs?: number;
   /** Run jobs in this process (default true), with these options; false for an API-only node. */
   executor?: boolean | ExecutorOptions;
   logger?: Logger;
@@ -77,6 +105,29 @@ export interface ListOptions extends Page {
 const DEFAULT_PAGE_SIZE = 10;
 export const DEFAULT_MAX_PAGE_SIZE = 10_000;
 export const DEFAULT_MAX_DATA_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_BULK_JOBS = 1000;
+
+/** The jobs of a bulk action: ids, or a list filter (at most one of key, command, container, process instance). */
+export type BulkJobSelection =
+  | { ids: readonly number[] }
+  | {
+      /** Statuses to act on; default ERROR for requeue, QUEUED for cancel. */
+      status?: readonly (JobStatus | string)[] | JobStatus;
+      businessKey?: string;
+      command?: string;
+      containerId?: string;
+      processInstanceId?: number;
+    };
+
+/** Statistics for the console's charts. */
+export interface JobStats {
+  range: StatsRange;
+  /** Length of each point's bucket, ms: a minute (hour range) or an hour (day range). */
+  bucketMs: number;
+  from: number;
+  to: number;
+  points: StatsPoint[];
+}
 /** Group commit: at most this many inserts written at once (a few overlap the database's commit latency). */
 const MAX_INSERTS_IN_FLIGHT = 4;
 
@@ -86,6 +137,8 @@ export interface KjobsEvents {
   scheduled: [jobs: { id: number; command: string; containerId: string | null }[]];
   /** A job was cancelled. */
   cancelled: [job: Job];
+  /** Jobs were cancelled by one bulk action (bulkCancel); `cancelled` is not emitted for them. */
+  cancelledMany: [jobs: { id: number; command: string; containerId: string | null }[]];
   /** A job reached DONE, ERROR or CANCELLED. */
   finished: [jobId: number, status: JobStatus];
 }
@@ -117,6 +170,8 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   private inserting = 0;
   private readonly ownsStore: boolean;
   private readonly retention: RetentionSweeper | undefined;
+  private readonly statsSampler: StatsSampler | undefined;
+  private readonly maxBulkJobs: number;
   private readonly log: Logger;
 
   constructor(options: KjobsOptions = {}) {
@@ -133,6 +188,13 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     if (options.retentionMs && options.retentionMs > 0) {
       this.retention = new RetentionSweeper(this.store, {
         retentionMs: options.retentionMs,
+        logger: this.log,
+      });
+    }
+    this.maxBulkJobs = options.maxBulkJobs ?? DEFAULT_MAX_BULK_JOBS;
+    if (options.executor !== false && options.statsIntervalMs !== 0) {
+      this.statsSampler = new StatsSampler(this.store, {
+        intervalMs: options.statsIntervalMs,
         logger: this.log,
       });
     }
@@ -181,6 +243,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   async start(): Promise<void> {
     await this.executor?.start();
     this.retention?.start();
+    this.statsSampler?.start();
     if (this.lifecycle === 'created') this.lifecycle = 'started';
   }
 
@@ -188,6 +251,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   async stop(deadlineMs?: number): Promise<void> {
     this.lifecycle = 'stopping';
     await this.retention?.stop();
+    await this.statsSampler?.stop();
     await this.executor?.stop(deadlineMs);
     if (this.ownsStore) await this.store.close();
     this.lifecycle = 'stopped';
@@ -356,6 +420,111 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
 
   countByStatus(): Promise<StatusCounts> {
     return this.store.countByStatus();
+  }
+
+  /**
+   * Jobs finished (DONE, ERROR) and waiting (QUEUED + RETRYING) over the last hour by minute, or the last 24 hours
+   * by hour, from the statistics the executor samples (see StatsSampler).
+   */
+  async stats(range: StatsRange | string = 'hour', now = Date.now()): Promise<JobStats> {
+    if (!Object.hasOwn(STATS_RANGES, range)) {
+      throw new ValidationError(`range must be ${Object.keys(STATS_RANGES).join(' or ')}, got ${range}`);
+    }
+    const known = range as StatsRange;
+    const window = statsWindow(known, now);
+    const minutes = await this.store.readStats(window.from, window.to);
+    return { range: known, ...window, points: statsPoints(known, now, minutes) };
+  }
+
+  /** Counts per status, runs of the last hour, failure rate and run-duration percentiles, by command or container. */
+  async breakdown(by: 'command' | 'container' | string, now = Date.now()): Promise<BreakdownRow[]> {
+    if (by !== 'command' && by !== 'container') {
+      throw new ValidationError(`by must be command or container, got ${by}`);
+    }
+    return breakdownRows(await this.store.breakdown(by, now - 3_600_000));
+  }
+
+  /** A job with its errors, and its timeline: creation, every attempt, cancels and requeues, the next run. */
+  async timeline(id: number): Promise<{ job: Job; timeline: TimelineEntry[] }> {
+    const job = await this.get(id, { withErrors: true });
+    return { job, timeline: jobTimeline(job, await this.store.actionsOf(job.id)) };
+  }
+
+  /** Cancels many jobs in one transaction (default: the QUEUED ones of a filter); see BulkResult. */
+  bulkCancel(selection: BulkJobSelection): Promise<BulkResult> {
+    return this.bulk('cancel', selection, ['QUEUED']);
+  }
+
+  /** Requeues many jobs in one transaction (default: the ERROR ones of a filter); see BulkResult. */
+  async bulkRequeue(selection: BulkJobSelection): Promise<BulkResult> {
+    const result = await this.bulk('requeue', selection, ['ERROR']);
+    if (result.changed.length > 0) this.executor?.wake();
+    return result;
+  }
+
+  private async bulk(
+    event: 'cancel' | 'requeue',
+    selection: BulkJobSelection,
+    defaultStatuses: JobStatus[],
+  ): Promise<BulkResult> {
+    const result = await this.store.bulk({
+      event,
+      selection: this.bulkSelection(event, selection, defaultStatuses),
+      now: Date.now(),
+      max: this.maxBulkJobs,
+    });
+    if (event === 'cancel' && result.changed.length > 0) {
+      this.emit('cancelledMany', result.changedJobs);
+      for (const id of result.changed) this.emit('finished', id, 'CANCELLED');
+    }
+    return result;
+  }
+
+  /** Checks a bulk selection once, for every caller. */
+  private bulkSelection(
+    event: 'cancel' | 'requeue',
+    selection: BulkJobSelection,
+    defaultStatuses: JobStatus[],
+  ): BulkSelection {
+    if (typeof selection !== 'object' || selection === null) {
+      throw new ValidationError('a bulk action needs "ids" or a filter');
+    }
+    if ('ids' in selection) {
+      if (!Array.isArray(selection.ids) || selection.ids.length === 0) {
+        throw new ValidationError('"ids" must be a non-empty list of job ids');
+      }
+      return { ids: selection.ids.map((id) => checkId(id)) };
+    }
+    const given = (['businessKey', 'command', 'containerId', 'processInstanceId'] as const).filter(
+      (key) => selection[key] !== undefined,
+    );
+    if (given.length > 1) {
+      throw new ValidationError(
+        `filter by one of businessKey, command, containerId, processInstanceId; got ${given.join(', ')}`,
+      );
+    }
+    const statuses = normalizeStatuses(selection.status) ?? defaultStatuses;
+    const refused = statuses.filter((status) => !canApply(event, status));
+    if (refused.length > 0) {
+      throw new ValidationError(
+        `${event === 'cancel' ? 'Cancel' : 'Requeue'} takes ${allowedFrom(event).join(', ')} jobs, not ${refused.join(', ')}`,
+      );
+    }
+    let filter: ListFilter = { by: 'status' };
+    if (selection.businessKey !== undefined)
+      filter = { by: 'businessKey', value: String(selection.businessKey) };
+    if (selection.command !== undefined) filter = { by: 'command', value: String(selection.command) };
+    if (selection.containerId !== undefined)
+      filter = { by: 'container', value: String(selection.containerId) };
+    if (selection.processInstanceId !== undefined) {
+      if (!Number.isSafeInteger(selection.processInstanceId)) {
+        throw new ValidationError(
+          `processInstanceId must be a whole number, got ${selection.processInstanceId}`,
+        );
+      }
+      filter = { by: 'processInstance', value: selection.processInstanceId };
+    }
+    return { filter, statuses };
   }
 
   /** Resolves with the job once it is DONE, ERROR or CANCELLED (or rejects after `timeoutMs`). */

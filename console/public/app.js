@@ -1,5 +1,6 @@
 // The kjobs console: plain ES module, no framework, no network access beyond this server.
-// It uses KIE Server's jobs API (JSON) with the browser's basic-auth credentials, and /console/api/counts.
+// It uses KIE Server's jobs API (JSON) with the browser's basic-auth credentials, /console/api/counts, and the
+// kjobs extensions under .../server/kjobs/ (charts, breakdown, job timeline, bulk actions).
 
 const API = '/kie-server/services/rest/server';
 const STATUSES = ['QUEUED', 'RUNNING', 'RETRYING', 'ERROR', 'DONE', 'CANCELLED'];
@@ -190,7 +191,18 @@ document.addEventListener('visibilitychange', pollCounts);
 // ---------------------------------------------------------------------------------------------------------------
 // The job list
 
-const list = { statuses: [], by: '', value: '', page: 0, pageSize: 20, descending: true, jobs: [] };
+const list = {
+  statuses: [],
+  by: '',
+  value: '',
+  page: 0,
+  pageSize: 20,
+  descending: true,
+  jobs: [],
+  loadedAt: 0,
+};
+/** Ids of the jobs the user selected: kept across refreshes and pages. */
+const selection = new Set();
 
 function listPath() {
   const statuses = list.statuses.length > 0 ? list.statuses : STATUSES;
@@ -224,7 +236,8 @@ function describeFilters() {
   return parts.join('; ');
 }
 
-async function loadList() {
+async function loadList({ live = false } = {}) {
+  if (live && list.by && !list.value.trim()) return;
   if (list.by && !list.value.trim()) {
     say('Enter a value to filter by, or choose "Nothing else".', 'error');
     $('#filter-value').focus();
@@ -235,11 +248,20 @@ async function loadList() {
     $('#filter-value').focus();
     return;
   }
+  const path = listPath();
   try {
-    const answer = await call('GET', listPath());
+    const answer = await call('GET', path);
+    // A refresh that the user overtook (new filters, another page) is dropped.
+    if (path !== listPath()) return;
     list.jobs = (answer && answer['request-info-instance']) || [];
-    renderList();
+    renderList({ live });
+    list.loadedAt = Date.now();
+    renderLive();
   } catch (error) {
+    if (live) {
+      $('#live-status').textContent = `Live updates failing: ${errorText(error)}`;
+      return;
+    }
     list.jobs = [];
     renderList();
     say(errorText(error), 'error');
@@ -251,38 +273,94 @@ function scheduledMs(job) {
   return date ? date.getTime() : 0;
 }
 
-function renderList() {
+/** The signature of a row: when it changes, the row is drawn again. */
+function rowKey(job) {
+  return [
+    job['request-status'],
+    job['request-executions'],
+    job['request-retries'],
+    scheduledMs(job),
+    job['request-business-key'],
+  ].join('|');
+}
+
+/** Rows by job id, reused from one refresh to the next so that focus, selection and scroll stay. */
+const rows = new Map();
+
+function jobRow(job, fresh) {
+  const id = job['request-instance-id'];
+  const checkbox = h('input', {
+    type: 'checkbox',
+    class: 'select-job',
+    'aria-label': `Select job ${id}`,
+    dataset: { id: String(id) },
+  });
+  checkbox.checked = selection.has(id);
+  checkbox.addEventListener('change', () => {
+    if (checkbox.checked) selection.add(id);
+    else selection.delete(id);
+    renderSelection();
+  });
+  const row = h(
+    'tr',
+    { dataset: { id: String(id) }, class: fresh ? 'fresh' : undefined },
+    h('td', { dataset: { label: 'Select' }, class: 'select' }, checkbox),
+    h(
+      'td',
+      { dataset: { label: 'Id' } },
+      h('a', { href: `#/jobs/${id}`, 'aria-label': `Job ${id}` }, `#${id}`),
+    ),
+    h('td', { dataset: { label: 'Status' } }, statusBadge(job['request-status'])),
+    h('td', { dataset: { label: 'Command' }, class: 'command' }, commandName(job['request-command'])),
+    h('td', { dataset: { label: 'Business key' } }, job['request-business-key'] ?? '—'),
+    h('td', { dataset: { label: 'Container' } }, job['request-container-id'] ?? '—'),
+    h('td', { dataset: { label: 'Executions' }, class: 'num' }, job['request-executions'] ?? 0),
+    h('td', { dataset: { label: 'Retries left' }, class: 'num' }, job['request-retries'] ?? 0),
+    h('td', { dataset: { label: 'Scheduled' } }, dateElement(job['request-scheduled-date'])),
+  );
+  if (fresh) setTimeout(() => row.classList.remove('fresh'), 2500);
+  return row;
+}
+
+function renderList({ live = false } = {}) {
   const jobs = [...list.jobs].sort((a, b) => {
     const diff = scheduledMs(a) - scheduledMs(b) || a['request-instance-id'] - b['request-instance-id'];
     return list.descending ? -diff : diff;
   });
   const body = $('#jobs tbody');
-  body.replaceChildren(
-    ...jobs.map((job) => {
-      const id = job['request-instance-id'];
-      return h(
-        'tr',
-        {},
-        h(
-          'td',
-          { dataset: { label: 'Id' } },
-          h('a', { href: `#/jobs/${id}`, 'aria-label': `Job ${id}` }, `#${id}`),
-        ),
-        h('td', { dataset: { label: 'Status' } }, statusBadge(job['request-status'])),
-        h('td', { dataset: { label: 'Command' }, class: 'command' }, commandName(job['request-command'])),
-        h('td', { dataset: { label: 'Business key' } }, job['request-business-key'] ?? '—'),
-        h('td', { dataset: { label: 'Container' } }, job['request-container-id'] ?? '—'),
-        h('td', { dataset: { label: 'Executions' }, class: 'num' }, job['request-executions'] ?? 0),
-        h('td', { dataset: { label: 'Retries left' }, class: 'num' }, job['request-retries'] ?? 0),
-        h('td', { dataset: { label: 'Scheduled' } }, dateElement(job['request-scheduled-date'])),
-      );
-    }),
-  );
+  const scrollY = window.scrollY;
+  const wanted = [];
+  const seen = new Set();
+  for (const job of jobs) {
+    const id = job['request-instance-id'];
+    seen.add(id);
+    const key = rowKey(job);
+    const known = rows.get(id);
+    if (known && known.key === key) {
+      wanted.push(known.row);
+    } else {
+      const row = jobRow(job, live);
+      if (known) known.row.replaceWith(row);
+      rows.set(id, { key, row });
+      wanted.push(row);
+    }
+  }
+  for (const [id, known] of rows) {
+    if (!seen.has(id)) {
+      known.row.remove();
+      rows.delete(id);
+    }
+  }
+  // Only what moved is moved: rows in place keep their focus.
+  const current = [...body.children].filter((child) => !child.classList.contains('empty'));
+  const same = current.length === wanted.length && current.every((row, i) => row === wanted[i]);
+  if (!same) body.replaceChildren(...wanted);
   if (jobs.length === 0) {
-    body.append(
-      h('tr', { class: 'empty' }, h('td', { colspan: 8 }, 'No jobs match these filters on this page.')),
+    body.replaceChildren(
+      h('tr', { class: 'empty' }, h('td', { colspan: 9 }, 'No jobs match these filters on this page.')),
     );
   }
+  window.scrollTo(window.scrollX, scrollY);
   $('#list-summary').textContent =
     `Jobs (${describeFilters()}), page ${list.page + 1}: ${jobs.length} shown, ` +
     `sorted by scheduled date, ${list.descending ? 'newest' : 'oldest'} first`;
@@ -294,6 +372,8 @@ function renderList() {
   $('#sort-text').textContent = list.descending
     ? ', newest first; activate to sort oldest first'
     : ', oldest first; activate to sort newest first';
+  renderSelection();
+  renderBulkButtons();
 }
 
 function readFilters() {
@@ -340,6 +420,30 @@ function setupList() {
     list.descending = !list.descending;
     renderList();
   });
+  $('#select-page').addEventListener('change', () => {
+    const checked = $('#select-page').checked;
+    for (const job of list.jobs) {
+      if (checked) selection.add(job['request-instance-id']);
+      else selection.delete(job['request-instance-id']);
+    }
+    for (const box of $$('#jobs .select-job')) box.checked = checked;
+    renderSelection();
+  });
+  // The user is acting: live updates wait until a few seconds after the last key or click in the list.
+  for (const type of ['pointerdown', 'keydown', 'input', 'focusin']) {
+    $('#view-list').addEventListener(type, () => {
+      live.lastAction = Date.now();
+      renderLive();
+    });
+  }
+  $('#live-toggle').addEventListener('click', () => {
+    live.off = !live.off;
+    $('#live-toggle').setAttribute('aria-pressed', String(live.off));
+    $('#live-toggle').textContent = live.off ? 'Resume live updates' : 'Pause live updates';
+    if (!live.off) live.lastAction = 0;
+    renderLive();
+  });
+  setupBulk();
   for (const button of $$('.count')) {
     button.addEventListener('click', () => {
       // A count shows every job of its status: the other filters are cleared.
@@ -375,6 +479,72 @@ function dataBlock(title, data) {
   );
 }
 
+/** The job's stored times and its timeline (GET .../server/kjobs/jobs/{id}/timeline). */
+function renderTimeline(timeline) {
+  const at = (iso) => (iso ? dateElement(iso) : '—');
+  const facts = $('#job-body .facts');
+  facts?.append(
+    ...field('Created', at(timeline.createdAt)),
+    ...field('Started', at(timeline.startedAt)),
+    ...field('Finished', at(timeline.finishedAt)),
+  );
+  $('#job-timeline').replaceChildren(
+    ...timeline.timeline.map((entry) => {
+      switch (entry.kind) {
+        case 'scheduled':
+          return h(
+            'li',
+            { class: 'tl-scheduled' },
+            h('span', { class: 'tl-what' }, 'Scheduled'),
+            ' ',
+            at(entry.at),
+            entry.dueAt && entry.dueAt !== entry.at ? [', due ', at(entry.dueAt)] : '',
+          );
+        case 'attempt': {
+          const outcome =
+            entry.outcome === 'DONE' ? 'done' : entry.outcome === 'running' ? 'running' : 'failed';
+          return h(
+            'li',
+            { class: `tl-attempt tl-${outcome}` },
+            h('span', { class: 'tl-what' }, `Attempt ${entry.attempt}`),
+            ' ',
+            statusBadge(outcome === 'done' ? 'DONE' : outcome === 'running' ? 'RUNNING' : 'ERROR'),
+            h(
+              'span',
+              { class: 'tl-times' },
+              ' started ',
+              at(entry.startedAt),
+              entry.endedAt ? [', ended ', at(entry.endedAt)] : ' (still running)',
+              entry.durationMs !== null && entry.durationMs !== undefined
+                ? `, took ${duration(entry.durationMs)}`
+                : '',
+            ),
+            entry.error ? h('p', { class: 'tl-error' }, entry.error) : '',
+          );
+        }
+        case 'cancel':
+        case 'requeue':
+          return h(
+            'li',
+            { class: `tl-${entry.kind}` },
+            h('span', { class: 'tl-what' }, entry.kind === 'cancel' ? 'Cancelled' : 'Requeued'),
+            ' ',
+            at(entry.at),
+            ` (was ${entry.fromStatus})`,
+          );
+        default:
+          return h(
+            'li',
+            { class: 'tl-due' },
+            h('span', { class: 'tl-what' }, 'Next run due'),
+            ' ',
+            at(entry.at),
+          );
+      }
+    }),
+  );
+}
+
 function renderJob(job) {
   const id = job['request-instance-id'];
   const errors = (job['request-errors'] && job['request-errors']['error-info-instance']) || [];
@@ -391,6 +561,12 @@ function renderJob(job) {
       field('Retries left', String(job['request-retries'] ?? 0)),
       field('Scheduled', dateElement(job['request-scheduled-date'])),
       field('Message', job['request-message'] ?? '—'),
+    ),
+    h(
+      'section',
+      { class: 'timeline-section', 'aria-labelledby': 'timeline-title' },
+      h('h3', { id: 'timeline-title' }, 'Timeline'),
+      h('ol', { id: 'job-timeline', class: 'timeline' }),
     ),
     dataBlock('Request data', job['request-data']),
     dataBlock('Response data', job['response-data']),
@@ -434,16 +610,26 @@ function renderJob(job) {
 async function loadJob(id, { quiet = false } = {}) {
   clearTimeout(current.timer);
   try {
-    const job = await call('GET', `/jobs/${id}?withErrors=true&withData=true`);
+    const [job, timeline] = await Promise.all([
+      call('GET', `/jobs/${id}?withErrors=true&withData=true`),
+      call('GET', `/kjobs/jobs/${id}/timeline`),
+    ]);
     if (current.id !== id) return;
     current.job = job;
     renderJob(job);
+    renderTimeline(timeline);
     // Follow the job while it may still change.
     if (!FINAL.has(job['request-status']))
       current.timer = setTimeout(() => loadJob(id, { quiet: true }), POLL_MS);
   } catch (error) {
     if (current.id !== id) return;
-    if (!quiet) $('#job-body').replaceChildren(h('p', {}, 'This job could not be loaded.'));
+    if (!quiet) {
+      const missing = error instanceof ApiError && error.status === 404;
+      $('#job-body').replaceChildren(
+        h('p', {}, missing ? `There is no job ${id}.` : 'This job could not be loaded.'),
+      );
+      $('#job-actions').hidden = missing;
+    }
     say(errorText(error), 'error');
   }
 }
@@ -596,10 +782,505 @@ async function loadContainers() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Live table: the list is asked for again every POLL_MS while it is shown, unless the user is acting
+
+const PAUSE_AFTER_ACTION_MS = 4000;
+const live = { off: false, lastAction: 0, busy: false, timer: null };
+
+/** Why live updates wait now, or '' when they run. */
+function livePause() {
+  if (live.off) return 'Live updates paused.';
+  if ($('#confirm').open || live.busy) return 'Live updates wait while you act…';
+  if (Date.now() - live.lastAction < PAUSE_AFTER_ACTION_MS) return 'Live updates wait while you act…';
+  return '';
+}
+
+function renderLive() {
+  const pause = livePause();
+  $('#live-status').textContent =
+    pause || (list.loadedAt ? `Live: updated ${formatDate(list.loadedAt).slice(11)}` : 'Live');
+  $('#live-status').classList.toggle('paused', Boolean(pause));
+}
+
+function pollList() {
+  clearTimeout(live.timer);
+  live.timer = setTimeout(async () => {
+    const onList = !$('#view-list').hidden && !document.hidden;
+    if (onList && !livePause()) await loadList({ live: true });
+    else renderLive();
+    pollList();
+  }, POLL_MS);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Selection and bulk actions: one call each to the kjobs extension (POST .../server/kjobs/jobs/cancel|requeue)
+
+function renderSelection() {
+  $('#selected-count').textContent = String(selection.size);
+  $('#bulk-cancel-selected').disabled = selection.size === 0;
+  const onPage = list.jobs.map((job) => job['request-instance-id']);
+  const chosen = onPage.filter((id) => selection.has(id)).length;
+  const all = $('#select-page');
+  all.checked = onPage.length > 0 && chosen === onPage.length;
+  all.indeterminate = chosen > 0 && chosen < onPage.length;
+}
+
+/** The list's filter as a bulk selection of jobs in `status`, or null when the status filter leaves it out. */
+function filterSelection(status) {
+  if (list.statuses.length > 0 && !list.statuses.includes(status)) return null;
+  const target = { status };
+  const value = list.value.trim();
+  if (list.by === 'key') target.businessKey = value;
+  if (list.by === 'command') target.command = value;
+  if (list.by === 'container') target.containerId = value;
+  if (list.by === 'process') target.processInstanceId = Number(value);
+  return target;
+}
+
+function renderBulkButtons() {
+  for (const [button, status] of [
+    ['#bulk-requeue-errors', 'ERROR'],
+    ['#bulk-cancel-queued', 'QUEUED'],
+  ]) {
+    const usable = filterSelection(status) !== null;
+    $(button).disabled = !usable;
+    $(button).title = usable ? '' : `The status filter leaves ${status} jobs out`;
+  }
+}
+
+function filterText() {
+  const names = {
+    key: 'business key',
+    command: 'command',
+    container: 'container',
+    process: 'process instance',
+  };
+  return list.by && list.value.trim() ? `with ${names[list.by]} ${list.value.trim()}` : 'of every command';
+}
+
+/** Says what a bulk action did, in the live region and in a box that stays. */
+function bulkSummary(verb, result) {
+  const parts = [
+    `${verb} ${result.changed.length} of ${result.matched} job${result.matched === 1 ? '' : 's'}.`,
+  ];
+  if (result.refused.length > 0) {
+    parts.push(
+      `${result.refused.length} left as they were: ` +
+        result.refused
+          .slice(0, 5)
+          .map((refused) => `job ${refused.id}: ${refused.reason}`)
+          .join('; ') +
+        (result.refused.length > 5 ? `; and ${result.refused.length - 5} more` : '') +
+        '.',
+    );
+  }
+  const text = parts.join(' ');
+  const box = $('#bulk-result');
+  box.hidden = false;
+  box.replaceChildren(
+    h('strong', {}, parts[0]),
+    parts[1] ? h('span', {}, ` ${parts[1]}`) : '',
+    h('button', { type: 'button', class: 'link', id: 'bulk-result-close' }, 'Dismiss'),
+  );
+  $('#bulk-result-close').addEventListener('click', () => (box.hidden = true));
+  say(text, result.refused.length > 0 && result.changed.length === 0 ? 'error' : 'ok');
+}
+
+async function bulk(title, text, confirmLabel, verb, path, body) {
+  live.busy = true;
+  renderLive();
+  try {
+    if (!(await confirmAction(title, text, confirmLabel))) return;
+    say('Working…');
+    const result = await call('POST', path, body);
+    for (const id of result.changed) selection.delete(id);
+    bulkSummary(verb, result);
+  } catch (error) {
+    say(errorText(error), 'error');
+  } finally {
+    live.busy = false;
+  }
+  await loadList();
+  refreshCounts();
+}
+
+function setupBulk() {
+  $('#bulk-cancel-selected').addEventListener('click', () => {
+    const ids = [...selection].sort((a, b) => a - b);
+    bulk(
+      `Cancel ${ids.length} selected job${ids.length === 1 ? '' : 's'}?`,
+      `Jobs ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}: the QUEUED, RETRYING and ERROR ` +
+        'ones are cancelled and never run again; the others are left as they are.',
+      'Cancel jobs',
+      'Cancelled',
+      '/kjobs/jobs/cancel',
+      { ids },
+    );
+  });
+  $('#bulk-requeue-errors').addEventListener('click', () => {
+    const target = filterSelection('ERROR');
+    if (!target) return;
+    bulk(
+      'Requeue the ERROR jobs matching the filter?',
+      `Every ERROR job ${filterText()} (not only this page) goes back to QUEUED and runs again.`,
+      'Requeue jobs',
+      'Requeued',
+      '/kjobs/jobs/requeue',
+      target,
+    );
+  });
+  $('#bulk-cancel-queued').addEventListener('click', () => {
+    const target = filterSelection('QUEUED');
+    if (!target) return;
+    bulk(
+      'Cancel the QUEUED jobs matching the filter?',
+      `Every QUEUED job ${filterText()} (not only this page) is cancelled and never runs.`,
+      'Cancel jobs',
+      'Cancelled',
+      '/kjobs/jobs/cancel',
+      target,
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Charts: SVG drawn here from GET .../server/kjobs/stats (the last hour by minute, or 24 hours by hour)
+
+const SVG = 'http://www.w3.org/2000/svg';
+const CHART_POLL_MS = 5000;
+const charts = { range: 'hour', stats: null, timer: null };
+
+function s(tag, attributes = {}, ...children) {
+  const element = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value !== undefined && value !== null) element.setAttribute(name, String(value));
+  }
+  for (const child of children) element.append(child instanceof Node ? child : String(child));
+  return element;
+}
+
+/** A round axis maximum: 1, 2, 5, 10, 20, 50... at least `max`. */
+function niceMax(max) {
+  if (max <= 4) return 4;
+  const power = 10 ** Math.floor(Math.log10(max));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= max) return step * power;
+  return 10 * power;
+}
+
+const hhmm = (ms) => {
+  const date = new Date(ms);
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+};
+
+/**
+ * Draws lines with a point per value (null values are gaps without points) into `svg`, with a y axis from 0 and
+ * time labels. `series`: [{ name, className, values }].
+ */
+function drawChart(svg, points, series, bucketMs) {
+  const width = Math.max(260, Math.round(svg.parentElement.clientWidth || 600));
+  const height = 200;
+  const margin = { top: 12, right: 12, bottom: 28, left: 40 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  const max = niceMax(Math.max(0, ...series.flatMap((one) => one.values.filter((v) => v !== null))));
+  const x = (i) => margin.left + (points.length <= 1 ? 0 : (i * plotW) / (points.length - 1));
+  const y = (v) => margin.top + plotH - (v / max) * plotH;
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('width', String(width));
+  const desc = svg.querySelector('desc');
+  svg.replaceChildren(desc);
+  const axis = s('g', { class: 'axis' });
+  for (const tick of [0, max / 2, max]) {
+    axis.append(
+      s('line', { x1: margin.left, x2: width - margin.right, y1: y(tick), y2: y(tick), class: 'grid' }),
+      s('text', { x: margin.left - 6, y: y(tick) + 4, 'text-anchor': 'end' }, String(tick)),
+    );
+  }
+  // Time labels: every 15 minutes (hour), every 6 hours (day); fewer on narrow screens.
+  const every = (bucketMs === 60_000 ? 15 : 6) * (width < 420 ? 2 : 1);
+  points.forEach((point, i) => {
+    const at = Date.parse(point.at);
+    const last = i === points.length - 1;
+    if ((i % every === 0 && points.length - i > every / 3) || last) {
+      axis.append(
+        s('line', { x1: x(i), x2: x(i), y1: margin.top + plotH, y2: margin.top + plotH + 4, class: 'tick' }),
+        s(
+          'text',
+          { x: x(i), y: height - 8, 'text-anchor': last ? 'end' : i === 0 ? 'start' : 'middle' },
+          last ? 'now' : hhmm(at),
+        ),
+      );
+    }
+  });
+  axis.append(
+    s('line', {
+      x1: margin.left,
+      x2: width - margin.right,
+      y1: margin.top + plotH,
+      y2: margin.top + plotH,
+      class: 'baseline',
+    }),
+  );
+  svg.append(axis);
+  for (const one of series) {
+    const group = s('g', { class: `series ${one.className}`, 'data-series': one.className });
+    let path = '';
+    one.values.forEach((value, i) => {
+      if (value === null) return;
+      const previous = i > 0 ? one.values[i - 1] : null;
+      path += `${previous === null || i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(value).toFixed(1)} `;
+    });
+    group.append(s('path', { d: path.trim() }));
+    one.values.forEach((value, i) => {
+      if (value === null) return;
+      const at = Date.parse(points[i].at);
+      const when = bucketMs === 60_000 ? hhmm(at) : `${hhmm(at)}–${hhmm(at + bucketMs)}`;
+      group.append(
+        s(
+          'circle',
+          { cx: x(i).toFixed(1), cy: y(value).toFixed(1), r: 2.5, 'data-value': value },
+          s('title', {}, `${when}: ${value} ${one.name}`),
+        ),
+      );
+    });
+    svg.append(group);
+  }
+}
+
+function renderCharts() {
+  const stats = charts.stats;
+  if (!stats) return;
+  const perMinute = stats.range === 'hour';
+  const points = stats.points;
+  $('#finished-title').textContent = perMinute
+    ? 'Jobs finished per minute, last hour'
+    : 'Jobs finished per hour, last 24 hours';
+  $('#waiting-title').textContent = perMinute
+    ? 'Jobs waiting (queued + retrying), last hour'
+    : 'Jobs waiting (queued + retrying, highest of each hour), last 24 hours';
+  const done = points.map((p) => p.done);
+  const error = points.map((p) => p.error);
+  const waiting = points.map((p) => p.waiting);
+  drawChart(
+    $('#chart-finished'),
+    points,
+    [
+      { name: 'done', className: 'done', values: done },
+      { name: 'error', className: 'error', values: error },
+    ],
+    stats.bucketMs,
+  );
+  drawChart(
+    $('#chart-waiting'),
+    points,
+    [{ name: 'waiting', className: 'waiting', values: waiting }],
+    stats.bucketMs,
+  );
+  const sum = (values) => values.reduce((n, v) => n + (v ?? 0), 0);
+  const span = perMinute ? 'the last hour' : 'the last 24 hours';
+  $('#finished-desc').textContent = `${sum(done)} done and ${sum(error)} failed in ${span}.`;
+  const lastWaiting = [...waiting].reverse().find((v) => v !== null);
+  $('#waiting-desc').textContent =
+    lastWaiting === undefined ? `No samples in ${span}.` : `${lastWaiting} waiting at the last sample.`;
+  // The same numbers as a table (newest first), for screen readers and for reading exact values; only while open.
+  if ($('.chart-numbers').open) renderChartTable();
+  $('#charts-updated').textContent =
+    `Updated ${formatDate(Date.now())}, live every ${CHART_POLL_MS / 1000} s.`;
+}
+
+function renderChartTable() {
+  const stats = charts.stats;
+  if (!stats) return;
+  $('#chart-table tbody').replaceChildren(
+    ...[...stats.points]
+      .reverse()
+      .map((point) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row', dataset: { label: 'From' } }, dateElement(point.at)),
+          h('td', { class: 'num', dataset: { label: 'Done' } }, point.done),
+          h('td', { class: 'num', dataset: { label: 'Error' } }, point.error),
+          h('td', { class: 'num', dataset: { label: 'Waiting' } }, point.waiting ?? '—'),
+        ),
+      ),
+  );
+}
+
+async function loadCharts() {
+  const range = charts.range;
+  try {
+    const stats = await call('GET', `/kjobs/stats?range=${range}`);
+    if (range !== charts.range) return;
+    charts.stats = stats;
+    renderCharts();
+  } catch (error) {
+    $('#charts-updated').textContent = `Charts unavailable: ${errorText(error)}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Breakdown by command or container: GET .../server/kjobs/stats/breakdown; a row filters the table
+
+const breakdown = { by: 'command' };
+
+function duration(ms) {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+function filterBy(by, value) {
+  $$('input[name="status"]', $('#filters')).forEach((input) => (input.checked = false));
+  $('#filter-by').value = by;
+  $('#filter-value').disabled = false;
+  $('#filter-value').value = value;
+  readFilters();
+  list.page = 0;
+  loadList();
+  $('#list-title').scrollIntoView({ block: 'start' });
+  say(`The table shows the jobs ${filterText()}.`);
+}
+
+async function loadBreakdown() {
+  const by = breakdown.by;
+  try {
+    const answer = await call('GET', `/kjobs/stats/breakdown?by=${by}`);
+    if (by !== breakdown.by) return;
+    const label = by === 'command' ? 'Command' : 'Container';
+    $('#breakdown-title').textContent = by === 'command' ? 'By command' : 'By container';
+    $('#breakdown-key').textContent = label;
+    $('#breakdown-caption').textContent =
+      `Jobs by ${by}: counts per status, runs in the last hour, failure rate and run durations. ` +
+      'Choose a row to filter the job table.';
+    const body = $('#breakdown tbody');
+    body.replaceChildren(
+      ...answer.rows.map((row) => {
+        const name = row.key ?? (by === 'container' ? '(no container)' : '—');
+        const cell =
+          row.key === null
+            ? h('span', {}, name)
+            : h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'link filter-row',
+                  'aria-label': `Show the jobs of ${by} ${row.key}`,
+                },
+                by === 'command' ? commandName(name) : name,
+              );
+        if (row.key !== null) cell.addEventListener('click', () => filterBy(by, row.key));
+        const tr = h(
+          'tr',
+          { dataset: { key: row.key ?? '' }, class: row.key === null ? undefined : 'clickable' },
+          h(
+            'th',
+            { scope: 'row', dataset: { label: label }, class: by === 'command' ? 'command' : undefined },
+            cell,
+          ),
+          ...STATUSES.map((status) =>
+            h(
+              'td',
+              { class: 'num', dataset: { label: status[0] + status.slice(1).toLowerCase() } },
+              row.counts[status] ?? 0,
+            ),
+          ),
+          h('td', { class: 'num', dataset: { label: 'Runs (1 h)' } }, row.runs),
+          h(
+            'td',
+            { class: `num${row.failureRate > 0 ? ' bad' : ''}`, dataset: { label: 'Failure rate' } },
+            row.failureRate === null ? '—' : `${Math.round(row.failureRate * 100)} %`,
+          ),
+          h('td', { class: 'num', dataset: { label: 'p50' } }, duration(row.p50Ms)),
+          h('td', { class: 'num', dataset: { label: 'p95' } }, duration(row.p95Ms)),
+        );
+        // A click anywhere on the row does what its button does (the button is the keyboard's way).
+        if (row.key !== null)
+          tr.addEventListener('click', (event) => {
+            if (event.target.closest('button')) return;
+            filterBy(by, row.key);
+          });
+        return tr;
+      }),
+    );
+    if (answer.rows.length === 0) {
+      body.append(h('tr', { class: 'empty' }, h('td', { colspan: 11 }, 'No jobs yet.')));
+    }
+  } catch (error) {
+    $('#breakdown tbody').replaceChildren(
+      h('tr', { class: 'empty' }, h('td', { colspan: 11 }, `Unavailable: ${errorText(error)}`)),
+    );
+  }
+}
+
+/** The breakdown counts every job: asked for less often than the charts. */
+const BREAKDOWN_POLL_MS = 15_000;
+let breakdownAt = 0;
+
+function pollDashboard() {
+  clearTimeout(charts.timer);
+  if (document.hidden || $('#view-list').hidden) return;
+  const due = Date.now() - breakdownAt >= BREAKDOWN_POLL_MS - 100;
+  if (due) breakdownAt = Date.now();
+  Promise.all([loadCharts(), due ? loadBreakdown() : null]).finally(() => {
+    clearTimeout(charts.timer);
+    charts.timer = setTimeout(pollDashboard, CHART_POLL_MS);
+  });
+}
+document.addEventListener('visibilitychange', pollDashboard);
+
+function setupDashboard() {
+  for (const input of $$('input[name="range"]')) {
+    input.addEventListener('change', () => {
+      charts.range = input.value;
+      loadCharts();
+    });
+  }
+  for (const input of $$('input[name="by"]')) {
+    input.addEventListener('change', () => {
+      breakdown.by = input.value;
+      breakdownAt = Date.now();
+      loadBreakdown();
+    });
+  }
+  $('.chart-numbers').addEventListener('toggle', renderChartTable);
+  let resizeTimer;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(renderCharts, 150);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Find a job by id, from any page
+
+function setupFind() {
+  $('#find-job').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = $('#find-id');
+    const id = input.value.trim().replace(/^#/, '');
+    if (!/^\d+$/.test(id)) {
+      input.setAttribute('aria-invalid', 'true');
+      say('A job id is a whole number.', 'error');
+      input.focus();
+      return;
+    }
+    input.removeAttribute('aria-invalid');
+    input.value = '';
+    if (location.hash === `#/jobs/${id}`) route();
+    else location.hash = `#/jobs/${id}`;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Routing: #/ (jobs), #/jobs/ID (one job), #/new (schedule), #/containers
 
 function show(view) {
   for (const name of ['list', 'job', 'new', 'containers']) $(`#view-${name}`).hidden = name !== view;
+  $('#view-activity').hidden = view !== 'list';
+  $('#view-breakdown').hidden = view !== 'list';
+  $('#job-actions').hidden = view !== 'job';
   const navs = { list: '#nav-jobs', new: '#nav-new', containers: '#nav-containers' };
   for (const [name, selector] of Object.entries(navs)) {
     $(selector).toggleAttribute('aria-current', view === name);
@@ -633,6 +1314,7 @@ function route() {
     current = { id: null, job: null, timer: null };
     show('list');
     loadList();
+    pollDashboard();
   }
   firstRoute = false;
 }
@@ -640,6 +1322,9 @@ function route() {
 setupList();
 setupJob();
 setupSchedule();
+setupDashboard();
+setupFind();
 window.addEventListener('hashchange', route);
 route();
 pollCounts();
+pollList();

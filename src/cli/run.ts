@@ -34,6 +34,7 @@ async function startKjobs(
       store,
       containers: config.containers,
       maxPageSize: config.maxPageSize,
+      maxBulkJobs: config.bulkLimit,
       maxDataBytes: config.maxDataSize,
       retentionMs: config.retentionMs,
       executor: executor

@@ -11,6 +11,14 @@ import {
   writeJobRequestJson,
   writeJobRequestListJson,
 } from './json.js';
+import {
+  withDates,
+  type BulkResult,
+  type BulkSelection,
+  type JobBreakdown,
+  type JobStats,
+  type JobTimeline,
+} from './extensions.js';
 import type {
   DataMap,
   JobRequestInstance,
@@ -148,6 +156,8 @@ interface Call {
   query?: [string, string][];
   body?: string;
   signal?: AbortSignal | undefined;
+  /** A kjobs extension that speaks JSON only, whatever the client's format. */
+  json?: boolean;
 }
 
 /**
@@ -345,6 +355,79 @@ export class KieJobsClient {
     });
   }
 
+  /**
+   * Jobs finished (DONE, ERROR) and waiting (QUEUED + RETRYING) over the last hour by minute (60 points) or the
+   * last 24 hours by hour (24 points): `GET /server/kjobs/stats`, a kjobs extension.
+   */
+  async getJobStats(range: 'hour' | 'day' = 'hour', options: CallOptions = {}): Promise<JobStats> {
+    return this.extension('GET', '/kjobs/stats', [['range', range]], undefined, options);
+  }
+
+  /**
+   * Jobs by command or container: counts per status, runs of the last hour, failure rate, p50/p95 run duration
+   * (`GET /server/kjobs/stats/breakdown`, a kjobs extension).
+   */
+  async getJobBreakdown(
+    by: 'command' | 'container' = 'command',
+    options: CallOptions = {},
+  ): Promise<JobBreakdown> {
+    return this.extension('GET', '/kjobs/stats/breakdown', [['by', by]], undefined, options);
+  }
+
+  /**
+   * A job's stored times (created, started, finished) and timeline: scheduled, each attempt, cancels and requeues
+   * (`GET /server/kjobs/jobs/{jobId}/timeline`, a kjobs extension).
+   */
+  async getJobTimeline(jobId: number, options: CallOptions = {}): Promise<JobTimeline> {
+    return this.extension('GET', `/kjobs/jobs/${jobIdOf(jobId)}/timeline`, [], undefined, options);
+  }
+
+  /**
+   * Requeues many jobs in one call (`POST /server/kjobs/jobs/requeue`, a kjobs extension): by ids, or the ERROR
+   * jobs of a filter. Jobs that cannot be requeued are in `refused`; more than the server's bulk limit: ApiError 400.
+   */
+  async requeueJobs(selection: BulkSelection, options: CallOptions = {}): Promise<BulkResult> {
+    return this.extension('POST', '/kjobs/jobs/requeue', [], selection, options);
+  }
+
+  /**
+   * Cancels many jobs in one call (`POST /server/kjobs/jobs/cancel`, a kjobs extension): by ids, or the QUEUED
+   * jobs of a filter. Jobs that cannot be cancelled are in `refused`; more than the bulk limit: ApiError 400.
+   */
+  async cancelJobs(selection: BulkSelection, options: CallOptions = {}): Promise<BulkResult> {
+    return this.extension('POST', '/kjobs/jobs/cancel', [], selection, options);
+  }
+
+  private async extension<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    query: [string, string][],
+    body: unknown,
+    options: CallOptions,
+  ): Promise<T> {
+    if (method === 'POST' && (typeof body !== 'object' || body === null)) {
+      throw new TypeError('a bulk action needs a selection: { ids } or a filter');
+    }
+    const response = await this.send({
+      method,
+      path,
+      server: true,
+      query,
+      json: true,
+      signal: options.signal,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    try {
+      return withDates<T>(JSON.parse(response.text));
+    } catch (error) {
+      throw new ApiError({
+        ...response,
+        body: response.text,
+        message: `Unreadable answer to ${response.request}: ${(error as Error).message}`,
+      });
+    }
+  }
+
   private async list(path: string, options: ListOptions): Promise<RequestInfoInstanceList> {
     const statuses =
       options.status === undefined
@@ -367,7 +450,12 @@ export class KieJobsClient {
     const url = `${call.server ? this.serverUrl : this.jobsUrl}${call.path}${search ? `?${search}` : ''}`;
     const request = `${call.method} ${url}`;
     const headers: Record<string, string> = { ...this.headers };
-    if (call.body !== undefined) headers['content-type'] = MEDIA_TYPES[this.format];
+    const format = call.json ? 'json' : this.format;
+    if (call.json) {
+      headers.accept = MEDIA_TYPES.json;
+      headers['x-kie-contenttype'] = KIE_CONTENT_TYPES.json;
+    }
+    if (call.body !== undefined) headers['content-type'] = MEDIA_TYPES[format];
     const timeout = this.timeoutMs !== undefined ? AbortSignal.timeout(this.timeoutMs) : undefined;
     const signal = anySignal([timeout, call.signal]);
     const init: RequestInit = { method: call.method, headers, ...(signal ? { signal } : {}) };

@@ -16,6 +16,16 @@ export {
   type WireFormat,
 } from './client.js';
 export { ApiError, ConnectionError } from './errors.js';
+export type {
+  BulkResult,
+  BulkSelection,
+  JobBreakdown,
+  JobBreakdownRow,
+  JobStats,
+  JobStatsPoint,
+  JobTimeline,
+  JobTimelineEntry,
+} from './extensions.js';
 export { DATE_WRAPPER_KEY, parseIsoDate, readDate } from './dates.js';
 export {
   JOB_STATUSES,

@@ -82,6 +82,8 @@ export interface Config {
   allowedHosts: string[];
   /** Largest `pageSize` a list may ask for (`--max-page-size`, KJOBS_MAX_PAGE_SIZE). Default 10000. */
   maxPageSize: number;
+  /** Most jobs one bulk cancel or requeue may change (`--bulk-limit`, KJOBS_BULK_LIMIT). Default 1000. */
+  bulkLimit: number;
   /** Largest request data of a job in bytes (`--max-data-size`, KJOBS_MAX_DATA_SIZE: bytes, 512kb, 1mb). */
   maxDataSize: number;
   /** Behind a reverse proxy: trust X-Forwarded-For and X-Forwarded-Host (`--trust-proxy`, KJOBS_TRUST_PROXY). */

@@ -238,6 +238,16 @@ export const SETTINGS: readonly Setting[] = [
   },
   {
     kind: 'value',
+    key: 'bulkLimit',
+    flag: '--bulk-limit <n>',
+    env: 'KJOBS_BULK_LIMIT',
+    help: "most jobs one bulk cancel or requeue (the console's bulk actions) may change; more: 400, nothing changes",
+    default: '1000',
+    commands: SERVE,
+    read: (config, text, name) => (config.bulkLimit = parseInteger(name, text, 1)),
+  },
+  {
+    kind: 'value',
     key: 'maxDataSize',
     flag: '--max-data-size <size>',
     env: 'KJOBS_MAX_DATA_SIZE',

@@ -56,6 +56,20 @@ export class ValidationError extends KjobsError {
   override name = 'ValidationError';
 }
 
+/** A bulk action selected more jobs than the bulk limit allows: nothing was changed. */
+export class TooManyJobsError extends ValidationError {
+  override name = 'TooManyJobsError';
+  constructor(
+    readonly limit: number,
+    readonly what: string,
+  ) {
+    super(
+      `${what} more than ${limit} jobs, the bulk limit (--bulk-limit, KJOBS_BULK_LIMIT): nothing was changed; ` +
+        'narrow the selection or raise the limit',
+    );
+  }
+}
+
 /** The command (or its container) is not known to this kjobs. */
 export class UnknownCommandError extends ValidationError {
   override name = 'UnknownCommandError';

@@ -24,6 +24,8 @@ export interface JobError {
   stacktrace: string | null;
   /** When the attempt failed, epoch milliseconds. */
   date: number;
+  /** When the failed attempt started, epoch milliseconds (null for errors recorded before kjobs stored it). */
+  startedAt?: number | null;
 }
 
 /** A stored job. Times are epoch milliseconds. */

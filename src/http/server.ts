@@ -24,6 +24,7 @@ import { RequestGuard } from './request-guard.js';
 import { SECURITY_HEADERS, securityHeadersHook } from './security-headers.js';
 import { replaceCertificate, type TlsIdentity } from './tls.js';
 import { healthRoutes } from './routes/health.js';
+import { consoleExtensionRoutes } from './routes/console-extensions.js';
 import { containerRoutes } from './routes/containers.js';
 import { jobRoutes } from './routes/jobs.js';
 import { probeRoutes } from './routes/probes.js';
@@ -275,6 +276,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       await api.register(serverInfoRoutes, info);
       await api.register(jobRoutes, { kjobs, jsonDates });
       await api.register(containerRoutes, { kjobs, jsonDates });
+      await api.register(consoleExtensionRoutes, { kjobs });
     },
     { prefix: KIE_SERVER_PATH },
   );

@@ -93,6 +93,7 @@ export function createKieMetrics(kjobs: Kjobs, registries: Registry[] = []): Kie
   const labels = (job: JobLabels) => ({ container_id: job.containerId ?? '', command_name: job.command });
   kjobs.on('scheduled', (jobs) => jobs.forEach((job) => scheduled.inc(labels(job))));
   kjobs.on('cancelled', (job) => cancelled.inc(labels(job)));
+  kjobs.on('cancelledMany', (jobs) => jobs.forEach((job) => cancelled.inc(labels(job))));
 
   const executor = kjobs.executor;
   if (executor) {

@@ -79,6 +79,7 @@ export function createMetrics(
   });
   kjobs.on('scheduled', (jobs) => jobs.forEach((job) => scheduled.inc(labels(job))));
   kjobs.on('cancelled', (job) => cancelled.inc(labels(job)));
+  kjobs.on('cancelledMany', (jobs) => jobs.forEach((job) => cancelled.inc(labels(job))));
   const executor = kjobs.executor;
   if (executor) {
     const attempt = (

@@ -91,6 +91,67 @@ export interface DeleteFinishedQuery {
 
 export type StatusCounts = Record<JobStatus, number>;
 
+/** One minute of statistics: jobs that finished in it, and jobs waiting when it was sampled. */
+export interface StatsMinute {
+  /** Start of the minute, epoch ms. */
+  minute: number;
+  done: number;
+  error: number;
+  /** QUEUED + RETRYING at the last sample of the minute; null when nobody sampled it. */
+  waiting: number | null;
+}
+
+/** What a statistics sample writes. */
+export interface StatsSample {
+  now: number;
+  /** Finished counts are (re)computed for the minutes from this time to `now`. */
+  since: number;
+  /** Minutes before this time that already have a row keep it (their jobs may have been deleted since). */
+  keepBefore: number;
+  /** Rows of minutes before this time are deleted. */
+  forgetBefore: number;
+}
+
+/** Raw numbers of the breakdown by command or container (store/breakdown.ts turns them into rows). */
+export interface BreakdownData {
+  /** Jobs per key and status. */
+  counts: { key: string | null; status: JobStatus; n: number }[];
+  /** Attempts that ended since the given time: per key, failed or not, and their duration (null: unknown). */
+  runs: { key: string | null; failed: boolean; ms: number | null }[];
+}
+
+/** An operator's action on a job, as its timeline shows it. */
+export interface JobAction {
+  kind: 'cancel' | 'requeue';
+  at: number;
+  /** The status the job was in. */
+  fromStatus: JobStatus;
+}
+
+/** Jobs an operator acts on at once: by id, or every job of a list filter in the given statuses. */
+export type BulkSelection =
+  { ids: readonly number[] } | { filter: ListFilter; statuses: readonly JobStatus[] };
+
+export interface BulkQuery {
+  event: 'cancel' | 'requeue';
+  selection: BulkSelection;
+  now: number;
+  /** More jobs than this (ids given, or jobs matching): TooManyJobsError, and nothing changes. */
+  max: number;
+}
+
+/** What a bulk action did. */
+export interface BulkResult {
+  /** Jobs the selection named (ids) or matched (filter). */
+  matched: number;
+  /** Jobs changed, by id. */
+  changed: number[];
+  /** Jobs left as they were: unknown (status null), in a status the action is not allowed from, or a duplicate. */
+  refused: { id: number; status: JobStatus | null; reason: string }[];
+  /** The changed jobs' command and container, in id order (for events and metrics). */
+  changedJobs: { id: number; command: string; containerId: string | null }[];
+}
+
 /**
  * Where jobs live. Every implementation passes the same contract suite (test/store/contract.ts).
  * State changes are guarded by the transitions of core/states.ts; a refused change throws
@@ -122,6 +183,19 @@ export interface JobStore {
   nextDueAt(after?: number): Promise<number | null>;
   deleteFinished(query: DeleteFinishedQuery): Promise<{ jobs: number; errors: number }>;
   countByStatus(): Promise<StatusCounts>;
+  /** Writes a statistics sample: finished jobs per minute since `since`, jobs waiting now. */
+  recordStats(sample: StatsSample): Promise<void>;
+  /** The sampled minutes in [from, to), in order. */
+  readStats(from: number, to: number): Promise<StatsMinute[]>;
+  /** Counts per status, and attempts that ended since `since`, by command or by container. */
+  breakdown(by: 'command' | 'container', since: number): Promise<BreakdownData>;
+  /** The cancels and requeues of a job, in order. */
+  actionsOf(jobId: number): Promise<JobAction[]>;
+  /**
+   * Cancels or requeues many jobs in one transaction, each by the rules of core/states.ts (and unique keys for
+   * requeue); jobs that refuse are reported, not changed. Throws TooManyJobsError past `max`.
+   */
+  bulk(query: BulkQuery): Promise<BulkResult>;
   /** Calls `listener` when another process makes jobs available (e.g. PostgreSQL NOTIFY). Optional. */
   subscribe?(listener: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -43,6 +43,7 @@ export interface ErrorRow {
   message: string | null;
   stacktrace: string | null;
   error_date: number;
+  started_at?: number | null;
 }
 
 /** A row as a Job; the data columns (selected only with data) are read with `readData`. */
@@ -80,6 +81,7 @@ export function toJobError(row: ErrorRow): JobError {
     message: row.message,
     stacktrace: row.stacktrace,
     date: row.error_date,
+    startedAt: row.started_at ?? null,
   };
 }
 

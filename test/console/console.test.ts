@@ -61,7 +61,7 @@ describe('web console', { skip: SKIP }, () => {
   }
 
   async function rowIds(): Promise<number[]> {
-    const links = await page.locator('#jobs tbody td:first-child a').allTextContents();
+    const links = await page.locator('#jobs tbody td:nth-child(2) a').allTextContents();
     return links.map((text) => Number(text.replace('#', '')));
   }
 
@@ -337,7 +337,7 @@ describe('web console', { skip: SKIP }, () => {
     // In a container: the command is resolved there, and the container filter finds the job.
     await page.goto(`${server.origin}/console/#/new`);
     await page.getByLabel('Command (class name)').fill(SEND_INVOICE);
-    await page.getByLabel('Container').fill('billing-1.0');
+    await page.getByRole('textbox', { name: /^Container/ }).fill('billing-1.0');
     await page.getByLabel(/Request data/).fill('{"businessKey": "invoice-77", "invoice": 77}');
     await page.getByRole('button', { name: 'Schedule', exact: true }).click();
     const invoice = Number(/Job (\d+)/.exec(await message(/^Job \d+ scheduled\.$/))?.[1]);
@@ -356,7 +356,7 @@ describe('web console', { skip: SKIP }, () => {
     // A time in the future: the job waits.
     await page.goto(`${server.origin}/console/#/new`);
     await page.getByLabel('Command (class name)').fill(PRINT_OUT);
-    await page.getByLabel('Container').fill('');
+    await page.getByRole('textbox', { name: /^Container/ }).fill('');
     await page.getByLabel(/Scheduled date and time/).fill('2099-06-01T12:30:00');
     await page.getByRole('button', { name: 'Schedule', exact: true }).click();
     const later = Number(/Job (\d+)/.exec(await message(/^Job \d+ scheduled\.$/))?.[1]);
@@ -397,7 +397,7 @@ describe('web console', { skip: SKIP }, () => {
       const id = await iso.kjobs.schedule({ command: PRINT_OUT, scheduledAt: at });
       const isoPage = await context.newPage();
       await isoPage.goto(`${iso.origin}/console/#/jobs/${id}`);
-      const time = isoPage.locator('#job-body dl.facts time');
+      const time = isoPage.locator('#job-body dl.facts time').first();
       await time.waitFor();
       assert.equal(await time.getAttribute('datetime'), new Date(at).toISOString());
       await isoPage.goto(`${iso.origin}/console/`);
@@ -429,7 +429,7 @@ describe('web console', { skip: SKIP }, () => {
     await page.locator('#view-list').waitFor({ state: 'visible' });
     await page.waitForFunction(
       (jobId) =>
-        Array.from(document.querySelectorAll('#jobs tbody td:first-child a')).some(
+        Array.from(document.querySelectorAll('#jobs tbody td:nth-child(2) a')).some(
           (a) => a.textContent === `#${jobId}`,
         ),
       id,

@@ -365,8 +365,43 @@ describe('OpenAPI document', () => {
     check('delete', byId, await call('DELETE', `${JOBS}/${id}`, { accept: 'application/json' }));
     check('delete', byId, await call('DELETE', `${JOBS}/999999`, { accept: 'application/json' }));
 
+    // The console's extensions (JSON only), and their refusals.
+    const json = { accept: 'application/json' };
+    for (const range of ['hour', 'day', 'week'])
+      check('get', P('/kjobs/stats'), await call('GET', P(`/kjobs/stats?range=${range}`), json));
+    for (const by of ['command', 'container', 'nope'])
+      check(
+        'get',
+        P('/kjobs/stats/breakdown'),
+        await call('GET', P(`/kjobs/stats/breakdown?by=${by}`), json),
+      );
+    const timeline = P('/kjobs/jobs/{jobId}/timeline');
+    for (const job of [failed, done, 999999])
+      check('get', timeline, await call('GET', P(`/kjobs/jobs/${job}/timeline`), json));
+    check(
+      'get',
+      timeline,
+      await call('GET', P(`/kjobs/jobs/${done}/timeline`), { accept: 'application/xml' }),
+    );
+    for (const action of ['requeue', 'cancel']) {
+      const path = P(`/kjobs/jobs/${action}`);
+      check(
+        'post',
+        path,
+        await call('POST', path, { ...JSON_HEADERS, body: `{"ids": [${failed}, ${done}, 999999]}` }),
+      );
+      check('post', path, await call('POST', path, { ...JSON_HEADERS, body: '{"command": "x"}' }));
+      check('post', path, await call('POST', path, { ...JSON_HEADERS, body: '{"ids": "all"}' }));
+      check('post', path, await call('POST', path, { ...XML_HEADERS, body: '<ids/>' }));
+    }
+
     for (const operation of [
       ...KIE_OPERATIONS,
+      'jobStats',
+      'jobBreakdown',
+      'jobTimeline',
+      'bulkRequeue',
+      'bulkCancel',
       'getServerInfo',
       'scheduleRequests',
       'health',

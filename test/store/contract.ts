@@ -813,6 +813,188 @@ export function runStoreContract(
         assert.equal((await store.deleteFinished(query)).jobs, 0);
         assert.ok(await store.get(queued));
       });
+
+      it('deletes the actions of deleted jobs with them', async () => {
+        const id = await jobIn(store, 'QUEUED');
+        await store.cancel(id, Date.now());
+        assert.equal((await store.actionsOf(id)).length, 1);
+        await store.deleteFinished({ olderThan: Date.now() + 1000, statuses: [] });
+        assert.deepEqual(await store.actionsOf(id), []);
+      });
+    });
+
+    describe('console: statistics, breakdown, timeline and bulk actions', () => {
+      const MINUTE = 60_000;
+
+      it('records each failed attempt with its start, and cancels and requeues as actions', async () => {
+        const id = await jobIn(store, 'ERROR');
+        const job = await store.get(id, { withErrors: true });
+        const [error] = job!.errors!;
+        assert.equal(typeof error!.startedAt, 'number');
+        assert.equal(error!.startedAt, job!.startedAt, 'the attempt started when the job last started');
+        assert.ok(error!.startedAt! <= error!.date);
+        await store.requeue(id, 1000);
+        await store.cancel(id, 2000);
+        assert.deepEqual(await store.actionsOf(id), [
+          { kind: 'requeue', at: 1000, fromStatus: 'ERROR' },
+          { kind: 'cancel', at: 2000, fromStatus: 'QUEUED' },
+        ]);
+        // A refused action records nothing.
+        await assert.rejects(store.cancel(id, 3000), InvalidStateError);
+        assert.equal((await store.actionsOf(id)).length, 2);
+      });
+
+      it('samples finished jobs per minute and waiting jobs, and reads minutes back in order', async () => {
+        const done = [await jobIn(store, 'DONE'), await jobIn(store, 'DONE')];
+        await jobIn(store, 'ERROR');
+        await jobIn(store, 'QUEUED');
+        await jobIn(store, 'RETRYING');
+        await jobIn(store, 'CANCELLED');
+        const finishedAt = (await store.get(done[0]!))!.finishedAt!;
+        const now = Date.now() + 1;
+        const minute = Math.floor(now / MINUTE) * MINUTE;
+        await store.recordStats({ now, since: now - 10 * MINUTE, keepBefore: 0, forgetBefore: 0 });
+        const rows = await store.readStats(now - 60 * MINUTE, now + MINUTE);
+        const finishedMinute = Math.floor(finishedAt / MINUTE) * MINUTE;
+        const total = rows.reduce(
+          (sum, row) => ({ done: sum.done + row.done, error: sum.error + row.error }),
+          {
+            done: 0,
+            error: 0,
+          },
+        );
+        assert.deepEqual(total, { done: 2, error: 1 });
+        assert.ok(rows.some((row) => row.minute === finishedMinute && row.done >= 1));
+        assert.equal(rows.find((row) => row.minute === minute)?.waiting, 2, 'QUEUED + RETRYING');
+        assert.deepEqual(
+          rows.map((row) => row.minute),
+          [...rows.map((row) => row.minute)].sort((a, b) => a - b),
+        );
+        // A later sample of the same minute replaces its numbers; older rows are forgotten.
+        await jobIn(store, 'QUEUED');
+        await store.recordStats({ now, since: now - 10 * MINUTE, keepBefore: 0, forgetBefore: 0 });
+        const again = await store.readStats(minute, minute + MINUTE);
+        assert.equal(again[0]?.waiting, 3);
+        await store.recordStats({ now, since: now, keepBefore: 0, forgetBefore: minute });
+        assert.deepEqual(
+          (await store.readStats(0, now + MINUTE)).map((row) => row.minute),
+          [minute],
+        );
+        // Minutes before keepBefore keep their counts even when recomputing would change them.
+        const stored = await store.readStats(0, now + MINUTE);
+        assert.ok(stored.every((row) => row.minute >= minute));
+      });
+
+      it('breaks jobs down by command and container: counts per status and runs since a time', async () => {
+        const since = Date.now() - 1;
+        await jobIn(store, 'DONE', { command: 'a.Send', containerId: 'acme' });
+        await jobIn(store, 'ERROR', { command: 'a.Send', containerId: 'acme' });
+        await jobIn(store, 'QUEUED', { command: 'b.Print' });
+        const byCommand = await store.breakdown('command', since);
+        const counts = (key: string | null) =>
+          Object.fromEntries(
+            byCommand.counts.filter((row) => row.key === key).map((row) => [row.status, Number(row.n)]),
+          );
+        assert.deepEqual(counts('a.Send'), { DONE: 1, ERROR: 1 });
+        assert.deepEqual(counts('b.Print'), { QUEUED: 1 });
+        const runs = byCommand.runs.filter((run) => run.key === 'a.Send');
+        assert.deepEqual(runs.map((run) => run.failed).sort(), [false, true]);
+        for (const run of runs) assert.ok(run.ms !== null && run.ms >= 0);
+        const byContainer = await store.breakdown('container', since);
+        assert.deepEqual(byContainer.counts.map((row) => `${row.key}:${row.status}:${row.n}`).sort(), [
+          'acme:DONE:1',
+          'acme:ERROR:1',
+          'null:QUEUED:1',
+        ]);
+        assert.deepEqual(await store.breakdown('command', Date.now() + 60_000).then((b) => b.runs), []);
+      });
+
+      it('cancels jobs by id: the allowed ones change, the others are reported', async () => {
+        const queued = await jobIn(store, 'QUEUED');
+        const error = await jobIn(store, 'ERROR');
+        const done = await jobIn(store, 'DONE');
+        const result = await store.bulk({
+          event: 'cancel',
+          selection: { ids: [done, queued, error, 999_999, queued] },
+          now: 5000,
+          max: 10,
+        });
+        assert.equal(result.matched, 4);
+        assert.deepEqual(result.changed, [queued, error]);
+        assert.deepEqual(
+          result.refused.map(({ id, status }) => ({ id, status })),
+          [
+            { id: done, status: 'DONE' },
+            { id: 999_999, status: null },
+          ],
+        );
+        assert.equal((await store.get(queued))?.status, 'CANCELLED');
+        assert.equal((await store.get(error))?.finishedAt, 5000);
+        assert.equal((await store.get(done))?.status, 'DONE');
+        assert.deepEqual(await store.actionsOf(error), [{ kind: 'cancel', at: 5000, fromStatus: 'ERROR' }]);
+      });
+
+      it('requeues the ERROR jobs of a filter, and refuses a unique one whose key is active', async () => {
+        const a = await jobIn(store, 'ERROR', { command: 'a.Send' });
+        const b = await jobIn(store, 'ERROR', { command: 'a.Send' });
+        const other = await jobIn(store, 'ERROR', { command: 'b.Print' });
+        const doneA = await jobIn(store, 'DONE', { command: 'a.Send' });
+        const unique = await jobIn(store, 'ERROR', {
+          command: 'a.Send',
+          businessKey: 'k-1',
+          requestData: { businessKey: 'k-1', unique: true },
+        });
+        await jobIn(store, 'QUEUED', { command: 'c.Other', businessKey: 'k-1' });
+        const result = await store.bulk({
+          event: 'requeue',
+          selection: { filter: { by: 'command', value: 'a.Send' }, statuses: ['ERROR'] },
+          now: 7000,
+          max: 10,
+        });
+        assert.equal(result.matched, 3);
+        assert.deepEqual(result.changed, [a, b]);
+        assert.deepEqual(
+          result.refused.map(({ id, status }) => ({ id, status })),
+          [{ id: unique, status: 'ERROR' }],
+        );
+        assert.match(result.refused[0]!.reason, /already active/);
+        for (const id of [a, b]) {
+          const job = await store.get(id);
+          assert.equal(job?.status, 'QUEUED');
+          assert.equal(job?.finishedAt, null);
+        }
+        assert.equal((await store.get(other))?.status, 'ERROR', 'another command: untouched');
+        assert.equal((await store.get(doneA))?.status, 'DONE');
+      });
+
+      it('refuses a selection past the limit and changes nothing', async () => {
+        const ids = [
+          await jobIn(store, 'QUEUED'),
+          await jobIn(store, 'QUEUED'),
+          await jobIn(store, 'QUEUED'),
+        ];
+        await assert.rejects(
+          store.bulk({ event: 'cancel', selection: { ids }, now: 1, max: 2 }),
+          (error: Error) => error.name === 'TooManyJobsError' && /more than 2 jobs/.test(error.message),
+        );
+        await assert.rejects(
+          store.bulk({
+            event: 'cancel',
+            selection: { filter: { by: 'status' }, statuses: ['QUEUED'] },
+            now: 1,
+            max: 2,
+          }),
+          (error: Error) => error.name === 'TooManyJobsError',
+        );
+        for (const id of ids) assert.equal((await store.get(id))?.status, 'QUEUED');
+        const all = await store.bulk({
+          event: 'cancel',
+          selection: { filter: { by: 'status' }, statuses: ['QUEUED'] },
+          now: 1,
+          max: 3,
+        });
+        assert.deepEqual(all.changed, ids);
+      });
     });
   });
 }

@@ -248,6 +248,132 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     type: 'string',
     description: 'text/plain: the message in double quotes, as KIE answers errors',
   },
+  // kjobs extensions for the console (JSON only; times are ISO-8601 strings).
+  JobStats: {
+    type: 'object',
+    description:
+      'Jobs finished and waiting over time, from the statistics the executors sample every few seconds',
+    properties: {
+      range: { enum: ['hour', 'day'] },
+      bucketMs: { type: 'integer', description: '60000 (a point per minute) or 3600000 (per hour)' },
+      from: { type: 'string', format: 'date-time' },
+      to: { type: 'string', format: 'date-time' },
+      points: {
+        type: 'array',
+        description: '60 points (hour) or 24 (day), oldest first; the last one is the current minute or hour',
+        items: {
+          type: 'object',
+          properties: {
+            at: { type: 'string', format: 'date-time', description: 'Start of the bucket' },
+            done: { type: 'integer', description: 'Jobs that finished DONE in the bucket' },
+            error: { type: 'integer', description: 'Jobs that finished ERROR in the bucket' },
+            waiting: {
+              type: ['integer', 'null'],
+              description: 'QUEUED + RETRYING: the highest sample of the bucket; null when nobody sampled it',
+            },
+          },
+          required: ['at', 'done', 'error', 'waiting'],
+        },
+      },
+    },
+    required: ['range', 'bucketMs', 'from', 'to', 'points'],
+  },
+  JobBreakdown: {
+    type: 'object',
+    properties: {
+      by: { enum: ['command', 'container'] },
+      since: { type: 'string', format: 'date-time', description: 'Start of the runs window (an hour ago)' },
+      rows: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            key: { type: ['string', 'null'], description: 'Command or container id (null: no container)' },
+            counts: {
+              type: 'object',
+              description: 'Jobs per status',
+              additionalProperties: { type: 'integer' },
+            },
+            runs: { type: 'integer', description: 'Attempts that ended in the last hour' },
+            failures: { type: 'integer', description: 'Of those, failed' },
+            failureRate: { type: ['number', 'null'], description: 'failures / runs' },
+            p50Ms: { type: ['integer', 'null'], description: 'Median run duration of the last hour, ms' },
+            p95Ms: { type: ['integer', 'null'], description: '95th percentile run duration, ms' },
+          },
+          required: ['key', 'counts', 'runs', 'failures', 'failureRate', 'p50Ms', 'p95Ms'],
+        },
+      },
+    },
+    required: ['by', 'since', 'rows'],
+  },
+  JobTimeline: {
+    type: 'object',
+    properties: {
+      id: { type: 'integer' },
+      status: ref('JobStatus'),
+      command: { type: 'string' },
+      executions: { type: 'integer' },
+      createdAt: { type: 'string', format: 'date-time' },
+      scheduledAt: { type: 'string', format: 'date-time', description: 'When the job is (or was last) due' },
+      startedAt: { type: ['string', 'null'], format: 'date-time', description: 'Start of the latest run' },
+      finishedAt: {
+        type: ['string', 'null'],
+        format: 'date-time',
+        description: 'When it became DONE, ERROR or CANCELLED',
+      },
+      timeline: {
+        type: 'array',
+        description:
+          'In time order: scheduled (dueAt while known), each attempt (startedAt, endedAt, durationMs, outcome ' +
+          'DONE, failed or running, error), the cancels and requeues (fromStatus), and the next run (due)',
+        items: {
+          type: 'object',
+          properties: {
+            kind: { enum: ['scheduled', 'attempt', 'cancel', 'requeue', 'due'] },
+            at: { type: 'string', format: 'date-time' },
+          },
+          required: ['kind', 'at'],
+        },
+      },
+    },
+    required: ['id', 'status', 'createdAt', 'scheduledAt', 'startedAt', 'finishedAt', 'timeline'],
+  },
+  BulkSelection: {
+    type: 'object',
+    description:
+      'The jobs to act on: "ids", or a filter: "status" (a status or a list; default ERROR to requeue, QUEUED to ' +
+      'cancel) and at most one of businessKey, command, containerId, processInstanceId. At most --bulk-limit jobs.',
+    properties: {
+      ids: { type: 'array', items: { type: 'integer' }, minItems: 1 },
+      status: { anyOf: [ref('JobStatus'), { type: 'array', items: ref('JobStatus') }] },
+      businessKey: { type: 'string' },
+      command: { type: 'string' },
+      containerId: { type: 'string' },
+      processInstanceId: { type: 'integer' },
+    },
+    additionalProperties: false,
+  },
+  BulkResult: {
+    type: 'object',
+    properties: {
+      matched: { type: 'integer', description: 'Jobs the ids named or the filter matched' },
+      changed: { type: 'array', items: { type: 'integer' }, description: 'Jobs cancelled or requeued' },
+      refused: {
+        type: 'array',
+        description: 'Jobs left as they were, with the reason',
+        items: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            status: { anyOf: [ref('JobStatus'), { type: 'null' }], description: 'null: no such job' },
+            reason: { type: 'string' },
+          },
+          required: ['id', 'status', 'reason'],
+        },
+      },
+    },
+    required: ['matched', 'changed', 'refused'],
+  },
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -269,6 +395,16 @@ const KIE_ERRORS = {
   500: error('Unexpected error'),
   503: error('The job store is unavailable'),
 };
+/** Errors of the console's extension routes (JSON only). */
+const EXTENSION_ERRORS = {
+  400: error('Bad request: a bad parameter or body, with the reason'),
+  401: error('No or wrong credentials (when users are configured)'),
+  403: error('The user lacks the kie-server (or user) role'),
+  406: error('The Accept header does not allow JSON'),
+  415: error('The body is not JSON'),
+  429: error('Too many failed logins from this address'),
+};
+
 const BODY_ERRORS = { 413: error('The body is larger than the limit (--body-limit)') };
 
 /** A response with the JSON model and its XML alternative. */
@@ -636,6 +772,73 @@ export const ROUTE_SCHEMAS = {
         description: 'The OpenAPI document, built from the schemas of the registered routes',
         content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'paths'] } } },
       },
+    },
+  },
+  jobStats: {
+    operationId: 'jobStats',
+    summary: 'Jobs finished and waiting over the last hour or day (kjobs extension, for charts)',
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    querystring: {
+      type: 'object',
+      properties: {
+        range: { enum: ['hour', 'day'], default: 'hour', description: 'hour: by minute; day: by hour' },
+      },
+    },
+    response: { 200: ref('JobStats'), ...EXTENSION_ERRORS },
+  },
+  jobBreakdown: {
+    operationId: 'jobBreakdown',
+    summary:
+      'Jobs by command or container: counts per status, runs, failure rate, durations (kjobs extension)',
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    querystring: {
+      type: 'object',
+      properties: { by: { enum: ['command', 'container'], default: 'command' } },
+    },
+    response: { 200: ref('JobBreakdown'), ...EXTENSION_ERRORS },
+  },
+  jobTimeline: {
+    operationId: 'jobTimeline',
+    summary: "A job's times and timeline: scheduled, attempts, cancels and requeues (kjobs extension)",
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    params: jobIdParams,
+    response: { 200: ref('JobTimeline'), ...EXTENSION_ERRORS, 404: error('No job has this id') },
+  },
+  bulkRequeue: {
+    operationId: 'bulkRequeue',
+    summary: 'Requeue many jobs in one call: ids, or the ERROR jobs of a filter (kjobs extension)',
+    description:
+      'One transaction. Jobs in a status requeue does not take, unknown ids and unique jobs whose business key is ' +
+      'active are reported in "refused" and left as they are. More than --bulk-limit jobs: 400, nothing changes.',
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    body: ref('BulkSelection'),
+    response: {
+      200: ref('BulkResult'),
+      ...EXTENSION_ERRORS,
+      400: error('A bad selection, or more jobs than --bulk-limit (nothing was changed)'),
+      403: error('The user lacks the kie-server (or user) role (a viewer may not change jobs)'),
+      ...BODY_ERRORS,
+    },
+  },
+  bulkCancel: {
+    operationId: 'bulkCancel',
+    summary: 'Cancel many jobs in one call: ids, or the QUEUED jobs of a filter (kjobs extension)',
+    description:
+      'One transaction. Jobs in a status cancel does not take (RUNNING, DONE, CANCELLED) and unknown ids are ' +
+      'reported in "refused". More than --bulk-limit jobs: 400, nothing changes.',
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    body: ref('BulkSelection'),
+    response: {
+      200: ref('BulkResult'),
+      ...EXTENSION_ERRORS,
+      400: error('A bad selection, or more jobs than --bulk-limit (nothing was changed)'),
+      403: error('The user lacks the kie-server (or user) role (a viewer may not change jobs)'),
+      ...BODY_ERRORS,
     },
   },
 } as const;

@@ -8,6 +8,7 @@ import {
   FINAL_STATUSES,
   isUnique,
   InvalidStateError,
+  JOB_STATUSES,
   JobNotFoundError,
   ValidationError,
   type ClaimedJob,
@@ -23,12 +24,26 @@ import {
   type ClaimOptions,
   type Completion,
   type DeleteFinishedQuery,
+  type BreakdownData,
+  type BulkQuery,
+  type BulkResult,
   type GetOptions,
+  type JobAction,
   type JobStore,
+  type StatsMinute,
+  type StatsSample,
   type ListQuery,
   type StatusCounts,
   type ConcurrencyLimits,
 } from '../job-store.js';
+import {
+  checkBulkIds,
+  checkBulkMatches,
+  recordChanged,
+  selectedIds,
+  splitBulk,
+  type BulkRow,
+} from '../bulk.js';
 import { hasLimits, pickWithinLimitsAsync, type CandidateRow, type RunningCount } from '../limits.js';
 import { readMigrations } from '../migrations.js';
 import {
@@ -398,17 +413,17 @@ export class PostgresJobStore implements JobStore {
     return this.guard(() => this.transition(id, 'cancel', this.sql.cancel, [id, now]));
   }
 
-  async requeue(id: number, _now: number): Promise<Job> {
+  async requeue(id: number, now: number): Promise<Job> {
     return this.guard(async () => {
       const [job] = await this.query<JobRow>(this.pool, this.sql.getFull, [id]);
       const key = job && !ACTIVE_STATUSES.includes(job.status) ? uniqueKeyOf(job) : null;
-      if (key === null) return this.transition(id, 'requeue', this.sql.requeue, [id, this.channel]);
+      if (key === null) return this.transition(id, 'requeue', this.sql.requeue, [id, this.channel, now]);
       // A unique job back in the queue is a new active job for its key: the same check as scheduling one.
       return this.transaction(async (client) => {
         await this.query(client, this.sql.lockKeys, [`kjobs.unique:${this.schema}`, [key]]);
         const [active] = await this.query<{ id: number }>(client, this.sql.activeByKeys, [[key]]);
         if (active && active.id !== id) throw new DuplicateJobError(key, active.id);
-        return this.transition(id, 'requeue', this.sql.requeue, [id, this.channel], client);
+        return this.transition(id, 'requeue', this.sql.requeue, [id, this.channel, now], client);
       });
     });
   }
@@ -473,6 +488,114 @@ export class PostgresJobStore implements JobStore {
         counts[row.status] = row.n;
       }
       return counts;
+    });
+  }
+
+  async bulk(query: BulkQuery): Promise<BulkResult> {
+    checkBulkIds(query);
+    return this.guard(() =>
+      this.transaction(async (client) => {
+        let rows: BulkPgRow[];
+        if ('ids' in query.selection) {
+          rows = await this.query<BulkPgRow>(client, this.sql.bulkByIds, [selectedIds(query)]);
+        } else {
+          const { filter, statuses } = query.selection;
+          const column = LIST_COLUMN[filter.by];
+          const values: unknown[] = [query.max + 1, statuses.length > 0 ? statuses : JOB_STATUSES];
+          if (column && 'value' in filter) values.push(filter.value);
+          rows = await this.query<BulkPgRow>(client, this.sql.bulkByFilter(column), values);
+          checkBulkMatches(query, rows.length);
+        }
+        const { apply, result } = splitBulk(query, rows);
+        let chosen = apply as BulkPgRow[];
+        if (query.event === 'requeue') chosen = await this.refuseDuplicateRequeues(client, chosen, result);
+        const ids = chosen.map((row) => row.id);
+        if (ids.length > 0) {
+          const changed =
+            query.event === 'cancel'
+              ? await this.query<{ id: number }>(client, this.sql.bulkCancel, [ids, query.now])
+              : await this.query<{ id: number }>(client, this.sql.bulkRequeue, [
+                  ids,
+                  query.now,
+                  this.channel,
+                ]);
+          recordChanged(result, rows, new Set(changed.map((row) => row.id)));
+        }
+        result.refused.sort((a, b) => a.id - b.id);
+        return result;
+      }),
+    );
+  }
+
+  /**
+   * Requeued unique jobs become active jobs of their key: those whose key has another active job (or another job
+   * of this batch before them) are refused, as a single requeue is.
+   */
+  private async refuseDuplicateRequeues(
+    client: pg.PoolClient,
+    rows: BulkPgRow[],
+    result: BulkResult,
+  ): Promise<BulkPgRow[]> {
+    const keyOf = (row: BulkPgRow) => (ACTIVE_STATUSES.includes(row.status) ? null : uniqueKeyOf(row));
+    const keys = [...new Set(rows.map(keyOf).filter((key): key is string => key !== null))];
+    if (keys.length === 0) return rows;
+    await this.query(client, this.sql.lockKeys, [`kjobs.unique:${this.schema}`, keys]);
+    const active = new Map(
+      (await this.query<{ business_key: string; id: number }>(client, this.sql.activeByKeys, [keys])).map(
+        (row) => [row.business_key, row.id],
+      ),
+    );
+    return rows.filter((row) => {
+      const key = keyOf(row);
+      if (key === null) return true;
+      const existing = active.get(key);
+      if (existing !== undefined && existing !== row.id) {
+        result.refused.push({
+          id: row.id,
+          status: row.status,
+          reason: new DuplicateJobError(key, existing).message,
+        });
+        return false;
+      }
+      active.set(key, row.id);
+      return true;
+    });
+  }
+
+  async actionsOf(jobId: number): Promise<JobAction[]> {
+    return this.guard(async () =>
+      (
+        await this.query<{ kind: JobAction['kind']; at: number; from_status: JobStatus }>(
+          this.pool,
+          this.sql.actionsOf,
+          [jobId],
+        )
+      ).map((row) => ({ kind: row.kind, at: row.at, fromStatus: row.from_status })),
+    );
+  }
+
+  async recordStats(sample: StatsSample): Promise<void> {
+    await this.guard(() =>
+      this.transaction(async (client) => {
+        await this.query(client, this.sql.statsFinished, [sample.since, sample.now, sample.keepBefore]);
+        await this.query(client, this.sql.statsWaiting, [Math.floor(sample.now / 60_000) * 60_000]);
+        await this.query(client, this.sql.statsForget, [sample.forgetBefore]);
+      }),
+    );
+  }
+
+  async readStats(from: number, to: number): Promise<StatsMinute[]> {
+    return this.guard(() => this.query<StatsMinute>(this.pool, this.sql.readStats, [from, to]));
+  }
+
+  async breakdown(by: 'command' | 'container', since: number): Promise<BreakdownData> {
+    const key = by === 'command' ? 'command' : 'container_id';
+    return this.guard(async () => {
+      const [counts, runs] = await Promise.all([
+        this.query<BreakdownData['counts'][number]>(this.pool, this.sql.breakdownCounts(key), []),
+        this.query<BreakdownData['runs'][number]>(this.pool, this.sql.breakdownRuns(key), [since]),
+      ]);
+      return { counts, runs };
     });
   }
 
@@ -572,5 +695,6 @@ function uniqueKeyOf(row: { business_key: string | null; request_data?: unknown 
 }
 
 type JobRow = Row<DataMap>;
+type BulkPgRow = BulkRow & { business_key: string | null; request_data: DataMap };
 
 const toJob = (row: JobRow): Job => rowToJob(row, (data) => data);

@@ -46,6 +46,8 @@ export function migrationStatements(schema: string) {
 export function storeStatements(schema: string) {
   const jobs = `${quoteIdent(schema)}.jobs`;
   const errors = `${quoteIdent(schema)}.job_errors`;
+  const actions = `${quoteIdent(schema)}.job_actions`;
+  const stats = `${quoteIdent(schema)}.job_stats`;
   const named = (name: string, text: string): Statement => ({ name: `kjobs_${name}`, text });
 
   // Claim filters of a claim with concurrency limits, as in claim_jobs.
@@ -148,10 +150,10 @@ export function storeStatements(schema: string) {
           AS u (id, worker_id, status, retries, scheduled_at, finished_at, n)
         WHERE j.id = u.id AND j.worker_id = u.worker_id
           AND (u.status = 'RETRYING' AND ${from('retry', 'j.status')} OR u.status = 'ERROR' AND ${from('fail', 'j.status')})
-        RETURNING u.n
+        RETURNING u.n, j.started_at
       ), recorded AS (
-        INSERT INTO ${errors} (job_id, message, stacktrace, error_date)
-        SELECT e.job_id, e.message, e.stacktrace, e.error_date
+        INSERT INTO ${errors} (job_id, message, stacktrace, error_date, started_at)
+        SELECT e.job_id, e.message, e.stacktrace, e.error_date, written.started_at
         FROM unnest($1::bigint[], $8::text[], $9::text[], $10::bigint[], $7::integer[])
           AS e (job_id, message, stacktrace, error_date, n)
         JOIN written USING (n)
@@ -182,19 +184,118 @@ export function storeStatements(schema: string) {
     /** State changes: one guarded statement; no row means the job is missing or in a refusing state. */
     cancel: named(
       'cancel',
-      `UPDATE ${jobs} SET status = 'CANCELLED', finished_at = $2, worker_id = NULL, lease_expires_at = NULL
-      WHERE id = $1 AND ${from('cancel')}
-      RETURNING *`,
+      `WITH old AS (
+        SELECT id, status FROM ${jobs} WHERE id = $1 AND ${from('cancel')} FOR UPDATE
+      ), cancelled AS (
+        UPDATE ${jobs} AS j SET status = 'CANCELLED', finished_at = $2, worker_id = NULL, lease_expires_at = NULL
+        FROM old WHERE j.id = old.id
+        RETURNING j.*
+      ), logged AS (
+        INSERT INTO ${actions} (job_id, kind, at, from_status) SELECT id, 'cancel', $2, status FROM old
+      )
+      SELECT * FROM cancelled`,
     ),
     requeue: named(
       'requeue',
-      `WITH requeued AS (
-        UPDATE ${jobs} SET status = 'QUEUED', finished_at = NULL, worker_id = NULL, lease_expires_at = NULL
-        WHERE id = $1 AND ${from('requeue')}
-        RETURNING *
+      `WITH old AS (
+        SELECT id, status FROM ${jobs} WHERE id = $1 AND ${from('requeue')} FOR UPDATE
+      ), requeued AS (
+        UPDATE ${jobs} AS j SET status = 'QUEUED', finished_at = NULL, worker_id = NULL, lease_expires_at = NULL
+        FROM old WHERE j.id = old.id
+        RETURNING j.*
+      ), logged AS (
+        INSERT INTO ${actions} (job_id, kind, at, from_status) SELECT id, 'requeue', $3, status FROM old
       )
       SELECT requeued.* FROM requeued, (SELECT pg_notify($2, '')) AS notified`,
     ),
+    /** Bulk: the selected jobs by id, locked ($1 ids). */
+    bulkByIds: named(
+      'bulk_by_ids',
+      `SELECT id, status, command, container_id, business_key, request_data FROM ${jobs}
+      WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE`,
+    ),
+    /** Bulk: the chosen jobs cancelled ($1 ids, $2 now), their actions recorded. */
+    bulkCancel: named(
+      'bulk_cancel',
+      `WITH old AS (
+        SELECT id, status FROM ${jobs} WHERE id = ANY ($1::bigint[]) AND ${from('cancel')}
+      ), cancelled AS (
+        UPDATE ${jobs} AS j SET status = 'CANCELLED', finished_at = $2, worker_id = NULL, lease_expires_at = NULL
+        FROM old WHERE j.id = old.id RETURNING j.id
+      ), logged AS (
+        INSERT INTO ${actions} (job_id, kind, at, from_status) SELECT id, 'cancel', $2, status FROM old ORDER BY id
+      )
+      SELECT id FROM cancelled ORDER BY id`,
+    ),
+    /** Bulk: the chosen jobs requeued ($1 ids, $2 now, $3 channel), their actions recorded. */
+    bulkRequeue: named(
+      'bulk_requeue',
+      `WITH old AS (
+        SELECT id, status FROM ${jobs} WHERE id = ANY ($1::bigint[]) AND ${from('requeue')}
+      ), requeued AS (
+        UPDATE ${jobs} AS j SET status = 'QUEUED', finished_at = NULL, worker_id = NULL, lease_expires_at = NULL
+        FROM old WHERE j.id = old.id RETURNING j.id
+      ), logged AS (
+        INSERT INTO ${actions} (job_id, kind, at, from_status) SELECT id, 'requeue', $2, status FROM old ORDER BY id
+      )
+      SELECT id FROM requeued, (SELECT pg_notify($3, '')) AS notified ORDER BY id`,
+    ),
+    actionsOf: named(
+      'actions_of',
+      `SELECT kind, at, from_status FROM ${actions} WHERE job_id = $1 ORDER BY id`,
+    ),
+    /** Statistics: finished jobs per minute in [$1, $2), kept as they are before $3. */
+    statsFinished: named(
+      'stats_finished',
+      `INSERT INTO ${stats} AS s (minute, done, error)
+        SELECT finished_at / 60000 * 60000, count(*) FILTER (WHERE status = 'DONE'),
+          count(*) FILTER (WHERE status = 'ERROR')
+        FROM ${jobs} WHERE finished_at >= $1 AND finished_at < $2 AND status IN ('DONE', 'ERROR')
+        GROUP BY 1 ORDER BY 1
+      ON CONFLICT (minute) DO UPDATE SET done = excluded.done, error = excluded.error WHERE s.minute >= $3`,
+    ),
+    /** Statistics: jobs waiting now, in the minute $1. */
+    statsWaiting: named(
+      'stats_waiting',
+      `INSERT INTO ${stats} AS s (minute, waiting)
+        SELECT $1, count(*) FROM ${jobs} WHERE ${from('claim')}
+      ON CONFLICT (minute) DO UPDATE SET waiting = excluded.waiting`,
+    ),
+    statsForget: named('stats_forget', `DELETE FROM ${stats} WHERE minute < $1`),
+    readStats: named(
+      'read_stats',
+      `SELECT minute, done, error, waiting FROM ${stats} WHERE minute >= $1 AND minute < $2 ORDER BY minute`,
+    ),
+    /** Breakdown: jobs per key and status ($key: command or container_id). */
+    breakdownCounts(key: 'command' | 'container_id'): Statement {
+      return named(
+        `breakdown_counts_${key}`,
+        `SELECT ${key} AS key, status, sum(n)::integer AS n FROM (
+          SELECT command, container_id, status, count(*) AS n FROM ${jobs} GROUP BY command, container_id, status
+        ) AS grouped
+        GROUP BY ${key}, status`,
+      );
+    },
+    /** Breakdown: attempts that ended since $1, failed or not, with their duration. */
+    breakdownRuns(key: 'command' | 'container_id'): Statement {
+      return named(
+        `breakdown_runs_${key}`,
+        `SELECT ${key} AS key, false AS failed, finished_at - started_at AS ms FROM ${jobs}
+          WHERE finished_at >= $1 AND status = 'DONE'
+        UNION ALL
+        SELECT j.${key}, true, e.error_date - e.started_at FROM ${errors} AS e JOIN ${jobs} AS j ON j.id = e.job_id
+          WHERE e.error_date >= $1`,
+      );
+    },
+    /** Bulk: the jobs of a filter ($2 value, if any) in the given statuses, locked, at most $1. */
+    bulkByFilter(column: string | null): Statement {
+      return named(
+        `bulk_by_filter_${column ?? 'all'}`,
+        `SELECT id, status, command, container_id, business_key, request_data FROM ${jobs}
+        WHERE ${column ? `${column} = $3 AND ` : ''}status = ANY ($2::text[])
+        ORDER BY id LIMIT $1 FOR UPDATE`,
+      );
+    },
     statusOf: named('status_of', `SELECT status FROM ${jobs} WHERE id = $1`),
     dataForUpdate: named(
       'data_for_update',

@@ -25,11 +25,25 @@ import {
   type ClaimOptions,
   type Completion,
   type DeleteFinishedQuery,
+  type BreakdownData,
+  type BulkQuery,
+  type BulkResult,
   type GetOptions,
+  type JobAction,
   type JobStore,
+  type StatsMinute,
+  type StatsSample,
   type ListQuery,
   type StatusCounts,
 } from '../job-store.js';
+import {
+  checkBulkIds,
+  checkBulkMatches,
+  recordChanged,
+  selectedIds,
+  splitBulk,
+  type BulkRow,
+} from '../bulk.js';
 import { hasLimits, pickWithinLimits, type CandidateRow, type RunningCount } from '../limits.js';
 import { readMigrations } from '../migrations.js';
 import {
@@ -142,8 +156,23 @@ export class SqliteJobStore implements JobStore {
       release: db.prepare(`UPDATE jobs SET status = 'QUEUED', executions = executions - 1,
           worker_id = NULL, lease_expires_at = NULL
         WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
-      insertError: db.prepare(
-        'INSERT INTO job_errors (job_id, message, stacktrace, error_date) VALUES (?, ?, ?, ?)',
+      // After the failure's update, which leaves started_at: the attempt's start.
+      insertError: db.prepare(`INSERT INTO job_errors (job_id, message, stacktrace, error_date, started_at)
+        VALUES (?, ?, ?, ?, (SELECT started_at FROM jobs WHERE id = ?))`),
+      insertAction: db.prepare('INSERT INTO job_actions (job_id, kind, at, from_status) VALUES (?, ?, ?, ?)'),
+      actionsOf: db.prepare('SELECT kind, at, from_status FROM job_actions WHERE job_id = ? ORDER BY id'),
+      statsFinished: db.prepare(`INSERT INTO job_stats (minute, done, error)
+          SELECT (finished_at / 60000) * 60000, sum(status = 'DONE'), sum(status = 'ERROR')
+          FROM jobs WHERE finished_at >= @since AND finished_at < @now AND status IN ('DONE', 'ERROR')
+          GROUP BY 1
+        ON CONFLICT (minute) DO UPDATE SET done = excluded.done, error = excluded.error
+          WHERE job_stats.minute >= @keepBefore`),
+      statsWaiting: db.prepare(`INSERT INTO job_stats (minute, waiting)
+          SELECT @minute, count(*) FROM jobs INDEXED BY jobs_due_time WHERE status IN (${due})
+        ON CONFLICT (minute) DO UPDATE SET waiting = excluded.waiting`),
+      statsForget: db.prepare('DELETE FROM job_stats WHERE minute < ?'),
+      readStats: db.prepare(
+        'SELECT minute, done, error, waiting FROM job_stats WHERE minute >= ? AND minute < ? ORDER BY minute',
       ),
       renew: db.prepare(`UPDATE jobs SET lease_expires_at = ?
         WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
@@ -329,7 +358,13 @@ export class SqliteJobStore implements JobStore {
               ).changes;
               if (changes > 0) {
                 const error = trimAttemptError(outcome.error);
-                sql.insertError.run(outcome.jobId, error.message, error.stacktrace, outcome.now);
+                sql.insertError.run(
+                  outcome.jobId,
+                  error.message,
+                  error.stacktrace,
+                  outcome.now,
+                  outcome.jobId,
+                );
               }
               break;
             }
@@ -362,22 +397,134 @@ export class SqliteJobStore implements JobStore {
   }
 
   async cancel(id: number, now: number): Promise<Job> {
-    return this.transition(id, 'cancel', () => this.sql.setStatus.run('CANCELLED', now, id));
+    return this.transition(id, 'cancel', (row) => this.cancelRow(row, now));
   }
 
-  async requeue(id: number, _now: number): Promise<Job> {
-    return this.transition(id, 'requeue', (row) => {
-      // A unique job back in the queue is a new active job for its key: the same check as scheduling one.
-      if (
-        !ACTIVE_STATUSES.includes(row.status) &&
-        row.business_key !== null &&
-        isUniqueData(row.request_data)
-      ) {
-        const active = this.sql.activeByKey.get(row.business_key) as { id: number } | undefined;
-        if (active && active.id !== id) throw new DuplicateJobError(row.business_key, active.id);
-      }
-      this.sql.requeue.run(id);
-    });
+  async requeue(id: number, now: number): Promise<Job> {
+    return this.transition(id, 'requeue', (row) => this.requeueRow(row, now));
+  }
+
+  private cancelRow(row: { id: number; status: JobStatus }, now: number): void {
+    this.sql.setStatus.run('CANCELLED', now, row.id);
+    this.sql.insertAction.run(row.id, 'cancel', now, row.status);
+  }
+
+  /** Inside a write transaction, the status already checked. */
+  private requeueRow(
+    row: { id: number; status: JobStatus; business_key: string | null; request_data?: string },
+    now: number,
+  ): void {
+    // A unique job back in the queue is a new active job for its key: the same check as scheduling one.
+    if (
+      !ACTIVE_STATUSES.includes(row.status) &&
+      row.business_key !== null &&
+      isUniqueData(row.request_data)
+    ) {
+      const active = this.sql.activeByKey.get(row.business_key) as { id: number } | undefined;
+      if (active && active.id !== row.id) throw new DuplicateJobError(row.business_key, active.id);
+    }
+    this.sql.requeue.run(row.id);
+    this.sql.insertAction.run(row.id, 'requeue', now, row.status);
+  }
+
+  async bulk(query: BulkQuery): Promise<BulkResult> {
+    checkBulkIds(query);
+    const columns = `id, status, command, container_id, business_key${query.event === 'requeue' ? ', request_data' : ''}`;
+    return this.db
+      .transaction(() => {
+        let rows: BulkSqlRow[];
+        if ('ids' in query.selection) {
+          const ids = selectedIds(query);
+          rows = [];
+          // In slices: SQLite takes at most 32,766 parameters.
+          for (let i = 0; i < ids.length; i += 500) {
+            const slice = ids.slice(i, i + 500);
+            rows.push(
+              ...(this.db
+                .prepare(`SELECT ${columns} FROM jobs WHERE id IN (${slice.map(() => '?').join(', ')})`)
+                .all(...slice) as BulkSqlRow[]),
+            );
+          }
+        } else {
+          const { filter, statuses } = query.selection;
+          const where: string[] = [];
+          const params: unknown[] = [];
+          const column = LIST_COLUMN[filter.by];
+          if (column && 'value' in filter) {
+            where.push(`${column} = ?`);
+            params.push(filter.value);
+          }
+          if (statuses.length > 0) {
+            where.push(`status IN (${statuses.map(() => '?').join(', ')})`);
+            params.push(...statuses);
+          }
+          rows = this.cachedStatement(
+            `SELECT ${columns} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+            ORDER BY id LIMIT ?`,
+          ).all(...params, query.max + 1) as BulkSqlRow[];
+          checkBulkMatches(query, rows.length);
+        }
+        rows.sort((a, b) => a.id - b.id);
+        const { apply, result } = splitBulk(query, rows);
+        const changed = new Set<number>();
+        for (const row of apply as BulkSqlRow[]) {
+          if (query.event === 'cancel') {
+            this.cancelRow(row, query.now);
+            changed.add(row.id);
+            continue;
+          }
+          try {
+            this.requeueRow(row, query.now);
+            changed.add(row.id);
+          } catch (error) {
+            if (!(error instanceof DuplicateJobError)) throw error;
+            result.refused.push({ id: row.id, status: row.status, reason: error.message });
+          }
+        }
+        recordChanged(result, rows, changed);
+        return result;
+      })
+      .immediate();
+  }
+
+  async actionsOf(jobId: number): Promise<JobAction[]> {
+    return (
+      this.sql.actionsOf.all(jobId) as { kind: JobAction['kind']; at: number; from_status: JobStatus }[]
+    ).map((row) => ({ kind: row.kind, at: row.at, fromStatus: row.from_status }));
+  }
+
+  async recordStats(sample: StatsSample): Promise<void> {
+    const sql = this.sql;
+    this.db
+      .transaction(() => {
+        sql.statsFinished.run({ since: sample.since, now: sample.now, keepBefore: sample.keepBefore });
+        sql.statsWaiting.run({ minute: Math.floor(sample.now / 60_000) * 60_000 });
+        sql.statsForget.run(sample.forgetBefore);
+      })
+      .immediate();
+  }
+
+  async readStats(from: number, to: number): Promise<StatsMinute[]> {
+    return this.sql.readStats.all(from, to) as StatsMinute[];
+  }
+
+  async breakdown(by: 'command' | 'container', since: number): Promise<BreakdownData> {
+    const key = by === 'command' ? 'command' : 'container_id';
+    // Grouped in the index's order first (no sort of a million rows), then by the key.
+    const counts = this.cachedStatement(
+      `SELECT ${key} AS key, status, sum(n) AS n FROM (
+        SELECT command, container_id, status, count(*) AS n FROM jobs INDEXED BY jobs_by_command_container
+        GROUP BY command, container_id, status)
+      GROUP BY ${key}, status`,
+    ).all() as BreakdownData['counts'];
+    const runs = this.cachedStatement(
+      `SELECT ${key} AS key, 0 AS failed, finished_at - started_at AS ms FROM jobs INDEXED BY jobs_finished
+        WHERE finished_at >= ? AND status = 'DONE'
+      UNION ALL
+      SELECT j.${key}, 1, e.error_date - e.started_at FROM job_errors AS e JOIN jobs AS j ON j.id = e.job_id
+        WHERE e.error_date >= ?`,
+    ).all(since, since) as { key: string | null; failed: number; ms: number | null }[];
+    return { counts, runs: runs.map((run) => ({ ...run, failed: run.failed === 1 })) };
   }
 
   async updateData(id: number, patch: DataMap): Promise<Job> {
@@ -450,5 +597,6 @@ function isUniqueData(requestData: string | undefined): boolean {
 }
 
 type JobRow = Row<string>;
+type BulkSqlRow = BulkRow & { business_key: string | null; request_data?: string };
 
 const toJob = (row: JobRow): Job => rowToJob(row, (data) => JSON.parse(data) as DataMap);
