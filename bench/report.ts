@@ -192,6 +192,7 @@ export function printTables(all: Record<string, unknown>): string {
       ),
     );
   }
+  out.push(scaling(all));
   out.push('\n' + targets(all));
   return out.join('\n');
 }
@@ -280,4 +281,76 @@ function targets(all: Record<string, unknown>): string {
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!) && process.argv[2]) {
   const { readFileSync } = await import('node:fs');
   console.log(printTables(JSON.parse(readFileSync(process.argv[2], 'utf8')) as Record<string, unknown>));
+}
+
+/** Scenario `scaling`: `--workers` over HTTP, and worker processes on one PostgreSQL. */
+function scaling(all: Record<string, unknown>): string {
+  const found = all.scaling as
+    | {
+        http?: {
+          store: string;
+          workers: number;
+          postRunRequestsPerSecond: number;
+          getRequestsPerSecond: number;
+          postRunRounds: number[];
+          getRounds: number[];
+          postP99: number;
+          getP99: number;
+        }[];
+        nodes?: { processes: number; jobs: number; jobsPerSecond: number; duplicates: number }[];
+      }
+    | undefined;
+  if (!found) return '';
+  const out: string[] = [];
+  if (found.http?.length) {
+    out.push('\n### kjobs serve --workers N (CLI, executor on, median of interleaved rounds)\n');
+    const one = (store: string) => found.http!.find((row) => row.store === store && row.workers === 1);
+    out.push(
+      table(
+        [
+          'store',
+          'workers',
+          'POST+run req/s',
+          'rounds',
+          'vs 1',
+          'p99 ms',
+          'GET req/s',
+          'rounds',
+          'vs 1',
+          'p99 ms',
+        ],
+        found.http.map((row) => {
+          const base = one(row.store);
+          const ratio = (value: number, of: number | undefined) => (of ? `${(value / of).toFixed(2)}x` : '–');
+          return [
+            row.store,
+            String(row.workers),
+            fmt(row.postRunRequestsPerSecond),
+            row.postRunRounds.map((value) => fmt(value)).join(' / '),
+            ratio(row.postRunRequestsPerSecond, base?.postRunRequestsPerSecond),
+            fmt(row.postP99),
+            fmt(row.getRequestsPerSecond),
+            row.getRounds.map((value) => fmt(value)).join(' / '),
+            ratio(row.getRequestsPerSecond, base?.getRequestsPerSecond),
+            fmt(row.getP99),
+          ];
+        }),
+      ),
+    );
+  }
+  if (found.nodes?.length) {
+    out.push('\n### kjobs worker processes on one PostgreSQL (no-op jobs, concurrency 10 each)\n');
+    out.push(
+      table(
+        ['processes', 'jobs', 'jobs/s', 'ran twice'],
+        found.nodes.map((row) => [
+          String(row.processes),
+          fmt(row.jobs),
+          fmt(row.jobsPerSecond),
+          String(row.duplicates),
+        ]),
+      ),
+    );
+  }
+  return out.join('\n');
 }

@@ -2,7 +2,8 @@
  * `npm run bench`: kjobs and the queues people would pick instead, measured in one run on the same services.
  *
  *   BENCH_QUICK=1            small sizes (a couple of minutes)
- *   BENCH_SCENARIOS=a,b      any of: bulk, process, latency, http, lists (default: all)
+ *   BENCH_SCENARIOS=a,b      any of: bulk, process, latency, http, lists (default: all), and scaling (opt-in:
+ *                            kjobs serve --workers 1 and 2 over HTTP, and 1, 2, 4 worker processes on PostgreSQL)
  *   BENCH_SYSTEMS=a,b        any of: kjobs-pg, kjobs-sqlite, kjobs-pg-refill (an experiment), graphile, pg-boss,
  *                            bullmq (default: all)
  *   BENCH_JOBS, BENCH_LIST_JOBS, BENCH_HTTP_SECONDS, BENCH_HTTP_ROUNDS   override sizes
@@ -23,6 +24,7 @@ import { bulkScheduling, latency, processing } from './scenarios/queue.js';
 import { httpComparison, kjobsPost } from './scenarios/http.js';
 import { LISTS_SCHEMA, listQueries, loadPostgres, loadSqlite } from './scenarios/lists.js';
 import { comparePlans } from './scenarios/list-plans.js';
+import { workerNodes, workersHttp } from './scenarios/scaling.js';
 import { dropSchema } from './systems/postgres-admin.js';
 import { SQLITE_DIR } from './systems/kjobs.js';
 import { POSTGRES_URL } from './systems/system.js';
@@ -165,6 +167,46 @@ if (scenarios.has('lists')) {
   }
   if (systemNames.has('kjobs-pg')) await dropSchema(LISTS_SCHEMA);
   results.lists = lists;
+}
+
+if (scenarios.has('scaling')) {
+  const scaling: Record<string, unknown> = {};
+  const databases: Parameters<typeof workersHttp>[0]['databases'] = [];
+  mkdirSync(SQLITE_DIR, { recursive: true });
+  if (systemNames.has('kjobs-sqlite')) {
+    databases.push({
+      store: 'sqlite',
+      url: (workers, round) => join(SQLITE_DIR, `scaling-${workers}-${round}-${Date.now()}.db`),
+    });
+  }
+  if (systemNames.has('kjobs-pg')) {
+    databases.push({
+      store: 'postgres',
+      url: (workers, round) => {
+        const url = new URL(POSTGRES_URL);
+        url.searchParams.set('schema', `bench_scaling_${workers}_${round}`);
+        return url.toString();
+      },
+    });
+  }
+  log(
+    `scaling: kjobs serve --workers 1 and 2, ${size.httpRounds} rounds of ${size.httpSeconds} s per target`,
+  );
+  scaling.http = await workersHttp({
+    databases,
+    counts: [1, 2],
+    durationS: size.httpSeconds,
+    connections: size.httpConnections,
+    rounds: size.httpRounds,
+  });
+  if (systemNames.has('kjobs-pg')) {
+    for (let round = 0; round < size.httpRounds; round++) {
+      for (const workers of [1, 2]) await dropSchema(`bench_scaling_${workers}_${round}`);
+    }
+    log(`scaling: 1, 2 and 4 kjobs worker processes on one PostgreSQL, ${size.jobs} jobs`);
+    scaling.nodes = await workerNodes(POSTGRES_URL, [1, 2, 4], size.jobs);
+  }
+  results.scaling = scaling;
 }
 
 const meta = {
