@@ -29,6 +29,10 @@ const DATE_CLASS_KEYS = new Set([
 // ---------------------------------------------------------------------------------------------------------------
 // Writing
 
+/** Indentation by depth, made once: answers are written on every request. */
+const INDENTS = Array.from({ length: 16 }, (_, depth) => '  '.repeat(depth));
+const indent = (depth: number) => INDENTS[depth] ?? '  '.repeat(depth);
+
 /** Pretty-prints a JSON value as Jackson's DefaultPrettyPrinter does. */
 export function prettyJson(value: unknown, depth = 0): string {
   if (value === null || value === undefined) return 'null';
@@ -49,15 +53,22 @@ export function prettyJson(value: unknown, depth = 0): string {
   if (Array.isArray(value)) {
     // Arrays stay on one line and do not add a level of indentation (Jackson's FixedSpaceIndenter).
     if (value.length === 0) return '[ ]';
-    return `[ ${value.map((item) => prettyJson(item, depth)).join(', ')} ]`;
+    let text = '[ ';
+    for (let index = 0; index < value.length; index++) {
+      if (index > 0) text += ', ';
+      text += prettyJson(value[index], depth);
+    }
+    return text + ' ]';
   }
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-  if (entries.length === 0) return '{ }';
-  const inner = '  '.repeat(depth + 1);
-  const body = entries
-    .map(([key, v]) => `${inner}${JSON.stringify(key)} : ${prettyJson(v, depth + 1)}`)
-    .join(',\n');
-  return `{\n${body}\n${'  '.repeat(depth)}}`;
+  const object = value as Record<string, unknown>;
+  const inner = indent(depth + 1);
+  let text = '';
+  for (const key of Object.keys(object)) {
+    const item = object[key];
+    if (item === undefined) continue;
+    text += `${text === '' ? '{\n' : ',\n'}${inner}${JSON.stringify(key)} : ${prettyJson(item, depth + 1)}`;
+  }
+  return text === '' ? '{ }' : `${text}\n${indent(depth)}}`;
 }
 
 function jsonDate(ms: number, options: WriteOptions): unknown {
