@@ -1,4 +1,4 @@
-import type { ClaimedJob } from '../core/index.js';
+import type { ClaimedJob, Clock } from '../core/index.js';
 import type { ConcurrencyLimits, JobStore } from '../store/job-store.js';
 
 /** With prefetch 'auto', jobs are prefetched while runs average less than this. */
@@ -12,6 +12,7 @@ export interface FetcherOptions {
   prefetch: number | 'auto';
   pollIntervalMs: number;
   leaseMs: number;
+  clock: Clock;
   executorId?: string;
   containers: () => readonly string[];
   limits?: ConcurrencyLimits;
@@ -106,7 +107,7 @@ export class JobFetcher {
         if (free <= 0 && this.prefetched.length > target / 2) return; // a finishing job fetches again
         const want = free + target - this.prefetched.length;
         if (want <= 0) return;
-        const now = Date.now();
+        const now = this.options.clock.now();
         const jobs = await this.store.claim({
           workerId: this.host.workerId,
           limit: want,
@@ -153,13 +154,12 @@ export class JobFetcher {
   }
 
   private async sleepUntilNextDue(now: number): Promise<void> {
-    const next = await this.store.nextDueAt();
+    // How long until the next job is due, on the store's clock (PostgreSQL's own: the same for every node).
+    const wait = await this.store.nextDueIn(now);
     const delay =
-      next === null
-        ? this.options.pollIntervalMs
-        : Math.min(Math.max(next - now, 0), this.options.pollIntervalMs);
+      wait === null ? this.options.pollIntervalMs : Math.min(Math.max(wait, 0), this.options.pollIntervalMs);
     // A due job we did not get (owned elsewhere, another container) would spin the loop: wait a little then.
-    this.setWakeTimer(next !== null && next <= now ? Math.min(50, this.options.pollIntervalMs) : delay);
+    this.setWakeTimer(wait !== null && wait <= 0 ? Math.min(50, this.options.pollIntervalMs) : delay);
   }
 
   private setWakeTimer(delay: number): void {

@@ -92,6 +92,10 @@ export interface DeleteFinishedQuery {
 export type StatusCounts = Record<JobStatus, number>;
 
 /**
+ * Times: every `now` is the caller's clock (epoch ms). A store that has a clock of its own shared by all nodes
+ * (PostgreSQL, by default) decides leases, due times and rescues on that clock instead, and moves the relative
+ * times it is given (a retry's due time, a next occurrence) onto it; see PostgresStoreOptions.clock.
+ *
  * Where jobs live. Every implementation passes the same contract suite (test/store/contract.ts).
  * State changes are guarded by the transitions of core/states.ts; a refused change throws
  * JobNotFoundError or InvalidStateError.
@@ -107,16 +111,20 @@ export interface JobStore {
   claim(options: ClaimOptions): Promise<ClaimedJob[]>;
   /** Records outcomes; answers, per outcome, whether it was written (false: the job was no longer held). */
   complete(outcomes: readonly Completion[]): Promise<boolean[]>;
-  /** Extends the leases of jobs this worker still holds. */
-  renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void>;
+  /** Extends the leases of jobs this worker still holds: they expire `leaseMs` after `now`. */
+  renewLeases(workerId: string, jobIds: readonly number[], now: number, leaseMs: number): Promise<void>;
   /** RUNNING jobs whose lease expired before `now`: their worker is gone. */
   findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]>;
+  /** Workers holding RUNNING jobs now (the lease keeper checks those on this host for a dead process). */
+  runningWorkers(): Promise<string[]>;
+  /** Ends the leases of a worker known to be dead, so that the next rescue takes its jobs at once. */
+  expireLeasesOf(workerId: string): Promise<number>;
   cancel(id: number, now: number): Promise<Job>;
   requeue(id: number, now: number): Promise<Job>;
   /** Merges `patch` into the job's request data (the indexed columns are left as they are, as in KIE). */
   updateData(id: number, patch: DataMap): Promise<Job>;
-  /** The earliest time a QUEUED or RETRYING job is due, or null when none waits. */
-  nextDueAt(): Promise<number | null>;
+  /** Milliseconds from `now` until the earliest QUEUED or RETRYING job is due (<= 0: due), or null when none waits. */
+  nextDueIn(now: number): Promise<number | null>;
   deleteFinished(query: DeleteFinishedQuery): Promise<{ jobs: number; errors: number }>;
   countByStatus(): Promise<StatusCounts>;
   /** Calls `listener` when another process makes jobs available (e.g. PostgreSQL NOTIFY). Optional. */

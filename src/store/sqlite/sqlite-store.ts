@@ -146,6 +146,12 @@ export class SqliteJobStore implements JobStore {
         WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
       expired: db.prepare(`SELECT * FROM jobs WHERE status = 'RUNNING' AND lease_expires_at < ?
         ORDER BY lease_expires_at LIMIT ?`),
+      runningWorkers: db.prepare(
+        `SELECT DISTINCT worker_id FROM jobs WHERE status = 'RUNNING' AND worker_id IS NOT NULL`,
+      ),
+      expireLeasesOf: db.prepare(
+        `UPDATE jobs SET lease_expires_at = 0 WHERE status = 'RUNNING' AND worker_id = ?`,
+      ),
       nextDue: db.prepare(
         `SELECT min(scheduled_at) AS next FROM jobs INDEXED BY jobs_due_time WHERE status IN (${due})`,
       ),
@@ -172,7 +178,11 @@ export class SqliteJobStore implements JobStore {
         this.refuseDuplicates(jobs);
         return jobs.map((job) =>
           Number(
-            insert.run({ ...job, requestData: JSON.stringify(job.requestData), createdAt: now })
+            insert.run({
+              ...job,
+              requestData: JSON.stringify(job.requestData),
+              createdAt: job.createdAt ?? now,
+            })
               .lastInsertRowid,
           ),
         );
@@ -346,8 +356,9 @@ export class SqliteJobStore implements JobStore {
       .immediate();
   }
 
-  async renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void> {
+  async renewLeases(workerId: string, jobIds: readonly number[], now: number, leaseMs: number): Promise<void> {
     const renew = this.sql.renew;
+    const leaseExpiresAt = now + leaseMs;
     this.db.transaction(() => {
       for (const id of jobIds) renew.run(leaseExpiresAt, id, workerId);
     })();
@@ -355,6 +366,14 @@ export class SqliteJobStore implements JobStore {
 
   async findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]> {
     return (this.sql.expired.all(now, limit) as JobRow[]).map((row) => toJob(row) as ClaimedJob);
+  }
+
+  async runningWorkers(): Promise<string[]> {
+    return (this.sql.runningWorkers.all() as { worker_id: string }[]).map((row) => row.worker_id);
+  }
+
+  async expireLeasesOf(workerId: string): Promise<number> {
+    return this.sql.expireLeasesOf.run(workerId).changes;
   }
 
   async cancel(id: number, now: number): Promise<Job> {
@@ -396,9 +415,9 @@ export class SqliteJobStore implements JobStore {
       .immediate();
   }
 
-  async nextDueAt(): Promise<number | null> {
+  async nextDueIn(now: number): Promise<number | null> {
     const row = this.sql.nextDue.get() as { next: number | null };
-    return row.next;
+    return row.next === null ? null : row.next - now;
   }
 
   async deleteFinished(query: DeleteFinishedQuery): Promise<{ jobs: number; errors: number }> {
