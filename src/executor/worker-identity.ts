@@ -40,13 +40,14 @@ export function newWorkerId(identity = ownIdentity()): string {
 }
 
 /** The host and identity a worker id carries, if it is one of ours. */
-export function parseWorkerId(
-  workerId: string,
-): { host: string; identity: ProcessIdentity } | undefined {
+export function parseWorkerId(workerId: string): { host: string; identity: ProcessIdentity } | undefined {
   const match = ID_PATTERN.exec(workerId);
   if (!match) return undefined;
   const [, host, pid, , bootId, pidNamespace, startTicks] = match;
-  return { host: host!, identity: { bootId: bootId!, pidNamespace: pidNamespace!, pid: Number(pid), startTicks: startTicks! } };
+  return {
+    host: host!,
+    identity: { bootId: bootId!, pidNamespace: pidNamespace!, pid: Number(pid), startTicks: startTicks! },
+  };
 }
 
 /**
@@ -71,7 +72,11 @@ export function startTicksOf(pid: number): string | undefined {
  * same boot, same pid namespace, and its pid is gone or belongs to a process started at another time. False when
  * it lives or when this process cannot tell.
  */
-export function isCertainlyDead(workerId: string, own: ProcessIdentity | undefined, host = hostname()): boolean {
+export function isCertainlyDead(
+  workerId: string,
+  own: ProcessIdentity | undefined,
+  host = hostname(),
+): boolean {
   if (!own) return false;
   const other = parseWorkerId(workerId);
   if (!other || other.host !== host) return false;

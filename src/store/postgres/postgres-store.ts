@@ -407,7 +407,12 @@ export class PostgresJobStore implements JobStore {
     return written;
   }
 
-  async renewLeases(workerId: string, jobIds: readonly number[], now: number, leaseMs: number): Promise<void> {
+  async renewLeases(
+    workerId: string,
+    jobIds: readonly number[],
+    now: number,
+    leaseMs: number,
+  ): Promise<void> {
     if (jobIds.length === 0) return;
     await this.guard(() =>
       this.query(this.pool, this.sql.renew, [this.nowParam(now), [...jobIds], workerId, leaseMs]),
@@ -495,7 +500,9 @@ export class PostgresJobStore implements JobStore {
 
   async nextDueIn(now: number): Promise<number | null> {
     return this.guard(async () => {
-      const [row] = await this.query<{ wait: number | null }>(this.pool, this.sql.nextDue, [this.nowParam(now)]);
+      const [row] = await this.query<{ wait: number | null }>(this.pool, this.sql.nextDue, [
+        this.nowParam(now),
+      ]);
       return row?.wait ?? null;
     });
   }

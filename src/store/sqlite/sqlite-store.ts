@@ -182,8 +182,7 @@ export class SqliteJobStore implements JobStore {
               ...job,
               requestData: JSON.stringify(job.requestData),
               createdAt: job.createdAt ?? now,
-            })
-              .lastInsertRowid,
+            }).lastInsertRowid,
           ),
         );
       })
@@ -356,7 +355,12 @@ export class SqliteJobStore implements JobStore {
       .immediate();
   }
 
-  async renewLeases(workerId: string, jobIds: readonly number[], now: number, leaseMs: number): Promise<void> {
+  async renewLeases(
+    workerId: string,
+    jobIds: readonly number[],
+    now: number,
+    leaseMs: number,
+  ): Promise<void> {
     const renew = this.sql.renew;
     const leaseExpiresAt = now + leaseMs;
     this.db.transaction(() => {
