@@ -25,9 +25,9 @@ export interface ExecutorOptions {
   /** Longest wait between looks for due jobs when nothing wakes the executor. Default 1000 ms. */
   pollIntervalMs?: number;
   /**
-   * The heartbeat. Every half heartbeat a worker renews the leases of the jobs it holds and looks for lost workers;
-   * a lease lasts 1.5 heartbeats after its last renewal. So the jobs of a dead worker run again within 2 heartbeats
-   * of its death (at once when it died on this host: see worker-identity.ts), and a worker that cannot renew for
+   * The heartbeat. Every half heartbeat a worker renews the leases of the jobs it holds, and a lease lasts 1.5
+   * heartbeats after its last renewal; every quarter heartbeat it looks for lost workers. So the jobs of a dead
+   * worker run again within 2 heartbeats (1.75 and the time to claim them) of its death (at once when it died on this host: see worker-identity.ts), and a worker that cannot renew for
    * a whole heartbeat (its event loop blocked, the store out of reach) may lose its jobs to another worker.
    * Default 5 s.
    */
@@ -183,7 +183,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         reportError,
       },
       {
-        beatMs: Math.max(50, Math.floor(this.options.heartbeatMs / 2)),
+        beatMs: Math.max(25, Math.floor(this.options.heartbeatMs / 4)),
         leaseMs: this.options.leaseMs,
         clock: this.options.clock,
       },

@@ -23,7 +23,7 @@ export interface LeaseKeeperHost {
 }
 
 export interface LeaseKeeperOptions {
-  /** How often leases are renewed and lost workers looked for. */
+  /** How often lost workers are looked for; leases are renewed every other beat. */
   beatMs: number;
   /** A lease lasts this long after its last renewal. */
   leaseMs: number;
@@ -31,12 +31,13 @@ export interface LeaseKeeperOptions {
 }
 
 /**
- * Renews the leases of the jobs this worker holds at each beat (half a heartbeat), and rescues the jobs of workers
- * that died: those whose lease expired, and at once those of a dead process on this host (its worker id proves
+ * Renews the leases of the jobs this worker holds every other beat (half a heartbeat), and at each beat (a quarter)
+ * rescues the jobs of workers that died: those whose lease expired, and at once those of a dead process on this host (its worker id proves
  * it, see worker-identity.ts), e.g. this node's previous incarnation after a restart. Their attempt failed.
  */
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
+  private beats = 0;
   private readonly identity: ProcessIdentity | undefined = ownIdentity();
 
   constructor(
@@ -61,7 +62,7 @@ export class LeaseKeeper {
     if (!this.host.isRunning()) return;
     try {
       const running = this.host.runningIds();
-      if (running.length > 0) {
+      if (this.beats++ % 2 === 0 && running.length > 0) {
         await this.store.renewLeases(
           this.host.workerId,
           [...running, ...this.host.prefetchedIds()],
