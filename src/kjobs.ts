@@ -143,6 +143,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
       this.retention = new RetentionSweeper(this.store, {
         retentionMs: options.retentionMs,
         logger: this.log,
+        clock: this.clock,
       });
     }
     for (const [name, command] of Object.entries(builtinCommands(this.store))) {

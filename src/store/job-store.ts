@@ -82,6 +82,11 @@ export type Completion =
 export interface DeleteFinishedQuery {
   /** Jobs that finished before this time. */
   olderThan: number;
+  /**
+   * The caller's now, when `olderThan` counts back from it (retention): a store with its own clock (PostgreSQL)
+   * then counts back as far from its own now. Absent: `olderThan` is a date, kept as given.
+   */
+  now?: number;
   /** Final statuses to delete; empty means DONE, ERROR and CANCELLED. */
   statuses: readonly JobStatus[];
   containerId?: string | null;

@@ -7,6 +7,8 @@ import { offsetClock, type Clock } from '../../src/core/index.js';
 import { createKjobs, type Kjobs } from '../../src/kjobs.js';
 import type { Command } from '../../src/commands/command.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
+import { RetentionSweeper } from '../../src/executor/retention.js';
+import pino from 'pino';
 import { eventually } from '../helpers.js';
 import { freshSchema, openTestStore, POSTGRES_SKIP, POSTGRES_URL } from './postgres-helpers.js';
 
@@ -123,5 +125,28 @@ describe('PostgreSQL decides time on its own clock', { skip: POSTGRES_SKIP }, ()
       retry!.errors![0]!.date <= retry!.startedAt! - 900,
       'the retry waited its delay on the database clock',
     );
+  });
+
+  it('retention counts its period back from the database clock: a node 10 minutes ahead deletes only old jobs', async () => {
+    const schema = freshSchema('clock');
+    const store = await openTestStore({ schema });
+    after(() => store.close());
+    const ahead = await node(schema, offsetClock(MINUTES_10), false, 'api-ahead');
+    const recent = await ahead.schedule({ command: 'test.Quick' });
+    const old = await ahead.schedule({ command: 'test.Quick' });
+    await ahead.cancel(recent);
+    await ahead.cancel(old);
+    // Finished two minutes ago by the database's clock.
+    await store.pool.query(`UPDATE "${schema}".jobs SET finished_at = finished_at - 120000 WHERE id = $1`, [
+      old,
+    ]);
+    const sweeper = new RetentionSweeper(store, {
+      retentionMs: 60_000,
+      clock: offsetClock(MINUTES_10),
+      logger: pino({ level: 'silent' }),
+    });
+    assert.equal(await sweeper.sweep(), 1);
+    assert.equal(await store.get(old), undefined);
+    assert.equal((await store.get(recent))?.status, 'CANCELLED', 'finished a moment ago: kept');
   });
 });

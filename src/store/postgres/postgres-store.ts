@@ -515,6 +515,7 @@ export class PostgresJobStore implements JobStore {
         query.olderThan,
         query.containerId || null,
         query.limit ?? null,
+        this.databaseClock && query.now !== undefined ? query.now : null,
       ]);
       return { jobs: row?.jobs ?? 0, errors: row?.errors ?? 0 };
     });

@@ -251,7 +251,8 @@ export function storeStatements(schema: string) {
       'delete_finished',
       `WITH doomed AS (
         SELECT id FROM ${jobs}
-        WHERE status = ANY ($1::text[]) AND finished_at < $2::bigint AND ($3::text IS NULL OR container_id = $3)
+        WHERE status = ANY ($1::text[]) AND ($3::text IS NULL OR container_id = $3)
+          AND finished_at < (CASE WHEN $5::bigint IS NULL THEN $2::bigint ELSE $2::bigint - $5::bigint + ${DB_NOW} END)
         ORDER BY finished_at LIMIT $4
       ), errors_gone AS (
         DELETE FROM ${errors} WHERE job_id IN (SELECT id FROM doomed) RETURNING 1
