@@ -70,9 +70,9 @@ export interface PostgresStoreOptions {
   /**
    * Whose clock decides leases, due times and rescues. `database` (default): PostgreSQL's `now()`, one clock for
    * every node, so a node whose clock is off cannot rescue live jobs or start jobs early; the times callers pass
-   * are then only used as offsets (a retry delay, a next occurrence: moved onto the database's clock), and jobs
-   * scheduled without a date are due at the database's now. Explicit dates (a job's scheduled date) are kept as
-   * given. `caller`: the times the callers pass, as the SQLite store does (the contract tests use it to travel in
+   * are then only used as offsets (a retry delay: moved onto the database's clock), and jobs scheduled without a
+   * date are due at the database's now. Dates (a job's scheduled date, the next occurrence of a reoccurring job)
+   * are kept as given. `caller`: the times the callers pass, as the SQLite store does (the contract tests use it to travel in
    * time).
    */
   clock?: 'database' | 'caller';
@@ -166,10 +166,10 @@ export class PostgresJobStore implements JobStore {
       .filter((job) => job.unique && job.businessKey !== null)
       .map((job) => job.businessKey!);
     return this.guard(async () => {
-      if (uniqueKeys.length === 0) return this.insert(this.pool, jobs, Date.now(), false);
+      if (uniqueKeys.length === 0) return this.insert(this.pool, jobs, Date.now());
       return this.transaction(async (client) => {
         await this.refuseDuplicates(client, jobs, uniqueKeys);
-        return this.insert(client, jobs, Date.now(), false);
+        return this.insert(client, jobs, Date.now());
       });
     });
   }
@@ -179,15 +179,11 @@ export class PostgresJobStore implements JobStore {
     return this.databaseClock ? null : now;
   }
 
-  /**
-   * One statement for the whole batch (arrays unnested in order); NOTIFYs the channel on commit. `relative`: the
-   * due times count from `createdAt` (next occurrences), rather than being dates.
-   */
+  /** One statement for the whole batch (arrays unnested in order); NOTIFYs the channel on commit. */
   private async insert(
     db: Queryable,
     jobs: readonly NewJob[],
     createdAt: number | number[],
-    relative: boolean,
   ): Promise<number[]> {
     const rows = await this.query<{ id: number }>(db, this.sql.insert, [
       jobs.map((job) => job.command),
@@ -203,7 +199,6 @@ export class PostgresJobStore implements JobStore {
       Array.isArray(createdAt) ? createdAt : jobs.map((job) => job.createdAt ?? createdAt),
       this.channel,
       this.databaseClock,
-      relative,
     ]);
     return rows.map((row) => row.id);
   }
@@ -339,8 +334,8 @@ export class PostgresJobStore implements JobStore {
           await this.insert(
             db,
             reschedules.map((r) => r.job),
+            // Next occurrences are dates (a cron's at whole seconds), computed on the node's clock: kept as given.
             reschedules.map((r) => r.now),
-            true,
           );
         }
         if (wakesOthers) await this.query(db, this.sql.notify, [this.channel]);

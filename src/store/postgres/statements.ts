@@ -77,8 +77,7 @@ export function storeStatements(schema: string) {
     /**
      * Inserts a batch from arrays, in order, and wakes the listening nodes; answers the ids in order. $13 true: the
      * database's clock: created now by it, and a job due at its creation (no date given) is due at the database's
-     * now; $14 true: the due times are relative to the creation (a next occurrence), moved onto the database's clock
-     * too. Other dates are kept as given.
+     * now. Other dates are kept as given.
      */
     insert: named(
       'insert',
@@ -87,10 +86,7 @@ export function storeStatements(schema: string) {
           priority, retries, scheduled_at, request_data, created_at)
         SELECT 'QUEUED', command, business_key, container_id, process_instance_id, owner, message,
           priority, retries,
-          CASE WHEN NOT $13::boolean THEN scheduled_at
-            WHEN $14::boolean THEN scheduled_at - created_at + ${DB_NOW}
-            WHEN scheduled_at = created_at THEN ${DB_NOW}
-            ELSE scheduled_at END,
+          CASE WHEN $13::boolean AND scheduled_at = created_at THEN ${DB_NOW} ELSE scheduled_at END,
           request_data::json,
           CASE WHEN $13::boolean THEN ${DB_NOW} ELSE created_at END
         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::integer[],
