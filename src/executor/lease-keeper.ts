@@ -90,19 +90,31 @@ export class LeaseKeeper {
     }
   }
 
-  /** A RUNNING job whose lease expired lost its worker: the attempt failed, and the retry rules apply. */
+  /**
+   * A RUNNING job whose lease expired lost its worker: the attempt failed, and the retry rules apply. All of them
+   * at once (a dead node may have held hundreds, prefetched ones included), 100 per round, written together.
+   */
   private async rescueLostJobs(): Promise<void> {
-    const lost = await this.store.findExpiredLeases(this.options.clock.now(), 100);
-    for (const job of lost) {
-      if (this.host.isRunningHere(job.id)) continue; // ours, renewed late
-      // A lease of 0 was ended by rescueDeadWorkersHere: the worker's process is gone.
-      const why = job.leaseExpiresAt === 0 ? 'its process ended' : 'lease expired';
-      const error = new WorkerLostError(
-        `Worker ${job.workerId} was lost while running job ${job.id} (${why}); attempt counted as failed`,
+    for (let round = 0; round < 50; round++) {
+      const lost = (await this.store.findExpiredLeases(this.options.clock.now(), RESCUE_BATCH)).filter(
+        (job) => !this.host.isRunningHere(job.id), // ours, renewed late
       );
-      error.stack = `${error.name}: ${error.message}`;
-      this.host.emitRescued(job);
-      await this.host.failLostAttempt(job, error);
+      await Promise.all(lost.map((job) => this.rescue(job)));
+      if (lost.length < RESCUE_BATCH || !this.host.isRunning()) return;
     }
   }
+
+  private async rescue(job: ClaimedJob): Promise<void> {
+    // A lease of 0 was ended by rescueDeadWorkersHere: the worker's process is gone.
+    const why = job.leaseExpiresAt === 0 ? 'its process ended' : 'lease expired';
+    const error = new WorkerLostError(
+      `Worker ${job.workerId} was lost while running job ${job.id} (${why}); attempt counted as failed`,
+    );
+    error.stack = `${error.name}: ${error.message}`;
+    this.host.emitRescued(job);
+    await this.host.failLostAttempt(job, error);
+  }
 }
+
+/** Expired leases read per round. */
+const RESCUE_BATCH = 100;

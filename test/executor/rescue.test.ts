@@ -233,3 +233,23 @@ describe('a slow but alive worker keeps its jobs', () => {
     assert.deepEqual(rescues, []);
   });
 });
+
+describe('a dead node that held many jobs', () => {
+  it('has all of them rescued at once, not 100 per heartbeat', async () => {
+    const db = join(tempFolder(), 'many.db');
+    const store = new SqliteJobStore({ path: db });
+    await store.migrate();
+    after(() => store.close());
+    await store.schedule(Array.from({ length: 350 }, () => newJob('test.Hang')));
+    // Claimed by a worker that is gone, with leases that ran out a second ago.
+    const held = await store.claim({ workerId: 'ghost', limit: 350, now: Date.now(), leaseMs: -1000 });
+    assert.equal(held.length, 350);
+    const kjobs = await createKjobs({ store, executor: { heartbeatMs: 60_000, workerId: 'rescuer' } });
+    const rescued = new Set<number>();
+    kjobs.executor!.on('rescued', (job) => rescued.add(job.id));
+    kjobs.registry.registerCommand('test.Hang', () => ({ ran: true }));
+    await kjobs.start(); // rescues what is lost before it resolves
+    after(() => kjobs.stop(100));
+    assert.equal(rescued.size, 350);
+  });
+});
