@@ -53,7 +53,7 @@ describe('early refusals reach the client', () => {
     const server = await startServer({
       server: { users: [{ name: 'admin', password: 'secret', roles: ['kie-server'] }] },
     });
-    const results = await send(60, Number(process.env.P ?? 4), (n) => [
+    const results = await send(60, 4, (n) => [
       `${server.origin}${API}${n % 2 ? '/jobs' : '/jobs/-1/data'}`,
       { method: 'POST', headers: { ...JSON_TYPE, ...AUTH }, body: BIG },
     ]);
