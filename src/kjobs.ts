@@ -10,7 +10,9 @@ import {
   JOB_STATUSES,
   JobNotFoundError,
   normalizeRequestData,
+  systemClock,
   ValidationError,
+  type Clock,
   type DataMap,
   type Job,
   type JobStatus,
@@ -84,6 +86,11 @@ export interface KjobsOptions {
   statsIntervalMs?: number;
   /** Run jobs in this process (default true), with these options; false for an API-only node. */
   executor?: boolean | ExecutorOptions;
+  /**
+   * Where this node reads the time (scheduling, cancelling, its executor). Default: the system clock. Tests inject
+   * one that is off by minutes; on PostgreSQL the database's clock decides leases and due times anyway.
+   */
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -173,6 +180,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   private readonly statsSampler: StatsSampler | undefined;
   private readonly maxBulkJobs: number;
   private readonly log: Logger;
+  private readonly clock: Clock;
 
   constructor(options: KjobsOptions = {}) {
     super();
@@ -183,12 +191,14 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
         ? options.store
         : openStore(options.store ?? './data/kjobs.db', { logger: this.log });
     this.defaultRetries = options.defaultRetries ?? 3;
+    this.clock = options.clock ?? systemClock;
     this.maxPageSize = options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE;
     this.maxDataBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
     if (options.retentionMs && options.retentionMs > 0) {
       this.retention = new RetentionSweeper(this.store, {
         retentionMs: options.retentionMs,
         logger: this.log,
+        clock: this.clock,
       });
     }
     this.maxBulkJobs = options.maxBulkJobs ?? DEFAULT_MAX_BULK_JOBS;
@@ -215,6 +225,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
         defaultRetries: this.defaultRetries,
         maxResponseBytes: this.maxDataBytes,
         logger: this.log,
+        clock: this.clock,
         ...executorOptions,
       });
       this.executor.on('completed', (job) => this.emit('finished', job.id, 'DONE'));
@@ -272,7 +283,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   }
 
   private async scheduleJobs(requests: readonly ScheduleRequest[], indexErrors: boolean): Promise<number[]> {
-    const now = Date.now();
+    const now = this.clock.now();
     const jobs = requests.map((request, index) => {
       try {
         const job = buildNewJob(request, { retries: this.defaultRetries, now });
@@ -374,7 +385,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
 
   /** Cancels a QUEUED, RETRYING or ERROR job; throws InvalidStateError otherwise. */
   async cancel(id: number): Promise<Job> {
-    const job = await this.store.cancel(checkId(id), Date.now());
+    const job = await this.store.cancel(checkId(id), this.clock.now());
     this.emit('cancelled', job);
     this.emit('finished', job.id, 'CANCELLED');
     return job;
@@ -385,7 +396,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
    * whose time has passed runs at once, a future one waits for it. Retries are not reset (as KIE).
    */
   async requeue(id: number): Promise<Job> {
-    const job = await this.store.requeue(checkId(id), Date.now());
+    const job = await this.store.requeue(checkId(id), this.clock.now());
     this.executor?.wake();
     return job;
   }

@@ -41,6 +41,8 @@ async function startKjobs(
         ? {
             concurrency: config.concurrency,
             stopDeadlineMs: config.stopTimeoutMs,
+            // --lease-ms (the older setting) given: the heartbeat follows from it.
+            heartbeatMs: config.leaseMs === undefined ? config.heartbeatMs : undefined,
             leaseMs: config.leaseMs,
             defaultTimeoutMs: config.defaultTimeoutMs,
             limits: config.limits,

@@ -69,8 +69,13 @@ export interface Config {
   location: string | undefined;
   /** How long running jobs get to finish on shutdown, ms (`--stop-timeout`, KJOBS_STOP_TIMEOUT). Default 10000. */
   stopTimeoutMs: number;
-  /** A claimed job's lease, ms (`--lease-ms`, KJOBS_LEASE_MS): a crashed worker's jobs run again after it. */
-  leaseMs: number;
+  /**
+   * The heartbeat, ms (`--heartbeat 5s`, KJOBS_HEARTBEAT): leases are renewed every half heartbeat and last 1.5;
+   * a dead worker's jobs run again within 2 heartbeats. Default 5000.
+   */
+  heartbeatMs: number;
+  /** A claimed job's lease, ms (`--lease-ms`, KJOBS_LEASE_MS). Default: 1.5 heartbeats. */
+  leaseMs: number | undefined;
   /** Timeout of a run whose data names no `timeout`, ms; 0 for none (`--default-timeout`, KJOBS_DEFAULT_TIMEOUT). */
   defaultTimeoutMs: number;
   /** Finished jobs older than this are deleted, ms (`--retention 7d`, KJOBS_RETENTION); 0 keeps them forever. */

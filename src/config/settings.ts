@@ -345,11 +345,24 @@ export const SETTINGS: readonly Setting[] = [
   },
   {
     kind: 'value',
+    key: 'heartbeat',
+    flag: '--heartbeat <duration>',
+    env: 'KJOBS_HEARTBEAT',
+    help: "leases are renewed every half heartbeat and last 1.5: a dead worker's jobs run again within 2 heartbeats",
+    default: '5s',
+    commands: BOTH,
+    read: (config, text, name) => {
+      config.heartbeatMs = parseDuration(name, text);
+      if (config.heartbeatMs < 100) throw new ConfigError(`${name} must be at least 100 ms, got ${text}`);
+    },
+  },
+  {
+    kind: 'value',
     key: 'leaseMs',
     flag: '--lease-ms <ms>',
     env: 'KJOBS_LEASE_MS',
-    help: "lease of a running job; a crashed worker's jobs run again after it",
-    default: '30000',
+    help: 'lease of a running job, renewed every third of it (given, it sets the heartbeat to 2/3 of it)',
+    shownDefault: '1.5 heartbeats',
     commands: BOTH,
     read: (config, text, name) => (config.leaseMs = parseInteger(name, text, 150)),
   },

@@ -6,3 +6,4 @@ export * from './retry-policy.js';
 export * from './schedule-request.js';
 export * from './cron.js';
 export * from './stats.js';
+export * from './clock.js';

@@ -81,6 +81,11 @@ export interface NewJob {
   requestData: DataMap;
   /** Refuse this job while another job with its business key is QUEUED, RUNNING or RETRYING. */
   unique?: boolean;
+  /**
+   * When the caller made it, by its clock (default: the store's now). A job due then (scheduled without a date)
+   * is due at the store's now when the store has its own clock (PostgreSQL).
+   */
+  createdAt?: number;
 }
 
 /** A job a worker has claimed: RUNNING, with its data, held under a lease. */

@@ -70,6 +70,7 @@ export function buildNewJob(request: ScheduleRequest, defaults: ScheduleDefaults
     message: MESSAGE_READY,
     requestData: data,
     ...(unique ? { unique } : {}),
+    createdAt: defaults.now,
   };
 }
 

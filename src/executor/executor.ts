@@ -1,14 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
-import type { ClaimedJob, DataMap } from '../core/index.js';
+import { systemClock, type ClaimedJob, type Clock, type DataMap } from '../core/index.js';
 import type { CommandRegistry } from '../commands/registry.js';
 import type { Completion, ConcurrencyLimits, JobStore } from '../store/job-store.js';
 import { JobFetcher } from './job-fetcher.js';
 import { JobRunner, toError } from './job-runner.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { OutcomeWriter } from './outcome-writer.js';
+import { newWorkerId } from './worker-identity.js';
 
 export { JobTimeoutError } from './job-runner.js';
 export { WorkerLostError } from './lease-keeper.js';
@@ -25,13 +24,26 @@ export interface ExecutorOptions {
   prefetch?: number | 'auto';
   /** Longest wait between looks for due jobs when nothing wakes the executor. Default 1000 ms. */
   pollIntervalMs?: number;
-  /** A claimed job's lease; renewed every third of it while the job runs. Default 30 s. */
+  /**
+   * The heartbeat. Every half heartbeat a worker renews the leases of the jobs it holds, and a lease lasts 1.5
+   * heartbeats after its last renewal; every quarter heartbeat it looks for lost workers. So the jobs of a dead
+   * worker run again within 2 heartbeats (1.75 and the time to claim them) of its death (at once when it died on this host: see worker-identity.ts), and a worker that cannot renew for
+   * a whole heartbeat (its event loop blocked, the store out of reach) may lose its jobs to another worker.
+   * Default 5 s.
+   */
+  heartbeatMs?: number;
+  /** A claimed job's lease, renewed every half heartbeat. Default 1.5 heartbeats (given alone, sets the heartbeat to 2/3 of it). */
   leaseMs?: number;
+  /** Where the executor reads the time (tests inject one that is off). Default: the system clock. */
+  clock?: Clock;
   /** Timeout of a run when the job's data names none (`timeout`); 0 for none. Default 0. */
   defaultTimeoutMs?: number;
   /** Retries of rescheduled reoccurring jobs that name none. Default 3. */
   defaultRetries?: number;
-  /** This worker's id, unique among the workers sharing a store. Default host, pid and a random part. */
+  /**
+   * This worker's id, unique among the workers sharing a store. Default host, pid and a random part, and on Linux
+   * what proves the process dead to a worker on the same host (worker-identity.ts).
+   */
   workerId?: string;
   /** This executor's id for KIE's `owner` key: it also runs jobs owned by this id. */
   executorId?: string;
@@ -67,7 +79,9 @@ const DEFAULTS = {
   concurrency: 10,
   prefetch: 'auto' as number | 'auto',
   pollIntervalMs: 1000,
-  leaseMs: 30_000,
+  heartbeatMs: 5000,
+  leaseMs: 7500,
+  clock: systemClock,
   defaultTimeoutMs: 0,
   defaultRetries: 3,
   stopDeadlineMs: 10_000,
@@ -99,10 +113,20 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     super();
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.options = { ...DEFAULTS, ...defined };
+    if (options.heartbeatMs === undefined && options.leaseMs !== undefined) {
+      this.options.heartbeatMs = Math.round(options.leaseMs / 1.5);
+    } else if (options.leaseMs === undefined) {
+      this.options.leaseMs = Math.round(this.options.heartbeatMs * 1.5);
+    }
+    if (!(this.options.heartbeatMs >= 100) || !(this.options.leaseMs > this.options.heartbeatMs / 2)) {
+      throw new RangeError(
+        `heartbeat must be at least 100 ms and the lease longer than half of it, got ${this.options.heartbeatMs} and ${this.options.leaseMs}`,
+      );
+    }
     if (!Number.isInteger(this.options.concurrency) || this.options.concurrency < 1) {
       throw new RangeError(`concurrency must be a whole number >= 1, got ${this.options.concurrency}`);
     }
-    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.workerId = options.workerId ?? newWorkerId();
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ worker: this.workerId });
     const reportError = (error: unknown): void => this.reportError(error);
     this.fetcher = new JobFetcher(
@@ -158,7 +182,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         emitRescued: (job) => this.emit('rescued', job),
         reportError,
       },
-      this.options.leaseMs,
+      {
+        beatMs: Math.max(25, Math.floor(this.options.heartbeatMs / 4)),
+        leaseMs: this.options.leaseMs,
+        clock: this.options.clock,
+      },
     );
   }
 
@@ -241,7 +269,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       kind: 'release',
       jobId: job.id,
       workerId: this.workerId,
-      now: Date.now(),
+      now: this.options.clock.now(),
     });
   }
 

@@ -1,4 +1,4 @@
-import type { ClaimedJob } from '../core/index.js';
+import type { ClaimedJob, Clock } from '../core/index.js';
 import type { ConcurrencyLimits, JobStore } from '../store/job-store.js';
 
 /** With prefetch 'auto', jobs are prefetched while runs average less than this. */
@@ -12,6 +12,7 @@ export interface FetcherOptions {
   prefetch: number | 'auto';
   pollIntervalMs: number;
   leaseMs: number;
+  clock: Clock;
   executorId?: string;
   containers: () => readonly string[];
   limits?: ConcurrencyLimits;
@@ -106,7 +107,7 @@ export class JobFetcher {
         if (free <= 0 && this.prefetched.length > target / 2) return; // a finishing job fetches again
         const want = free + target - this.prefetched.length;
         if (want <= 0) return;
-        const now = Date.now();
+        const now = this.options.clock.now();
         const jobs = await this.store.claim({
           workerId: this.host.workerId,
           limit: want,
@@ -159,9 +160,10 @@ export class JobFetcher {
    * them (a finishing job, a schedule, NOTIFY) wakes the executor, and the poll interval bounds the rest.
    */
   private async sleepUntilNextDue(now: number): Promise<void> {
-    const next = await this.store.nextDueAt(now);
+    // How long until the next job is due, on the store's clock (PostgreSQL's own: the same for every node).
+    const wait = await this.store.nextDueIn(now);
     const poll = this.options.pollIntervalMs;
-    this.setWakeTimer(next === null ? poll : Math.min(Math.max(next - now, 0), poll));
+    this.setWakeTimer(wait === null ? poll : Math.min(Math.max(wait, 0), poll));
   }
 
   private setWakeTimer(delay: number): void {

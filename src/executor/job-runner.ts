@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import {
+  type Clock,
   afterFailure,
   callbacksOf,
   clampPriority,
@@ -30,6 +31,8 @@ export interface RunnerOptions {
   defaultRetries: number;
   /** Largest response data a command may return, in bytes of its JSON. */
   maxResponseBytes: number;
+  /** The time of outcomes, retry due times and next occurrences. */
+  clock: Clock;
 }
 
 /** What the runner needs of its executor. */
@@ -100,7 +103,7 @@ export class JobRunner {
         kind: 'succeed',
         jobId: job.id,
         workerId: this.host.workerId,
-        now: Date.now(),
+        now: this.options.clock.now(),
         responseData,
         reschedule: this.nextOccurrence(job, command),
       });
@@ -127,7 +130,7 @@ export class JobRunner {
     context: CommandContext | undefined,
     log: Logger = this.log,
   ): Promise<void> {
-    const now = Date.now();
+    const now = this.options.clock.now();
     const outcome = afterFailure(job, retryDelaysOf(job.requestData), now);
     const final = outcome.status === 'ERROR';
     const written = await this.host.writeOutcome(job, {
@@ -156,7 +159,7 @@ export class JobRunner {
 
   /** The next occurrence of a reoccurring command, as a new job (KIE: "Rescheduled reoccurring job"). */
   private nextOccurrence(job: ClaimedJob, command: CommandDefinition): NewJob | undefined {
-    const now = Date.now();
+    const now = this.options.clock.now();
     let next: Date | number | null | undefined;
     try {
       const cron = cronOf(job.requestData);

@@ -1,5 +1,6 @@
-import type { ClaimedJob } from '../core/index.js';
+import type { ClaimedJob, Clock } from '../core/index.js';
 import type { JobStore } from '../store/job-store.js';
+import { isCertainlyDead, ownIdentity, type ProcessIdentity } from './worker-identity.js';
 
 /** Recorded as the attempt's error when the worker that held a job is gone. */
 export class WorkerLostError extends Error {
@@ -21,24 +22,35 @@ export interface LeaseKeeperHost {
   reportError(error: unknown): void;
 }
 
+export interface LeaseKeeperOptions {
+  /** How often lost workers are looked for; leases are renewed every other beat. */
+  beatMs: number;
+  /** A lease lasts this long after its last renewal. */
+  leaseMs: number;
+  clock: Clock;
+}
+
 /**
- * Renews the leases of the jobs this worker holds, every third of a lease, and rescues jobs whose lease expired
- * (their worker died): their attempt failed.
+ * Renews the leases of the jobs this worker holds every other beat (half a heartbeat), and at each beat (a quarter)
+ * rescues the jobs of workers that died: those whose lease expired, and at once those of a dead process on this host (its worker id proves
+ * it, see worker-identity.ts), e.g. this node's previous incarnation after a restart. Their attempt failed.
  */
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
+  private beats = 0;
+  private readonly identity: ProcessIdentity | undefined = ownIdentity();
 
   constructor(
     private readonly store: JobStore,
     private readonly host: LeaseKeeperHost,
-    private readonly leaseMs: number,
+    private readonly options: LeaseKeeperOptions,
   ) {}
 
-  /** Rescues what is lost now, then renews and rescues every third of a lease. */
+  /** Rescues what is lost now, then renews and rescues at every beat. */
   async start(): Promise<void> {
-    const beat = Math.max(50, Math.floor(this.leaseMs / 3));
-    this.timer = setInterval(() => void this.renewLeasesAndRescue(), beat);
+    this.timer = setInterval(() => void this.renewLeasesAndRescue(), this.options.beatMs);
     this.timer.unref();
+    await this.rescueDeadWorkersHere();
     await this.rescueLostJobs();
   }
 
@@ -50,30 +62,59 @@ export class LeaseKeeper {
     if (!this.host.isRunning()) return;
     try {
       const running = this.host.runningIds();
-      if (running.length > 0) {
+      if (this.beats++ % 2 === 0 && running.length > 0) {
         await this.store.renewLeases(
           this.host.workerId,
           [...running, ...this.host.prefetchedIds()],
-          Date.now() + this.leaseMs,
+          this.options.clock.now(),
+          this.options.leaseMs,
         );
       }
+      await this.rescueDeadWorkersHere();
       await this.rescueLostJobs();
     } catch (error) {
       this.host.reportError(error);
     }
   }
 
-  /** A RUNNING job whose lease expired lost its worker: the attempt failed, and the retry rules apply. */
-  private async rescueLostJobs(): Promise<void> {
-    const lost = await this.store.findExpiredLeases(Date.now(), 100);
-    for (const job of lost) {
-      if (this.host.isRunningHere(job.id)) continue; // ours, renewed late
-      const error = new WorkerLostError(
-        `Worker ${job.workerId} was lost while running job ${job.id} (lease expired); attempt counted as failed`,
-      );
-      error.stack = `${error.name}: ${error.message}`;
-      this.host.emitRescued(job);
-      await this.host.failLostAttempt(job, error);
+  /**
+   * Workers holding jobs whose process is certainly gone (same host, same boot, same pid namespace, pid gone or
+   * reused): their leases end now, so that rescueLostJobs takes their jobs without waiting for them to run out.
+   */
+  private async rescueDeadWorkersHere(): Promise<void> {
+    if (!this.identity) return;
+    for (const workerId of await this.store.runningWorkers()) {
+      if (workerId !== this.host.workerId && isCertainlyDead(workerId, this.identity)) {
+        await this.store.expireLeasesOf(workerId);
+      }
     }
   }
+
+  /**
+   * A RUNNING job whose lease expired lost its worker: the attempt failed, and the retry rules apply. All of them
+   * at once (a dead node may have held hundreds, prefetched ones included), 100 per round, written together.
+   */
+  private async rescueLostJobs(): Promise<void> {
+    for (let round = 0; round < 50; round++) {
+      const lost = (await this.store.findExpiredLeases(this.options.clock.now(), RESCUE_BATCH)).filter(
+        (job) => !this.host.isRunningHere(job.id), // ours, renewed late
+      );
+      await Promise.all(lost.map((job) => this.rescue(job)));
+      if (lost.length < RESCUE_BATCH || !this.host.isRunning()) return;
+    }
+  }
+
+  private async rescue(job: ClaimedJob): Promise<void> {
+    // A lease of 0 was ended by rescueDeadWorkersHere: the worker's process is gone.
+    const why = job.leaseExpiresAt === 0 ? 'its process ended' : 'lease expired';
+    const error = new WorkerLostError(
+      `Worker ${job.workerId} was lost while running job ${job.id} (${why}); attempt counted as failed`,
+    );
+    error.stack = `${error.name}: ${error.message}`;
+    this.host.emitRescued(job);
+    await this.host.failLostAttempt(job, error);
+  }
 }
+
+/** Expired leases read per round. */
+const RESCUE_BATCH = 100;

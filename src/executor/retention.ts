@@ -4,6 +4,7 @@
  * in KIE (where LogCleanupCommand does it when scheduled). Several nodes may sweep at once: deletes are idempotent.
  */
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../core/index.js';
 import type { JobStore } from '../store/job-store.js';
 
 export interface RetentionOptions {
@@ -13,6 +14,8 @@ export interface RetentionOptions {
   intervalMs?: number;
   /** Jobs deleted per statement. Default 500. */
   batchSize?: number;
+  /** The node's clock (the store's own decides on PostgreSQL). Default: the system clock. */
+  clock?: Clock;
   logger: Logger;
 }
 
@@ -53,11 +56,17 @@ export class RetentionSweeper {
   }
 
   private async deleteExpired(): Promise<number> {
-    const olderThan = Date.now() - this.options.retentionMs;
+    const now = (this.options.clock ?? systemClock).now();
+    const olderThan = now - this.options.retentionMs;
     let total = 0;
     try {
       for (;;) {
-        const { jobs } = await this.store.deleteFinished({ olderThan, statuses: [], limit: this.batchSize });
+        const { jobs } = await this.store.deleteFinished({
+          olderThan,
+          now, // on PostgreSQL, the period counts back from the database's now
+          statuses: [],
+          limit: this.batchSize,
+        });
         total += jobs;
         if (jobs < this.batchSize || !this.timer) break;
         // Let requests and claims in between batches.

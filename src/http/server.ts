@@ -4,6 +4,7 @@
  * errors.ts.
  */
 import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { KJOBS_VERSION } from '../version.js';
@@ -36,6 +37,12 @@ export const KIE_SERVER_PATH = '/kie-server/services/rest/server';
 export const KIE_METRICS_PATH = '/kie-server/services/rest/metrics';
 /** Default limit of request bodies: 1 MiB. */
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/**
+ * A body refused before it was read (413, 401, 415...) is read and thrown away after the answer, up to this many
+ * bytes, so that the client, still sending, gets to read its answer instead of a reset connection (EPIPE,
+ * ECONNRESET); beyond it, the connection is closed. Node's server drains an unread body by itself; this bounds it.
+ */
+const MAX_DRAINED_BODY = 64 * 1024 * 1024;
 /** Default time a client has to send a whole request: 30 s. */
 const DEFAULT_REQUEST_TIMEOUT = 30_000;
 
@@ -210,31 +217,38 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   app.addHook('onRequest', securityHeadersHook);
   app.addHook('onRequest', guard.hook);
   app.addHook('onRequest', conversationIdHook);
+  // Fastify answers a body over the limit with `Connection: close`: the socket then closes while the client is
+  // still sending, and the client's kernel may get a reset before its fetch reads the 413 (EPIPE, ECONNRESET).
+  // Kept open instead, the rest of the body is read and thrown away (drainThenClose), as for 401 and 415.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.raw.complete && reply.statusCode >= 400 && reply.getHeader('connection') === 'close') {
+      reply.removeHeader('connection');
+    }
+    done(null, payload);
+  });
   const metrics = options.metrics;
   const logRequests = options.logger?.isLevelEnabled('debug') ?? false;
-  // Only when something reads it: a hook per request costs even when it does nothing.
-  if (metrics || logRequests) {
-    app.addHook('onResponse', (request, reply, done) => {
-      metrics?.observeHttp(
-        request.method,
-        request.routeOptions.url ?? 'unmatched',
-        reply.statusCode,
-        reply.elapsedTime / 1000,
+  app.addHook('onResponse', (request, reply, done) => {
+    if (!request.raw.complete) drainThenClose(request.raw);
+    metrics?.observeHttp(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    if (logRequests) {
+      request.log.debug(
+        {
+          method: request.method,
+          url: request.url,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
+        'request',
       );
-      if (logRequests) {
-        request.log.debug(
-          {
-            method: request.method,
-            url: request.url,
-            status: reply.statusCode,
-            ms: Math.round(reply.elapsedTime),
-          },
-          'request',
-        );
-      }
-      done();
-    });
-  }
+    }
+    done();
+  });
 
   await app.register(healthRoutes, { kjobs });
   const startedAt = Date.now();
@@ -314,3 +328,22 @@ function listeningLocation(app: FastifyInstance): string {
 }
 
 export { HttpError };
+
+/**
+ * The rest of a refused request's body is read and thrown away by Node (a dumped request); past MAX_DRAINED_BODY
+ * bytes the connection is closed. Node's parser swallows a dumped body without events: the socket's byte count
+ * tells how much came.
+ */
+function drainThenClose(request: IncomingMessage): void {
+  const socket = request.socket;
+  const start = socket.bytesRead;
+  const timer = setInterval(() => {
+    if (request.complete || socket.destroyed) clearInterval(timer);
+    else if (socket.bytesRead - start > MAX_DRAINED_BODY) {
+      clearInterval(timer);
+      socket.destroy();
+    }
+  }, 50);
+  timer.unref();
+  socket.once('close', () => clearInterval(timer));
+}

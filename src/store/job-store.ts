@@ -82,6 +82,11 @@ export type Completion =
 export interface DeleteFinishedQuery {
   /** Jobs that finished before this time. */
   olderThan: number;
+  /**
+   * The caller's now, when `olderThan` counts back from it (retention): a store with its own clock (PostgreSQL)
+   * then counts back as far from its own now. Absent: `olderThan` is a date, kept as given.
+   */
+  now?: number;
   /** Final statuses to delete; empty means DONE, ERROR and CANCELLED. */
   statuses: readonly JobStatus[];
   containerId?: string | null;
@@ -153,6 +158,10 @@ export interface BulkResult {
 }
 
 /**
+ * Times: every `now` is the caller's clock (epoch ms). A store that has a clock of its own shared by all nodes
+ * (PostgreSQL, by default) decides leases, due times and rescues on that clock instead, and moves the relative
+ * times it is given (a retry's due time, a next occurrence) onto it; see PostgresStoreOptions.clock.
+ *
  * Where jobs live. Every implementation passes the same contract suite (test/store/contract.ts).
  * State changes are guarded by the transitions of core/states.ts; a refused change throws
  * JobNotFoundError or InvalidStateError.
@@ -168,19 +177,24 @@ export interface JobStore {
   claim(options: ClaimOptions): Promise<ClaimedJob[]>;
   /** Records outcomes; answers, per outcome, whether it was written (false: the job was no longer held). */
   complete(outcomes: readonly Completion[]): Promise<boolean[]>;
-  /** Extends the leases of jobs this worker still holds. */
-  renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void>;
+  /** Extends the leases of jobs this worker still holds: they expire `leaseMs` after `now`. */
+  renewLeases(workerId: string, jobIds: readonly number[], now: number, leaseMs: number): Promise<void>;
   /** RUNNING jobs whose lease expired before `now`: their worker is gone. */
   findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]>;
+  /** Workers holding RUNNING jobs now (the lease keeper checks those on this host for a dead process). */
+  runningWorkers(): Promise<string[]>;
+  /** Ends the leases of a worker known to be dead, so that the next rescue takes its jobs at once. */
+  expireLeasesOf(workerId: string): Promise<number>;
   cancel(id: number, now: number): Promise<Job>;
   requeue(id: number, now: number): Promise<Job>;
   /** Merges `patch` into the job's request data (the indexed columns are left as they are, as in KIE). */
   updateData(id: number, patch: DataMap): Promise<Job>;
   /**
-   * The earliest time a QUEUED or RETRYING job is due, or null when none waits; with `after`, the earliest one
-   * due later than it (the executor's next wake-up: jobs already due that it could not claim are not its own).
+   * Milliseconds from `now` until the earliest QUEUED or RETRYING job due later than `now` is due, or null when
+   * none: the executor's next wake-up. Jobs already due are left out: a claim just left them behind, so they are
+   * not this executor's to take (another owner, another container, held back by a limit).
    */
-  nextDueAt(after?: number): Promise<number | null>;
+  nextDueIn(now: number): Promise<number | null>;
   deleteFinished(query: DeleteFinishedQuery): Promise<{ jobs: number; errors: number }>;
   countByStatus(): Promise<StatusCounts>;
   /** Writes a statistics sample: finished jobs per minute since `since`, jobs waiting now. */

@@ -107,7 +107,10 @@ describe('config', () => {
     assert.throws(() => loadConfig({ KJOBS_PORT: 'http' }), /KJOBS_PORT must be a whole number/);
     assert.throws(() => loadConfig({}, { port: '70000' }), /--port must be a whole number from 0 to 65535/);
     assert.throws(() => loadConfig({}, { concurrency: '0' }), /--concurrency/);
-    assert.throws(() => loadConfig({ KJOBS_JSON_DATES: 'unix' }), /KJOBS_JSON_DATES must be one of auto, kie, iso/);
+    assert.throws(
+      () => loadConfig({ KJOBS_JSON_DATES: 'unix' }),
+      /KJOBS_JSON_DATES must be one of auto, kie, iso/,
+    );
     assert.throws(() => loadConfig({}, { container: ['nomodule'] }), /--container must be ID=MODULE/);
     assert.throws(() => loadConfig({}, { user: ['alone'] }), /--user must be NAME:PASSWORD/);
     assert.throws(() => loadConfig({ KJOBS_INSECURE: 'maybe' }), /KJOBS_INSECURE must be true or false/);

@@ -15,7 +15,7 @@ const logger = pino({ level: 'silent' });
 
 const stores: [string, () => Promise<JobStore>, string | false][] = [
   ['SQLite', async () => new SqliteJobStore({ path: join(tempFolder(), 'retention.db') }), false],
-  ['PostgreSQL', () => openTestStore(), POSTGRES_SKIP],
+  ['PostgreSQL', () => openTestStore({ clock: 'caller' }), POSTGRES_SKIP],
 ];
 
 for (const [name, open, skip] of stores) {

@@ -678,8 +678,9 @@ export function runStoreContract(
       it('renews the leases of held jobs and finds expired ones', async () => {
         const id = await jobIn(store, 'RUNNING');
         const other = await jobIn(store, 'RUNNING');
-        const later = Date.now() + 10 * LEASE;
-        await store.renewLeases(WORKER, [id], later);
+        const now = Date.now();
+        const later = now + 10 * LEASE;
+        await store.renewLeases(WORKER, [id], now, 10 * LEASE);
         assert.equal((await store.get(id))?.leaseExpiresAt, later);
         const expired = await store.findExpiredLeases(Date.now() + 2 * LEASE, 10);
         assert.deepEqual(
@@ -687,8 +688,21 @@ export function runStoreContract(
           [other],
         );
         assert.deepEqual(expired[0]?.requestData, {});
-        await store.renewLeases('someone-else', [other], later);
+        await store.renewLeases('someone-else', [other], now, 10 * LEASE);
         assert.notEqual((await store.get(other))?.leaseExpiresAt, later);
+      });
+
+      it('names the workers holding jobs, and ends the leases of one of them', async () => {
+        const id = await jobIn(store, 'RUNNING');
+        await jobIn(store, 'DONE');
+        assert.deepEqual(await store.runningWorkers(), [WORKER]);
+        assert.equal(await store.expireLeasesOf('someone-else'), 0);
+        assert.deepEqual(await store.findExpiredLeases(Date.now(), 10), []);
+        assert.equal(await store.expireLeasesOf(WORKER), 1);
+        assert.deepEqual(
+          (await store.findExpiredLeases(Date.now(), 10)).map((job) => job.id),
+          [id],
+        );
       });
     });
 
@@ -759,15 +773,16 @@ export function runStoreContract(
 
     describe('maintenance queries', () => {
       it('tells when the next waiting job is due', async () => {
-        assert.equal(await store.nextDueAt(), null);
-        const at = Date.now() + 12_345;
+        const now = Date.now();
+        assert.equal(await store.nextDueIn(now), null);
+        const at = now + 12_345;
         await store.schedule([newJob({ scheduledAt: at + 1000 }), newJob({ scheduledAt: at })]);
         await jobIn(store, 'DONE', { scheduledAt: at - 100_000 });
-        assert.equal(await store.nextDueAt(), at);
-        // After a time: the first due later than it, jobs due up to it left out.
-        assert.equal(await store.nextDueAt(at), at + 1000);
-        assert.equal(await store.nextDueAt(at - 1), at);
-        assert.equal(await store.nextDueAt(at + 1000), null);
+        assert.equal(await store.nextDueIn(now), 12_345);
+        // Jobs due at or before the time asked about are left out: the next one due after it counts.
+        assert.equal(await store.nextDueIn(at), 1000);
+        assert.equal(await store.nextDueIn(at - 1), 1);
+        assert.equal(await store.nextDueIn(at + 1000), null);
       });
 
       it('counts jobs by status', async () => {

@@ -8,6 +8,7 @@ import {
   readJobRequestListJson,
   writeRequestInfoJson,
   writeRequestInfoListJson,
+  writeRequestInfoListJsonInChunks,
   writeScheduledIdJson,
   writeScheduledIdsJson,
   writeServerInfoJson,
@@ -28,6 +29,7 @@ import {
   readJobRequestListXml,
   readJobRequestXml,
   writeRequestInfoListXml,
+  writeRequestInfoListXmlInChunks,
   writeRequestInfoXml,
   writeScheduledIdXml,
   writeScheduledIdsXml,
@@ -46,6 +48,8 @@ export interface Codec {
   scheduledIds(ids: readonly number[]): string;
   requestInfo(info: RequestInfoInstance): string;
   requestInfoList(list: readonly RequestInfoInstance[]): string;
+  /** The same, written in chunks with the event loop let go in between (large pages). */
+  requestInfoListInChunks(list: readonly RequestInfoInstance[]): Promise<string>;
   serverInfo(info: KieServerInfo): string;
   /** A bare list of KIE messages (the health report). */
   messages(messages: readonly KieMessage[]): string;
@@ -56,6 +60,9 @@ export interface Codec {
   readDataMap(body: string): DataMap;
 }
 
+/** Lets other requests' callbacks run (setImmediate: after pending I/O). */
+const letOthersRun = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function codecFor(negotiation: Negotiation, jsonDates: WriteOptions['jsonDates']): Codec {
   if (negotiation.format === 'xml') {
     return {
@@ -64,6 +71,7 @@ export function codecFor(negotiation: Negotiation, jsonDates: WriteOptions['json
       scheduledIds: writeScheduledIdsXml,
       requestInfo: writeRequestInfoXml,
       requestInfoList: writeRequestInfoListXml,
+      requestInfoListInChunks: (list) => writeRequestInfoListXmlInChunks(list, letOthersRun),
       serverInfo: writeServerInfoXml,
       messages: writeMessagesXml,
       containerList: writeContainerListXml,
@@ -80,6 +88,7 @@ export function codecFor(negotiation: Negotiation, jsonDates: WriteOptions['json
     scheduledIds: writeScheduledIdsJson,
     requestInfo: (info) => writeRequestInfoJson(info, options),
     requestInfoList: (list) => writeRequestInfoListJson(list, options),
+    requestInfoListInChunks: (list) => writeRequestInfoListJsonInChunks(list, options, letOthersRun),
     serverInfo: (info) => writeServerInfoJson(info, options),
     messages: (messages) => writeMessagesJson(messages, options),
     containerList: (containers) => writeContainerListJson(containers, options),

@@ -146,6 +146,31 @@ export function writeRequestInfoListJson(
   return prettyJson({ 'request-info-instance': list.map((info) => requestInfoObject(info, options)) });
 }
 
+/**
+ * The same document as writeRequestInfoListJson, written `chunk` jobs at a time with `pause()` awaited between
+ * chunks, so that a page of thousands of jobs does not hold the event loop (and every other request) at once.
+ */
+export async function writeRequestInfoListJsonInChunks(
+  list: readonly RequestInfoInstance[],
+  options: WriteOptions,
+  pause: () => Promise<void>,
+  chunk = 100,
+): Promise<string> {
+  if (list.length <= chunk) return writeRequestInfoListJson(list, options);
+  const parts: string[] = [];
+  for (let i = 0; i < list.length; i += chunk) {
+    if (i > 0) await pause();
+    // Items of the array at depth 1: arrays add no indentation (see prettyJson).
+    parts.push(
+      list
+        .slice(i, i + chunk)
+        .map((info) => prettyJson(requestInfoObject(info, options), 1))
+        .join(', '),
+    );
+  }
+  return `{\n  "request-info-instance" : [ ${parts.join(', ')} ]\n}`;
+}
+
 function messageObject(message: KieMessage, options: WriteOptions): Record<string, unknown> {
   return {
     severity: message.severity,

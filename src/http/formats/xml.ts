@@ -183,6 +183,29 @@ export function writeRequestInfoListXml(list: readonly RequestInfoInstance[]): s
   return document({ name: 'request-info-instance-list', children: list.map(requestInfoNode) });
 }
 
+/**
+ * The same document as writeRequestInfoListXml, written `chunk` jobs at a time with `pause()` awaited between
+ * chunks, so that a page of thousands of jobs does not hold the event loop (and every other request) at once.
+ */
+export async function writeRequestInfoListXmlInChunks(
+  list: readonly RequestInfoInstance[],
+  pause: () => Promise<void>,
+  chunk = 100,
+): Promise<string> {
+  if (list.length <= chunk) return writeRequestInfoListXml(list);
+  const parts: string[] = [];
+  for (let i = 0; i < list.length; i += chunk) {
+    if (i > 0) await pause();
+    parts.push(
+      list
+        .slice(i, i + chunk)
+        .map((info) => render(requestInfoNode(info), 1))
+        .join(''),
+    );
+  }
+  return `${XML_HEADER}<request-info-instance-list>\n${parts.join('')}</request-info-instance-list>\n`;
+}
+
 /** A Message as JAXB writes it: its properties by name (content, severity, timestamp). */
 function messageNode(name: string, message: KieMessage, attributes?: string): Node {
   return {

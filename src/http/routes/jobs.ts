@@ -40,7 +40,10 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
     async (request: Request, reply: FastifyReply) => {
       const codec = codecOf(request);
       const jobs = await query(request, parseListParams(request.query));
-      return send(reply, 200, codec, codec.requestInfoList(jobs.map((job) => toRequestInfoInstance(job))));
+      // Written in chunks: a page of 10,000 jobs takes 50 to 200 ms to write, which would stall every other
+      // request (and /healthz) meanwhile.
+      const body = await codec.requestInfoListInChunks(jobs.map((job) => toRequestInfoInstance(job)));
+      return send(reply, 200, codec, body);
     };
 
   // scheduleRequest: 201 and the new id.

@@ -82,6 +82,15 @@ export interface PostgresStoreOptions {
   applicationName?: string;
   /** Where lost connections and reconnections are logged. Default: silent. */
   logger?: Logger;
+  /**
+   * Whose clock decides leases, due times and rescues. `database` (default): PostgreSQL's `now()`, one clock for
+   * every node, so a node whose clock is off cannot rescue live jobs or start jobs early; the times callers pass
+   * are then only used as offsets (a retry delay: moved onto the database's clock), and jobs scheduled without a
+   * date are due at the database's now. Dates (a job's scheduled date, the next occurrence of a reoccurring job)
+   * are kept as given. `caller`: the times the callers pass, as the SQLite store does (the contract tests use it to travel in
+   * time).
+   */
+  clock?: 'database' | 'caller';
 }
 
 /** bigint columns (ids, epoch milliseconds, counts) come back as JS numbers: all stay below 2^53. */
@@ -112,6 +121,8 @@ export class PostgresJobStore implements JobStore {
   private readonly log: Logger;
   private notifier: Notifier | undefined;
   private closed = false;
+  /** Leases, due times and rescues on PostgreSQL's clock (see PostgresStoreOptions.clock). */
+  readonly databaseClock: boolean;
 
   constructor(options: PostgresStoreOptions) {
     this.schema = options.schema ?? 'kjobs';
@@ -125,6 +136,7 @@ export class PostgresJobStore implements JobStore {
       schema: this.schema,
     });
     this.sql = storeStatements(this.schema);
+    this.databaseClock = (options.clock ?? 'database') === 'database';
     this.channel = channelOf(this.schema);
     this.clientConfig = {
       connectionString: options.connectionString,
@@ -177,6 +189,11 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
+  /** The `now` to pass to a statement: null when the database's clock decides. */
+  private nowParam(now: number): number | null {
+    return this.databaseClock ? null : now;
+  }
+
   /** One statement for the whole batch (arrays unnested in order); NOTIFYs the channel on commit. */
   private async insert(
     db: Queryable,
@@ -194,8 +211,9 @@ export class PostgresJobStore implements JobStore {
       jobs.map((job) => job.retries),
       jobs.map((job) => job.scheduledAt),
       jobs.map((job) => JSON.stringify(job.requestData)),
-      Array.isArray(createdAt) ? createdAt : jobs.map(() => createdAt),
+      Array.isArray(createdAt) ? createdAt : jobs.map((job) => job.createdAt ?? createdAt),
       this.channel,
+      this.databaseClock,
     ]);
     return rows.map((row) => row.id);
   }
@@ -254,7 +272,7 @@ export class PostgresJobStore implements JobStore {
   async claim(options: ClaimOptions): Promise<ClaimedJob[]> {
     if (options.limit <= 0) return [];
     const due = [
-      options.now,
+      this.nowParam(options.now),
       options.owner ?? null,
       options.containers ? [...options.containers] : null,
       [...(options.excludeCommands ?? [])],
@@ -297,7 +315,7 @@ export class PostgresJobStore implements JobStore {
     );
     if (chosen.length === 0) return [];
     return this.query<JobRow>(client, this.sql.claimChosen, [
-      options.now,
+      due[0],
       options.workerId,
       options.leaseMs,
       chosen,
@@ -331,6 +349,7 @@ export class PostgresJobStore implements JobStore {
           await this.insert(
             db,
             reschedules.map((r) => r.job),
+            // Next occurrences are dates (a cron's at whole seconds), computed on the node's clock: kept as given.
             reschedules.map((r) => r.now),
           );
         }
@@ -365,6 +384,7 @@ export class PostgresJobStore implements JobStore {
         pick(succeeded, (o) => (o.kind === 'succeed' ? JSON.stringify(o.responseData) : '{}')),
         pick(succeeded, (o) => o.now),
         succeeded,
+        this.databaseClock,
       ]);
       written.push(...rows.map((row) => row.n));
     }
@@ -382,6 +402,7 @@ export class PostgresJobStore implements JobStore {
         errors.map((e) => e.message),
         errors.map((e) => e.stacktrace),
         failures.map((o) => o.now),
+        this.databaseClock,
       ]);
       written.push(...rows.map((row) => row.n));
     }
@@ -396,21 +417,47 @@ export class PostgresJobStore implements JobStore {
     return written;
   }
 
-  async renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void> {
+  async renewLeases(
+    workerId: string,
+    jobIds: readonly number[],
+    now: number,
+    leaseMs: number,
+  ): Promise<void> {
     if (jobIds.length === 0) return;
-    await this.guard(() => this.query(this.pool, this.sql.renew, [leaseExpiresAt, [...jobIds], workerId]));
+    await this.guard(() =>
+      this.query(this.pool, this.sql.renew, [this.nowParam(now), [...jobIds], workerId, leaseMs]),
+    );
   }
 
   async findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]> {
     return this.guard(async () =>
-      (await this.query<JobRow>(this.pool, this.sql.expired, [now, limit])).map(
+      (await this.query<JobRow>(this.pool, this.sql.expired, [this.nowParam(now), limit])).map(
         (row) => toJob(row) as ClaimedJob,
       ),
     );
   }
 
+  async runningWorkers(): Promise<string[]> {
+    return this.guard(async () =>
+      (await this.query<{ worker_id: string }>(this.pool, this.sql.runningWorkers, [])).map(
+        (row) => row.worker_id,
+      ),
+    );
+  }
+
+  async expireLeasesOf(workerId: string): Promise<number> {
+    return this.guard(async () => {
+      const result = await this.pool.query({
+        name: this.sql.expireLeasesOf.name,
+        text: this.sql.expireLeasesOf.text,
+        values: [workerId],
+      });
+      return result.rowCount ?? 0;
+    });
+  }
+
   async cancel(id: number, now: number): Promise<Job> {
-    return this.guard(() => this.transition(id, 'cancel', this.sql.cancel, [id, now]));
+    return this.guard(() => this.transition(id, 'cancel', this.sql.cancel, [id, this.nowParam(now)]));
   }
 
   async requeue(id: number, now: number): Promise<Job> {
@@ -461,10 +508,12 @@ export class PostgresJobStore implements JobStore {
     );
   }
 
-  async nextDueAt(after = Number.MIN_SAFE_INTEGER): Promise<number | null> {
+  async nextDueIn(now: number): Promise<number | null> {
     return this.guard(async () => {
-      const [row] = await this.query<{ next: number | null }>(this.pool, this.sql.nextDue, [after]);
-      return row?.next ?? null;
+      const [row] = await this.query<{ wait: number | null }>(this.pool, this.sql.nextDue, [
+        this.nowParam(now),
+      ]);
+      return row?.wait ?? null;
     });
   }
 
@@ -476,6 +525,7 @@ export class PostgresJobStore implements JobStore {
         query.olderThan,
         query.containerId || null,
         query.limit ?? null,
+        this.databaseClock && query.now !== undefined ? query.now : null,
       ]);
       return { jobs: row?.jobs ?? 0, errors: row?.errors ?? 0 };
     });

@@ -23,6 +23,15 @@ const sqlList = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).j
 /** `status IN (...)` for the statuses `event` may happen from. */
 const from = (event: JobEvent, column = 'status') => `${column} IN (${sqlList(allowedFrom(event))})`;
 
+/**
+ * The database's time in epoch milliseconds: the start of the statement's transaction (`now()`, one value for the
+ * whole statement, so it can be compared with an index). With the database clock (PostgresStoreOptions.clock), a
+ * `now` parameter is passed as null and this stands for it: `coalesce($1::bigint, DB_NOW)`.
+ */
+export const DB_NOW = `(extract(epoch FROM now()) * 1000)::bigint`;
+/** The caller's time `param`, or the database's when it is null. */
+const nowOr = (param: string) => `coalesce(${param}::bigint, ${DB_NOW})`;
+
 /** The NOTIFY channel of a schema: `kjobs_jobs` for the default schema. */
 export function channelOf(schema: string): string {
   return `${schema}_jobs`;
@@ -51,24 +60,37 @@ export function storeStatements(schema: string) {
   const named = (name: string, text: string): Statement => ({ name: `kjobs_${name}`, text });
 
   // Claim filters of a claim with concurrency limits, as in claim_jobs.
-  // $1 now, $2 owner (null: only jobs without one), $3 containers (null: any), $4 commands left out.
-  const dueWhere = `${from('claim')} AND scheduled_at <= $1::bigint
+  // $1 now (null: the database's), $2 owner (null: only jobs without one), $3 containers (null: any), $4 commands left out.
+  const dueWhere = `${from('claim')} AND scheduled_at <= ${nowOr('$1')}
       AND (owner IS NULL OR owner = $2::text)
       AND ($3::text[] IS NULL OR container_id IS NULL OR container_id = ANY ($3::text[]))
       AND command <> ALL ($4::text[])`;
   // As in claim_jobs: the scheduled time moves to the start of the run.
-  const markRunning = `UPDATE ${jobs} SET status = 'RUNNING', executions = executions + 1, scheduled_at = $1::bigint,
-      started_at = $1::bigint, worker_id = $2::text, lease_expires_at = $1::bigint + $3::bigint`;
+  const markRunning = `UPDATE ${jobs} SET status = 'RUNNING', executions = executions + 1,
+      scheduled_at = ${nowOr('$1')}, started_at = ${nowOr('$1')}, worker_id = $2::text,
+      lease_expires_at = ${nowOr('$1')} + $3::bigint`;
+  // In batches, each row has the caller's time `u.now`; $clock true means the database's clock decides instead,
+  // and a time given relative to the caller's now (a retry's due time) is moved onto the database's clock.
+  const rowNow = (clock: string) => `(CASE WHEN ${clock}::boolean THEN ${DB_NOW} ELSE u.now END)`;
+  const rebased = (time: string, clock: string) =>
+    `(CASE WHEN ${clock}::boolean THEN ${time} - u.now + ${DB_NOW} ELSE ${time} END)`;
 
   return {
-    /** Inserts a batch from arrays, in order, and wakes the listening nodes; answers the ids in order. */
+    /**
+     * Inserts a batch from arrays, in order, and wakes the listening nodes; answers the ids in order. $13 true: the
+     * database's clock: created now by it, and a job due at its creation (no date given) is due at the database's
+     * now. Other dates are kept as given.
+     */
     insert: named(
       'insert',
       `WITH inserted AS (
         INSERT INTO ${jobs} (status, command, business_key, container_id, process_instance_id, owner, message,
           priority, retries, scheduled_at, request_data, created_at)
         SELECT 'QUEUED', command, business_key, container_id, process_instance_id, owner, message,
-          priority, retries, scheduled_at, request_data::json, created_at
+          priority, retries,
+          CASE WHEN $13::boolean AND scheduled_at = created_at THEN ${DB_NOW} ELSE scheduled_at END,
+          request_data::json,
+          CASE WHEN $13::boolean THEN ${DB_NOW} ELSE created_at END
         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::integer[],
             $8::integer[], $9::bigint[], $10::text[], $11::bigint[]) WITH ORDINALITY
           AS t (command, business_key, container_id, process_instance_id, owner, message, priority, retries,
@@ -98,11 +120,12 @@ export function storeStatements(schema: string) {
     /**
      * Claim: one statement (migrations/001_jobs.sql: claim_jobs, planned without sorts so that jobs_due serves it in
      * its ORDER BY order whatever the statistics), FOR UPDATE SKIP LOCKED. $1 now, $2 owner (null: only jobs without
-     * one), $3 containers (null: any), $4 commands left out, $5 worker, $6 lease length, $7 limit.
+     * one), $3 containers (null: any), $4 commands left out, $5 worker, $6 lease length, $7 limit. $1 null: due by
+     * the database's clock, the lease counted from it.
      */
     claim: named(
       'claim',
-      `SELECT * FROM ${quoteIdent(schema)}.claim_jobs($1::bigint, $2::text, $3::text[], $4::text[], $5::text,
+      `SELECT * FROM ${quoteIdent(schema)}.claim_jobs(${nowOr('$1')}, $2::text, $3::text[], $4::text[], $5::text,
         $6::bigint, $7::integer)`,
     ),
     /**
@@ -134,7 +157,7 @@ export function storeStatements(schema: string) {
     /** Completions, one statement per kind for a whole batch; `n` says which outcome a written row answers. */
     succeed: named(
       'succeed',
-      `UPDATE ${jobs} AS j SET status = 'DONE', response_data = u.response_data::json, finished_at = u.now,
+      `UPDATE ${jobs} AS j SET status = 'DONE', response_data = u.response_data::json, finished_at = ${rowNow('$6')},
         worker_id = NULL, lease_expires_at = NULL
       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::integer[])
         AS u (id, worker_id, response_data, now, n)
@@ -144,16 +167,19 @@ export function storeStatements(schema: string) {
     failOrRetry: named(
       'fail_or_retry',
       `WITH written AS (
-        UPDATE ${jobs} AS j SET status = u.status, retries = u.retries, scheduled_at = u.scheduled_at,
-          finished_at = u.finished_at, worker_id = NULL, lease_expires_at = NULL
-        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::bigint[], $6::bigint[], $7::integer[])
-          AS u (id, worker_id, status, retries, scheduled_at, finished_at, n)
+        UPDATE ${jobs} AS j SET status = u.status, retries = u.retries,
+          scheduled_at = ${rebased('u.scheduled_at', '$11')}, finished_at = ${rebased('u.finished_at', '$11')},
+          worker_id = NULL, lease_expires_at = NULL
+        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::bigint[], $6::bigint[], $7::integer[],
+            $10::bigint[])
+          AS u (id, worker_id, status, retries, scheduled_at, finished_at, n, now)
         WHERE j.id = u.id AND j.worker_id = u.worker_id
           AND (u.status = 'RETRYING' AND ${from('retry', 'j.status')} OR u.status = 'ERROR' AND ${from('fail', 'j.status')})
         RETURNING u.n, j.started_at
       ), recorded AS (
         INSERT INTO ${errors} (job_id, message, stacktrace, error_date, started_at)
-        SELECT e.job_id, e.message, e.stacktrace, e.error_date, written.started_at
+        SELECT e.job_id, e.message, e.stacktrace,
+          CASE WHEN $11::boolean THEN ${DB_NOW} ELSE e.error_date END, written.started_at
         FROM unnest($1::bigint[], $8::text[], $9::text[], $10::bigint[], $7::integer[])
           AS e (job_id, message, stacktrace, error_date, n)
         JOIN written USING (n)
@@ -173,12 +199,21 @@ export function storeStatements(schema: string) {
 
     renew: named(
       'renew',
-      `UPDATE ${jobs} SET lease_expires_at = $1
+      `UPDATE ${jobs} SET lease_expires_at = ${nowOr('$1')} + $4::bigint
       WHERE id = ANY ($2::bigint[]) AND status = 'RUNNING' AND worker_id = $3`,
     ),
     expired: named(
       'expired',
-      `SELECT * FROM ${jobs} WHERE status = 'RUNNING' AND lease_expires_at < $1 ORDER BY lease_expires_at LIMIT $2`,
+      `SELECT * FROM ${jobs} WHERE status = 'RUNNING' AND lease_expires_at < ${nowOr('$1')}
+      ORDER BY lease_expires_at LIMIT $2`,
+    ),
+    runningWorkers: named(
+      'running_workers',
+      `SELECT DISTINCT worker_id FROM ${jobs} WHERE status = 'RUNNING' AND worker_id IS NOT NULL`,
+    ),
+    expireLeasesOf: named(
+      'expire_leases_of',
+      `UPDATE ${jobs} SET lease_expires_at = 0 WHERE status = 'RUNNING' AND worker_id = $1`,
     ),
 
     /** State changes: one guarded statement; no row means the job is missing or in a refusing state. */
@@ -187,11 +222,11 @@ export function storeStatements(schema: string) {
       `WITH old AS (
         SELECT id, status FROM ${jobs} WHERE id = $1 AND ${from('cancel')} FOR UPDATE
       ), cancelled AS (
-        UPDATE ${jobs} AS j SET status = 'CANCELLED', finished_at = $2, worker_id = NULL, lease_expires_at = NULL
+        UPDATE ${jobs} AS j SET status = 'CANCELLED', finished_at = ${nowOr('$2')}, worker_id = NULL, lease_expires_at = NULL
         FROM old WHERE j.id = old.id
         RETURNING j.*
       ), logged AS (
-        INSERT INTO ${actions} (job_id, kind, at, from_status) SELECT id, 'cancel', $2, status FROM old
+        INSERT INTO ${actions} (job_id, kind, at, from_status) SELECT id, 'cancel', ${nowOr('$2')}, status FROM old
       )
       SELECT * FROM cancelled`,
     ),
@@ -303,16 +338,22 @@ export function storeStatements(schema: string) {
     ),
     setData: named('set_data', `UPDATE ${jobs} SET request_data = $2::json WHERE id = $1 RETURNING *`),
 
+    /**
+     * Milliseconds from $1 (null: the database's now) until the earliest waiting job due later than that is due
+     * (jobs already due were left by the claim: not this executor's).
+     */
     nextDue: named(
       'next_due',
-      `SELECT min(scheduled_at) AS next FROM ${jobs} WHERE ${from('claim')} AND scheduled_at > $1::bigint`,
+      `SELECT min(scheduled_at) - ${nowOr('$1')} AS wait FROM ${jobs}
+      WHERE ${from('claim')} AND scheduled_at > ${nowOr('$1')}`,
     ),
     counts: named('counts', `SELECT status, count(*) AS n FROM ${jobs} GROUP BY status`),
     deleteFinished: named(
       'delete_finished',
       `WITH doomed AS (
         SELECT id FROM ${jobs}
-        WHERE status = ANY ($1::text[]) AND finished_at < $2::bigint AND ($3::text IS NULL OR container_id = $3)
+        WHERE status = ANY ($1::text[]) AND ($3::text IS NULL OR container_id = $3)
+          AND finished_at < (CASE WHEN $5::bigint IS NULL THEN $2::bigint ELSE $2::bigint - $5::bigint + ${DB_NOW} END)
         ORDER BY finished_at LIMIT $4
       ), errors_gone AS (
         DELETE FROM ${errors} WHERE job_id IN (SELECT id FROM doomed) RETURNING 1

@@ -91,6 +91,9 @@ function claimParams(
 const sqlList = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).join(', ');
 
 /** The embedded store: one SQLite file in WAL mode, shared safely by the processes of one machine. */
+/** Rows of a list read at once; larger pages are read in chunks of this many. */
+const LIST_CHUNK = 500;
+
 export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
   private prepared: ReturnType<SqliteJobStore['prepare']> | undefined;
@@ -120,7 +123,8 @@ export class SqliteJobStore implements JobStore {
       this.db
         .transaction(() => {
           // Another process may have applied it while this one waited for the write lock.
-          if (this.db.prepare('SELECT 1 FROM kjobs_migrations WHERE version = ?').get(migration.version)) return;
+          if (this.db.prepare('SELECT 1 FROM kjobs_migrations WHERE version = ?').get(migration.version))
+            return;
           this.db.exec(migration.sql);
           this.db
             .prepare('INSERT INTO kjobs_migrations (version, name, applied_at) VALUES (?, ?, ?)')
@@ -178,6 +182,12 @@ export class SqliteJobStore implements JobStore {
         WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
       expired: db.prepare(`SELECT * FROM jobs WHERE status = 'RUNNING' AND lease_expires_at < ?
         ORDER BY lease_expires_at LIMIT ?`),
+      runningWorkers: db.prepare(
+        `SELECT DISTINCT worker_id FROM jobs WHERE status = 'RUNNING' AND worker_id IS NOT NULL`,
+      ),
+      expireLeasesOf: db.prepare(
+        `UPDATE jobs SET lease_expires_at = 0 WHERE status = 'RUNNING' AND worker_id = ?`,
+      ),
       nextDue: db.prepare(
         `SELECT min(scheduled_at) AS next FROM jobs INDEXED BY jobs_due_time
           WHERE status IN (${due}) AND scheduled_at > ?`,
@@ -205,8 +215,11 @@ export class SqliteJobStore implements JobStore {
         this.refuseDuplicates(jobs);
         return jobs.map((job) =>
           Number(
-            insert.run({ ...job, requestData: JSON.stringify(job.requestData), createdAt: now })
-              .lastInsertRowid,
+            insert.run({
+              ...job,
+              requestData: JSON.stringify(job.requestData),
+              createdAt: job.createdAt ?? now,
+            }).lastInsertRowid,
           ),
         );
       })
@@ -253,10 +266,30 @@ export class SqliteJobStore implements JobStore {
       where.push(`status IN (${query.statuses.map(() => '?').join(', ')})`);
       params.push(...query.statuses);
     }
-    const sql = `SELECT ${SUMMARY_COLUMNS} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY id ${query.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`;
-    params.push(query.limit, query.offset);
-    return (this.cachedStatement(sql).all(...params) as JobRow[]).map(toJob);
+    const direction = query.order === 'desc' ? 'DESC' : 'ASC';
+    const filter = where.length ? 'WHERE ' + where.join(' AND ') : '';
+    const sql = `SELECT ${SUMMARY_COLUMNS} FROM jobs ${filter} ORDER BY id ${direction} LIMIT ? OFFSET ?`;
+    if (query.limit <= LIST_CHUNK) {
+      return (this.cachedStatement(sql).all(...params, query.limit, query.offset) as JobRow[]).map(toJob);
+    }
+    // A large page (up to the largest page size, 10,000 by default) is read LIST_CHUNK rows at a time, the event
+    // loop let go in between: SQLite reads are synchronous, and 10,000 rows at once would stall other requests
+    // for 50 to 150 ms. After the first chunk, the next ones continue from the last id read.
+    const after = `SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE id ${direction === 'DESC' ? '<' : '>'} ?
+      ${where.length ? 'AND ' + where.join(' AND ') : ''} ORDER BY id ${direction} LIMIT ?`;
+    const rows = this.cachedStatement(sql).all(...params, LIST_CHUNK, query.offset) as JobRow[];
+    let last = rows;
+    while (last.length === LIST_CHUNK && rows.length < query.limit) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const lastId = last[last.length - 1]!.id;
+      last = this.cachedStatement(after).all(
+        lastId,
+        ...params,
+        Math.min(LIST_CHUNK, query.limit - rows.length),
+      ) as JobRow[];
+      rows.push(...last);
+    }
+    return rows.map(toJob);
   }
 
   async claim(options: ClaimOptions): Promise<ClaimedJob[]> {
@@ -385,8 +418,14 @@ export class SqliteJobStore implements JobStore {
       .immediate();
   }
 
-  async renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void> {
+  async renewLeases(
+    workerId: string,
+    jobIds: readonly number[],
+    now: number,
+    leaseMs: number,
+  ): Promise<void> {
     const renew = this.sql.renew;
+    const leaseExpiresAt = now + leaseMs;
     this.db.transaction(() => {
       for (const id of jobIds) renew.run(leaseExpiresAt, id, workerId);
     })();
@@ -394,6 +433,14 @@ export class SqliteJobStore implements JobStore {
 
   async findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]> {
     return (this.sql.expired.all(now, limit) as JobRow[]).map((row) => toJob(row) as ClaimedJob);
+  }
+
+  async runningWorkers(): Promise<string[]> {
+    return (this.sql.runningWorkers.all() as { worker_id: string }[]).map((row) => row.worker_id);
+  }
+
+  async expireLeasesOf(workerId: string): Promise<number> {
+    return this.sql.expireLeasesOf.run(workerId).changes;
   }
 
   async cancel(id: number, now: number): Promise<Job> {
@@ -547,9 +594,9 @@ export class SqliteJobStore implements JobStore {
       .immediate();
   }
 
-  async nextDueAt(after = Number.MIN_SAFE_INTEGER): Promise<number | null> {
-    const row = this.sql.nextDue.get(after) as { next: number | null };
-    return row.next;
+  async nextDueIn(now: number): Promise<number | null> {
+    const row = this.sql.nextDue.get(now) as { next: number | null };
+    return row.next === null ? null : row.next - now;
   }
 
   async deleteFinished(query: DeleteFinishedQuery): Promise<{ jobs: number; errors: number }> {
