@@ -11,7 +11,7 @@
  * - compose.yaml is parsed; its variables are kjobs' own (src/config/settings.ts), and its two kjobs nodes, run from
  *   the replayed image with its environment against the tests' PostgreSQL, share the jobs.
  *
- * better-sqlite3's binary comes from a local prebuild of the checkout's own build (see packages.test.ts).
+ * better-sqlite3's install script runs, with the checkout's binary as its prebuild (install-env.ts).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { KieJobsClient } from '../../src/client/index.js';
 import { SETTINGS } from '../../src/config/settings.js';
 import { eventually, freePort } from '../helpers.js';
+import { localPrebuilds, userEnv } from './install-env.js';
 import { POSTGRES_SKIP, POSTGRES_URL, dropSchema, freshSchema } from '../store/postgres-helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -105,31 +106,6 @@ function dockerignored(): (path: string) => boolean {
         ),
     );
   return (path) => patterns.some((pattern) => pattern.test(path));
-}
-
-/** What the installs add to npm's environment: where better-sqlite3's prebuilt binary is. */
-function localPrebuilds(): Record<string, string> {
-  const binary = join(ROOT, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node');
-  if (!existsSync(binary)) return {};
-  const folder = join(work, 'prebuilds');
-  mkdirSync(folder);
-  const version = (require(join(ROOT, 'node_modules/better-sqlite3/package.json')) as { version: string })
-    .version;
-  const header = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header;
-  const libc = process.platform === 'linux' && !header.glibcVersionRuntime ? 'musl' : '';
-  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}${libc}-${process.arch}.tar.gz`;
-  const tar = spawnSync('tar', ['-czf', join(folder, name), 'build/Release/better_sqlite3.node'], {
-    cwd: join(ROOT, 'node_modules/better-sqlite3'),
-  });
-  assert.equal(tar.status, 0);
-  return { npm_config_better_sqlite3_local_prebuilds: folder };
-}
-
-/** The environment of a shell on this machine: none of the outer `npm test`'s npm_* variables. */
-function userEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
-  delete env.NODE_TEST_CONTEXT;
-  return env;
 }
 
 /** A path of the image, in the stage's folder. */
@@ -264,7 +240,7 @@ async function healthCheck(image: Stage, env: Record<string, string>): Promise<n
 const stages = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const image = stages.at(-1)!;
 
-before(() => replay(stages, localPrebuilds()), { timeout: 600_000 });
+before(() => replay(stages, localPrebuilds(join(work, 'prebuilds'))), { timeout: 600_000 });
 
 describe('the container image', () => {
   it('is built in stages: toolchain and build apart, production dependencies only, run as a non-root user', (t) => {
