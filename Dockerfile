@@ -13,8 +13,8 @@ WORKDIR /app
 # 1. Build: every dependency, then dist/ (the compiled service, its SQL migrations and the console's files).
 FROM toolchain AS build
 COPY package.json package-lock.json ./
-COPY packages/client/package.json packages/client/
-RUN npm ci --no-audit --no-fund
+# --no-workspaces: the service only, not the @kjobs/client package (packages/client) of this repository.
+RUN npm ci --no-workspaces --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/copy-assets.mjs scripts/
 COPY src src
@@ -24,8 +24,7 @@ RUN npm run build
 # 2. The production dependencies only.
 FROM toolchain AS dependencies
 COPY package.json package-lock.json ./
-COPY packages/client/package.json packages/client/
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-workspaces --no-audit --no-fund
 
 # 3. The image: Node.js, the production dependencies, dist/ and the kjobs command; run as the user node.
 FROM node:20-bookworm-slim

@@ -265,7 +265,7 @@ describe('the container image', () => {
     ]) {
       assert.ok(existsSync(join(app, path)), `${path} is missing from the image`);
     }
-    // What only building and testing need stays out.
+    // What only building and testing need stays out, and so does the repository's workspace package.
     for (const path of [
       'src',
       'test',
@@ -273,6 +273,7 @@ describe('the container image', () => {
       'node_modules/typescript',
       'node_modules/eslint',
       'node_modules/tsx',
+      'node_modules/@kjobs',
     ]) {
       assert.ok(!existsSync(join(app, path)), `${path} is in the image`);
     }
