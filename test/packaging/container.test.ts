@@ -390,7 +390,9 @@ describe('compose.yaml', () => {
             interpolate(value, { KJOBS_USERS: users }),
           ]),
         );
-        environment.KJOBS_DATABASE_URL = `${POSTGRES_URL}?schema=${schema}`;
+        const database = new URL(POSTGRES_URL);
+        database.searchParams.set('schema', schema);
+        environment.KJOBS_DATABASE_URL = database.href;
         for (const volume of service.volumes ?? []) {
           const [from, to] = volume.split(':');
           cpSync(join(ROOT, from!), inside(image, to!), { recursive: true });
