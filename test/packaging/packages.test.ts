@@ -30,7 +30,11 @@ import { build } from 'esbuild';
 import { localPrebuilds, userEnv } from './install-env.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+interface Manifest {
+  version: string;
+  dependencies: Record<string, string>;
+}
+const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Manifest;
 const versionIn = (name: string) =>
   (createRequire(join(ROOT, 'package.json'))(`${name}/package.json`) as { version: string }).version;
 
@@ -131,6 +135,10 @@ describe('the packages users install', () => {
     );
     assert.deepEqual(strays, []);
     assert.ok(paths.includes('dist/client/index.js') && paths.includes('dist/client/index.d.ts'));
+    // Released together with kjobs, on the same XML parser as kjobs/client.
+    const client = JSON.parse(readFileSync(join(ROOT, 'packages/client/package.json'), 'utf8')) as Manifest;
+    assert.equal(client.version, rootPackage.version);
+    assert.deepEqual(client.dependencies, { 'fast-xml-parser': rootPackage.dependencies['fast-xml-parser'] });
   });
 
   it('the library runs a job on SQLite', () => {
