@@ -61,13 +61,20 @@ const factories: Record<string, () => BenchSystem> = {
 
 const log = (message: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 const root = fileURLToPath(new URL('../', import.meta.url));
+/** A package's version: kjobs', or a dependency's from the benchmarks' own install (bench/) or the project's. */
 const versionOf = (name: string) => {
-  try {
-    const file = name === 'kjobs' ? 'package.json' : `node_modules/${name}/package.json`;
-    return (JSON.parse(readFileSync(join(root, file), 'utf8')) as { version: string }).version;
-  } catch {
-    return '?';
+  const files =
+    name === 'kjobs'
+      ? ['package.json']
+      : [`bench/node_modules/${name}/package.json`, `node_modules/${name}/package.json`];
+  for (const file of files) {
+    try {
+      return (JSON.parse(readFileSync(join(root, file), 'utf8')) as { version: string }).version;
+    } catch {
+      // not installed there
+    }
   }
+  return '?';
 };
 
 const results: Record<string, unknown> = {};
