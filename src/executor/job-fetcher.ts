@@ -1,5 +1,5 @@
 import type { ClaimedJob } from '../core/index.js';
-import type { ConcurrencyLimits, JobStore } from '../store/job-store.js';
+import type { ConcurrencyLimits, JobStore, LimitReport } from '../store/job-store.js';
 
 /** With prefetch 'auto', jobs are prefetched while runs average less than this. */
 const AUTO_PREFETCH_BELOW_MS = 20;
@@ -26,6 +26,8 @@ export interface FetcherHost {
   /** Starts a claimed job in a free slot. */
   startJob(job: ClaimedJob): void;
   reportError(error: unknown): void;
+  /** What the limits did in a claim (metrics). Optional. */
+  reportLimits?(report: LimitReport): void;
 }
 
 /**
@@ -107,6 +109,7 @@ export class JobFetcher {
         const want = free + target - this.prefetched.length;
         if (want <= 0) return;
         const now = Date.now();
+        let rateOpensAt: number | null = null;
         const jobs = await this.store.claim({
           workerId: this.host.workerId,
           limit: want,
@@ -115,7 +118,13 @@ export class JobFetcher {
           owner: this.options.executorId,
           containers: this.options.containers(),
           limits: this.options.limits,
+          onLimits: (report) => {
+            rateOpensAt = report.rateOpensAt;
+            this.host.reportLimits?.(report);
+          },
         });
+        // A job held back by a rate limit is due but waits for the window: nothing else would wake us then.
+        if (rateOpensAt !== null) this.setWakeTimer(Math.max((rateOpensAt as number) - Date.now(), 0));
         this.prefetched.push(...jobs);
         if (!this.host.isRunning()) return; // stop() gives them back
         this.startPrefetched();

@@ -25,6 +25,7 @@ import { SECURITY_HEADERS, securityHeadersHook } from './security-headers.js';
 import { replaceCertificate, type TlsIdentity } from './tls.js';
 import { healthRoutes } from './routes/health.js';
 import { containerRoutes } from './routes/containers.js';
+import { flowControlRoutes } from './routes/flow-control.js';
 import { jobRoutes } from './routes/jobs.js';
 import { probeRoutes } from './routes/probes.js';
 import { serverInfoRoutes } from './routes/server-info.js';
@@ -268,6 +269,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       await api.register(serverInfoRoutes, info);
       await api.register(jobRoutes, { kjobs, jsonDates });
       await api.register(containerRoutes, { kjobs, jsonDates });
+      await api.register(flowControlRoutes, { kjobs });
     },
     { prefix: KIE_SERVER_PATH },
   );

@@ -23,13 +23,25 @@ import {
   type ClaimOptions,
   type Completion,
   type DeleteFinishedQuery,
+  type FlowTarget,
   type GetOptions,
+  type PausedTarget,
   type JobStore,
   type ListQuery,
   type StatusCounts,
   type ConcurrencyLimits,
 } from '../job-store.js';
-import { hasLimits, pickWithinLimitsAsync, type CandidateRow, type RunningCount } from '../limits.js';
+import {
+  hasKeyLimits,
+  hasLimits,
+  pickWithinLimitsAsync,
+  rateScope,
+  type CandidateRow,
+  type LimitState,
+  type RunningCount,
+  type RunningKeyCount,
+  type StartRow,
+} from '../limits.js';
 import { readMigrations } from '../migrations.js';
 import {
   claimOrder,
@@ -244,16 +256,18 @@ export class PostgresJobStore implements JobStore {
       options.containers ? [...options.containers] : null,
       [...(options.excludeCommands ?? [])],
     ];
-    const rows = await this.guard(() =>
-      hasLimits(options.limits)
-        ? this.transaction((client) => this.claimWithinLimits(client, options, due, options.limits!))
+    const rows = await this.guard(async () => {
+      // Paused commands and containers (a small table) are read first: when any, the claim leaves them out.
+      const paused = await this.pausedRows(this.pool);
+      return hasLimits(options.limits) || paused.length > 0
+        ? this.transaction((client) => this.claimWithinLimits(client, options, due, options.limits ?? {}))
         : this.query<JobRow>(this.pool, this.sql.claim, [
             ...due,
             options.workerId,
             options.leaseMs,
             options.limit,
-          ]),
-    );
+          ]);
+    });
     return rows.map((row) => toJob(row) as ClaimedJob).sort(claimOrder);
   }
 
@@ -269,8 +283,23 @@ export class PostgresJobStore implements JobStore {
   ): Promise<JobRow[]> {
     await this.query(client, this.sql.limitsLock, [`kjobs.limits:${this.schema}`]);
     await this.query(client, this.sql.noSorts, []);
-    const running = await this.query<RunningCount>(client, this.sql.runningCounts, []);
-    const chosen = await pickWithinLimitsAsync(options, limits, running, (query) =>
+    const state: LimitState = {
+      running: await this.query<RunningCount>(client, this.sql.runningCounts, []),
+      // Read again under the lock: a pause committed meanwhile holds from this claim on.
+      paused: await this.pausedRows(client),
+    };
+    if (hasKeyLimits(limits)) {
+      state.runningKeys = await this.query<RunningKeyCount>(client, this.sql.runningKeys, []);
+    }
+    const rates = rateScope(limits);
+    if (rates) {
+      state.starts = await this.query<StartRow>(client, this.sql.recentStarts, [
+        options.now - rates.longestMs,
+        rates.commands,
+        rates.containers,
+      ]);
+    }
+    const chosen = await pickWithinLimitsAsync(options, limits, state, (query) =>
       this.query<CandidateRow>(client, this.sql.candidates, [
         due[0],
         due[1],
@@ -278,6 +307,7 @@ export class PostgresJobStore implements JobStore {
         query.excludeCommands,
         options.limit,
         query.excludeContainers,
+        query.excludeKeys,
       ]),
     );
     if (chosen.length === 0) return [];
@@ -392,6 +422,30 @@ export class PostgresJobStore implements JobStore {
         (row) => toJob(row) as ClaimedJob,
       ),
     );
+  }
+
+  private async pausedRows(db: Queryable): Promise<PausedTarget[]> {
+    const rows = await this.query<{ kind: FlowTarget['kind']; name: string; paused_at: number }>(
+      db,
+      this.sql.paused,
+      [],
+    );
+    return rows.map((row) => ({ kind: row.kind, name: row.name, pausedAt: row.paused_at }));
+  }
+
+  async pause(target: FlowTarget, now: number): Promise<void> {
+    await this.guard(() => this.query(this.pool, this.sql.pause, [target.kind, target.name, now]));
+  }
+
+  async resume(target: FlowTarget): Promise<boolean> {
+    const rows = await this.guard(() =>
+      this.query<{ n: number }>(this.pool, this.sql.resume, [target.kind, target.name, this.channel]),
+    );
+    return (rows[0]?.n ?? 0) > 0;
+  }
+
+  async listPaused(): Promise<PausedTarget[]> {
+    return this.guard(() => this.pausedRows(this.pool));
   }
 
   async cancel(id: number, now: number): Promise<Job> {

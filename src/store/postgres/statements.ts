@@ -23,6 +23,9 @@ const sqlList = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).j
 /** `status IN (...)` for the statuses `event` may happen from. */
 const from = (event: JobEvent, column = 'status') => `${column} IN (${sqlList(allowedFrom(event))})`;
 
+/** The request-data key of fair concurrency per key (issue 17), as text. */
+const CONCURRENCY_KEY = `(request_data ->> 'concurrencyKey')`;
+
 /** The NOTIFY channel of a schema: `kjobs_jobs` for the default schema. */
 export function channelOf(schema: string): string {
   return `${schema}_jobs`;
@@ -47,6 +50,7 @@ export function storeStatements(schema: string) {
   const jobs = `${quoteIdent(schema)}.jobs`;
   const errors = `${quoteIdent(schema)}.job_errors`;
   const named = (name: string, text: string): Statement => ({ name: `kjobs_${name}`, text });
+  const schemaOf = quoteIdent(schema);
 
   // Claim filters of a claim with concurrency limits, as in claim_jobs.
   // $1 now, $2 owner (null: only jobs without one), $3 containers (null: any), $4 commands left out.
@@ -105,12 +109,13 @@ export function storeStatements(schema: string) {
     ),
     /**
      * With concurrency limits (under the limits lock, sorting off as in claim_jobs): due jobs to pick from; $5 limit,
-     * $6 containers left out.
+     * $6 containers left out, $7 concurrency keys left out.
      */
     candidates: named(
       'candidates',
-      `SELECT id, command, container_id FROM ${jobs}
+      `SELECT id, command, container_id, ${CONCURRENCY_KEY} AS concurrency_key FROM ${jobs}
       WHERE ${dueWhere} AND (container_id IS NULL OR container_id <> ALL ($6::text[]))
+        AND (${CONCURRENCY_KEY} IS NULL OR ${CONCURRENCY_KEY} <> ALL ($7::text[]))
       ORDER BY priority DESC, scheduled_at, id
       LIMIT $5
       FOR UPDATE SKIP LOCKED`,
@@ -123,6 +128,29 @@ export function storeStatements(schema: string) {
     /** Claims with limits take turns: each counts what runs, then claims, then commits ($1 the namespace). */
     limitsLock: named('limits_lock', `SELECT pg_advisory_xact_lock(hashtext($1::text), 0)`),
     noSorts: named('no_sorts', 'SET LOCAL enable_sort = off'),
+    /** Flow control (issue 17): what is paused, pausing ($1 kind, $2 name, $3 time) and resuming (NOTIFY $3). */
+    paused: named('paused', `SELECT kind, name, paused_at FROM ${schemaOf}.paused ORDER BY kind, name`),
+    pause: named(
+      'pause',
+      `INSERT INTO ${schemaOf}.paused (kind, name, paused_at) VALUES ($1, $2, $3) ON CONFLICT (kind, name) DO NOTHING`,
+    ),
+    resume: named(
+      'resume',
+      `WITH resumed AS (DELETE FROM ${schemaOf}.paused WHERE kind = $1 AND name = $2 RETURNING 1)
+      SELECT count(*) AS n, (SELECT pg_notify($3, '')) AS notified FROM resumed`,
+    ),
+    /** Key limits: RUNNING jobs per command and concurrency key. */
+    runningKeys: named(
+      'running_keys',
+      `SELECT command, ${CONCURRENCY_KEY} AS concurrency_key, count(*) AS n FROM ${jobs}
+      WHERE status = 'RUNNING' AND ${CONCURRENCY_KEY} IS NOT NULL GROUP BY 1, 2`,
+    ),
+    /** Rate limits: starts since $1 of the commands $2 or containers $3. */
+    recentStarts: named(
+      'recent_starts',
+      `SELECT command, container_id, started_at FROM ${jobs}
+      WHERE started_at > $1::bigint AND (command = ANY ($2::text[]) OR container_id = ANY ($3::text[]))`,
+    ),
     runningCounts: named(
       'running_counts',
       `SELECT command, container_id, count(*) AS n FROM ${jobs} WHERE status = 'RUNNING'
