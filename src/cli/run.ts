@@ -42,7 +42,7 @@ async function startKjobs(
             stopDeadlineMs: config.stopTimeoutMs,
             leaseMs: config.leaseMs,
             defaultTimeoutMs: config.defaultTimeoutMs,
-            limits: config.limits,
+            limits: { ...config.limits, rates: config.rateLimits, keys: config.keyLimits },
           }
         : false,
       logger,
