@@ -339,12 +339,12 @@ const flowControl = (operationId: string, kind: 'command' | 'container', action:
   params: {
     type: 'object',
     properties: {
-      [kind === 'command' ? 'command' : 'containerId']: {
+      [kind === 'command' ? 'cmd' : 'containerId']: {
         type: 'string',
         description: kind === 'command' ? 'The command name' : 'The container id',
       },
     },
-    required: [kind === 'command' ? 'command' : 'containerId'],
+    required: [kind === 'command' ? 'cmd' : 'containerId'],
   },
   response: {
     204: { description: action === 'pause' ? 'Paused (or already paused)' : 'Resumed (or was not paused)' },

@@ -10,23 +10,23 @@ export interface FlowControlRoutesOptions {
   kjobs: Kjobs;
 }
 
-type CommandRequest = FastifyRequest<{ Params: { command: string } }>;
+type CommandRequest = FastifyRequest<{ Params: { cmd: string } }>;
 type ContainerRequest = FastifyRequest<{ Params: { containerId: string } }>;
 
 export async function flowControlRoutes(app: FastifyInstance, { kjobs }: FlowControlRoutesOptions) {
   app.post(
-    '/jobs/commands/:command/pause',
+    '/jobs/commands/:cmd/pause',
     { schema: SCHEMAS.pauseCommand },
     async (request: CommandRequest, reply) => {
-      await kjobs.pause({ kind: 'command', name: request.params.command });
+      await kjobs.pause({ kind: 'command', name: request.params.cmd });
       return reply.code(204).send();
     },
   );
   app.post(
-    '/jobs/commands/:command/resume',
+    '/jobs/commands/:cmd/resume',
     { schema: SCHEMAS.resumeCommand },
     async (request: CommandRequest, reply) => {
-      await kjobs.resume({ kind: 'command', name: request.params.command });
+      await kjobs.resume({ kind: 'command', name: request.params.cmd });
       return reply.code(204).send();
     },
   );
