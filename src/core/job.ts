@@ -79,6 +79,8 @@ export interface NewJob {
   requestData: DataMap;
   /** Refuse this job while another job with its business key is QUEUED, RUNNING or RETRYING. */
   unique?: boolean;
+  /** A unique job meeting a waiting job with its business key: replace that job's data (and debounce: its start). */
+  onDuplicate?: 'replace' | 'debounce';
 }
 
 /** A job a worker has claimed: RUNNING, with its data, held under a lease. */

@@ -129,6 +129,40 @@ for (const database of DATABASES) {
       console.log(`# ${database.name}: ${doneAWhenBStarted} of 5,000 A done when the 10th B started`);
     });
 
+    it('unique "debounce": each request moves the waiting job\'s start to now + debounce, keeping its id; "replace" keeps the start', async () => {
+      const where = await database.location();
+      const [kjobs] = await nodes(where, 1, { commands: { reindex: () => undefined } });
+      const request = (n: number) => ({
+        command: 'reindex',
+        data: { businessKey: 'doc-1', unique: 'debounce', debounce: '5s', n },
+      });
+      const before = Date.now();
+      const first = await kjobs!.schedule(request(1));
+      const firstAt = (await kjobs!.get(first)).scheduledAt;
+      assert.ok(firstAt >= before + 5000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const second = await kjobs!.schedule(request(2));
+      assert.equal(second, first, 'the job keeps its id');
+      const job = await kjobs!.get(first, { withData: true });
+      assert.ok(job.scheduledAt > firstAt, 'the start moved');
+      assert.equal(job.requestData?.n, 2);
+      assert.equal(job.status, 'QUEUED');
+      const replaced = await kjobs!.schedule({
+        command: 'reindex',
+        data: { businessKey: 'doc-1', unique: 'replace', n: 3 },
+      });
+      assert.equal(replaced, first);
+      assert.equal((await kjobs!.get(first)).scheduledAt, job.scheduledAt, 'replace keeps the start');
+      await assert.rejects(
+        kjobs!.schedule({ command: 'reindex', data: { businessKey: 'doc-2', unique: 'debounce' } }),
+        /needs debounce/,
+      );
+      await assert.rejects(
+        kjobs!.schedule({ command: 'reindex', data: { businessKey: 'doc-2', debounce: '5s' } }),
+        /debounce needs unique "debounce"/,
+      );
+    });
+
     it('a paused command starts on no node until resumed; scheduling goes on; the pause outlives a restart', async () => {
       const where = await database.location();
       const options: KjobsOptions = { commands: { mail: () => undefined, other: () => undefined } };

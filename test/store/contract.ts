@@ -191,6 +191,57 @@ export function runStoreContract(
         }
       });
 
+      it('replace and debounce update the waiting job with the key (same id), and refuse while it runs', async () => {
+        const [waiting] = await store.schedule([
+          newJob({ businessKey: 'r', unique: true, requestData: { n: 1 }, scheduledAt: 5000 }),
+        ]);
+        const [fresh, replaced] = await store.schedule([
+          newJob({ businessKey: 'other', unique: true, onDuplicate: 'replace', requestData: { n: 0 } }),
+          newJob({
+            businessKey: 'r',
+            unique: true,
+            onDuplicate: 'replace',
+            requestData: { n: 2 },
+            scheduledAt: 9,
+          }),
+        ]);
+        assert.equal(replaced, waiting, 'the waiting job keeps its id');
+        assert.notEqual(fresh, waiting);
+        let job = await store.get(waiting!, { withData: true });
+        assert.deepEqual(job?.requestData, { n: 2 });
+        assert.equal(job?.scheduledAt, 5000, 'replace keeps the start');
+        const [debounced] = await store.schedule([
+          newJob({
+            businessKey: 'r',
+            unique: true,
+            onDuplicate: 'debounce',
+            requestData: { n: 3 },
+            scheduledAt: 7777,
+          }),
+        ]);
+        assert.equal(debounced, waiting);
+        job = await store.get(waiting!, { withData: true });
+        assert.deepEqual(job?.requestData, { n: 3 });
+        assert.equal(job?.scheduledAt, 7777, 'debounce moves the start');
+        assert.equal(
+          (
+            await store.list({
+              filter: { by: 'businessKey', value: 'r' },
+              statuses: [],
+              order: 'asc',
+              offset: 0,
+              limit: 10,
+            })
+          ).length,
+          1,
+        );
+        const running = await jobIn(store, 'RUNNING', { businessKey: 'busy' });
+        await assert.rejects(
+          store.schedule([newJob({ businessKey: 'busy', unique: true, onDuplicate: 'debounce' })]),
+          (error: Error) => error instanceof DuplicateJobError && error.existingJobId === running,
+        );
+      });
+
       it('accepts a unique job once the others with its key are finished, and non-unique jobs always', async () => {
         await jobIn(store, 'DONE', { businessKey: 'k' });
         await jobIn(store, 'ERROR', { businessKey: 'k' });

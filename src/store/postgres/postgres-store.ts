@@ -168,8 +168,10 @@ export class PostgresJobStore implements JobStore {
     return this.guard(async () => {
       if (uniqueKeys.length === 0) return this.insert(this.pool, jobs, Date.now());
       return this.transaction(async (client) => {
-        await this.refuseDuplicates(client, jobs, uniqueKeys);
-        return this.insert(client, jobs, Date.now());
+        const replaced = await this.resolveDuplicates(client, jobs, uniqueKeys);
+        const fresh = jobs.filter((_, n) => replaced[n] === undefined);
+        const ids = fresh.length > 0 ? await this.insert(client, fresh, Date.now()) : [];
+        return replaced.map((id) => id ?? ids.shift()!);
       });
     });
   }
@@ -201,27 +203,50 @@ export class PostgresJobStore implements JobStore {
    * Unique jobs: the keys are locked (advisory, per key) for the transaction, so two schedules of one key take
    * turns, and the second sees the first's job.
    */
-  private async refuseDuplicates(
+  private async resolveDuplicates(
     client: pg.PoolClient,
     jobs: readonly NewJob[],
     keys: readonly string[],
-  ): Promise<void> {
+  ): Promise<(number | undefined)[]> {
     await this.query(client, this.sql.lockKeys, [`kjobs.unique:${this.schema}`, keys]);
     const active = new Map(
-      (await this.query<{ business_key: string; id: number }>(client, this.sql.activeByKeys, [keys])).map(
-        (row) => [row.business_key, row.id],
-      ),
+      (
+        await this.query<{ business_key: string; id: number; status: JobStatus }>(
+          client,
+          this.sql.activeByKeys,
+          [keys],
+        )
+      ).map((row) => [row.business_key, row]),
     );
     const seen = new Set<string>();
+    const replaced: (number | undefined)[] = [];
     for (const job of jobs) {
-      if (!job.unique || job.businessKey === null) continue;
-      const existing = active.get(job.businessKey);
-      if (existing !== undefined) throw new DuplicateJobError(job.businessKey, existing);
+      if (!job.unique || job.businessKey === null) {
+        replaced.push(undefined);
+        continue;
+      }
       if (seen.has(job.businessKey)) {
         throw new ValidationError(`Two unique jobs with business key "${job.businessKey}" in one batch`);
       }
       seen.add(job.businessKey);
+      const existing = active.get(job.businessKey);
+      if (existing === undefined) {
+        replaced.push(undefined);
+        continue;
+      }
+      // Replace or debounce a waiting job (a claim may take it meanwhile: then it is RUNNING, and refused).
+      const rows =
+        job.onDuplicate && (existing.status === 'QUEUED' || existing.status === 'RETRYING')
+          ? await this.query<{ id: number }>(client, this.sql.replaceWaiting, [
+              existing.id,
+              JSON.stringify(job.requestData),
+              job.onDuplicate === 'debounce' ? job.scheduledAt : null,
+            ])
+          : [];
+      if (rows.length === 0) throw new DuplicateJobError(job.businessKey, existing.id);
+      replaced.push(existing.id);
     }
+    return replaced;
   }
 
   async get(id: number, options: GetOptions = {}): Promise<Job | undefined> {

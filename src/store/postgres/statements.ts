@@ -88,9 +88,16 @@ export function storeStatements(schema: string) {
     ),
     activeByKeys: named(
       'active_by_keys',
-      `SELECT DISTINCT ON (business_key) business_key, id FROM ${jobs}
+      `SELECT DISTINCT ON (business_key) business_key, id, status FROM ${jobs}
       WHERE business_key = ANY ($1::text[]) AND status IN (${sqlList(ACTIVE_STATUSES)})
       ORDER BY business_key, id`,
+    ),
+
+    /** Unique "replace" and "debounce": the waiting job takes the new data ($2) and, with $3, a new start. */
+    replaceWaiting: named(
+      'replace_waiting',
+      `UPDATE ${jobs} SET request_data = $2::json, scheduled_at = coalesce($3::bigint, scheduled_at)
+      WHERE id = $1 AND status IN ('QUEUED', 'RETRYING') RETURNING id`,
     ),
 
     getFull: named('get_full', `SELECT * FROM ${jobs} WHERE id = $1`),

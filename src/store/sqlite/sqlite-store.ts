@@ -95,6 +95,9 @@ type CandidateOptions = ClaimOptions & {
 /** The request-data key of fair concurrency, as text. */
 const CONCURRENCY_KEY = `CAST(json_extract(request_data, '$.concurrencyKey') AS TEXT)`;
 
+/** The statuses of a job that waits to start: what replace and debounce update. */
+const WAITING_STATUSES: readonly JobStatus[] = ['QUEUED', 'RETRYING'];
+
 const sqlList = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).join(', ');
 
 /** The embedded store: one SQLite file in WAL mode, shared safely by the processes of one machine. */
@@ -151,7 +154,11 @@ export class SqliteJobStore implements JobStore {
           @message, @priority, @retries, 0, @scheduledAt, @requestData, @createdAt)`),
       getFull: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       activeByKey: db.prepare(
-        `SELECT id FROM jobs WHERE business_key = ? AND status IN (${sqlList(ACTIVE_STATUSES)}) ORDER BY id LIMIT 1`,
+        `SELECT id, status FROM jobs WHERE business_key = ? AND status IN (${sqlList(ACTIVE_STATUSES)}) ORDER BY id LIMIT 1`,
+      ),
+      replaceWaiting: db.prepare(
+        `UPDATE jobs SET request_data = ?, scheduled_at = coalesce(?, scheduled_at)
+        WHERE id = ? AND status IN (${sqlList(WAITING_STATUSES)})`,
       ),
       getSummary: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE id = ?`),
       errorsOf: db.prepare('SELECT * FROM job_errors WHERE job_id = ? ORDER BY id'),
@@ -202,29 +209,44 @@ export class SqliteJobStore implements JobStore {
     const insert = this.sql.insert;
     return this.db
       .transaction(() => {
-        this.refuseDuplicates(jobs);
-        return jobs.map((job) =>
-          Number(
-            insert.run({ ...job, requestData: JSON.stringify(job.requestData), createdAt: now })
-              .lastInsertRowid,
-          ),
+        const replaced = this.resolveDuplicates(jobs);
+        return jobs.map(
+          (job, n) =>
+            replaced[n] ??
+            Number(
+              insert.run({ ...job, requestData: JSON.stringify(job.requestData), createdAt: now })
+                .lastInsertRowid,
+            ),
         );
       })
       .immediate();
   }
 
-  /** Unique jobs: checked inside the write transaction, which SQLite runs one at a time. */
-  private refuseDuplicates(jobs: readonly NewJob[]): void {
+  /**
+   * Unique jobs: checked inside the write transaction, which SQLite runs one at a time. A job that replaces or
+   * debounces a waiting job with its key updates that one instead: its id is answered at the job's index.
+   */
+  private resolveDuplicates(jobs: readonly NewJob[]): (number | undefined)[] {
     const seen = new Set<string>();
-    for (const job of jobs) {
-      if (!job.unique || job.businessKey === null) continue;
-      const active = this.sql.activeByKey.get(job.businessKey) as { id: number } | undefined;
-      if (active) throw new DuplicateJobError(job.businessKey, active.id);
+    return jobs.map((job) => {
+      if (!job.unique || job.businessKey === null) return undefined;
       if (seen.has(job.businessKey)) {
         throw new ValidationError(`Two unique jobs with business key "${job.businessKey}" in one batch`);
       }
       seen.add(job.businessKey);
-    }
+      const active = this.sql.activeByKey.get(job.businessKey) as
+        { id: number; status: JobStatus } | undefined;
+      if (!active) return undefined;
+      if (job.onDuplicate && WAITING_STATUSES.includes(active.status)) {
+        this.sql.replaceWaiting.run(
+          JSON.stringify(job.requestData),
+          job.onDuplicate === 'debounce' ? job.scheduledAt : null,
+          active.id,
+        );
+        return active.id;
+      }
+      throw new DuplicateJobError(job.businessKey, active.id);
+    });
   }
 
   async get(id: number, options: GetOptions = {}): Promise<Job | undefined> {
