@@ -109,7 +109,8 @@ export class JobFetcher {
         const want = free + target - this.prefetched.length;
         if (want <= 0) return;
         const now = Date.now();
-        let rateOpensAt: number | null = null;
+        // Kept and acted on once the claim is over (the store calls back inside its transaction).
+        let report: LimitReport | undefined;
         const jobs = await this.store.claim({
           workerId: this.host.workerId,
           limit: want,
@@ -118,13 +119,9 @@ export class JobFetcher {
           owner: this.options.executorId,
           containers: this.options.containers(),
           limits: this.options.limits,
-          onLimits: (report) => {
-            rateOpensAt = report.rateOpensAt;
-            this.host.reportLimits?.(report);
-          },
+          onLimits: (limits) => (report = limits),
         });
-        // A job held back by a rate limit is due but waits for the window: nothing else would wake us then.
-        if (rateOpensAt !== null) this.setWakeTimer(Math.max((rateOpensAt as number) - Date.now(), 0));
+        if (report) this.afterLimits(report);
         this.prefetched.push(...jobs);
         if (!this.host.isRunning()) return; // stop() gives them back
         this.startPrefetched();
@@ -138,6 +135,16 @@ export class JobFetcher {
       this.setWakeTimer(this.options.pollIntervalMs);
     } finally {
       this.fetching = false;
+    }
+  }
+
+  /** A job held back by a rate limit is due but waits for its window: nothing else would wake us then. */
+  private afterLimits(report: LimitReport): void {
+    if (report.rateOpensAt !== null) this.setWakeTimer(Math.max(report.rateOpensAt - Date.now(), 0));
+    try {
+      this.host.reportLimits?.(report);
+    } catch (error) {
+      this.host.reportError(error);
     }
   }
 
