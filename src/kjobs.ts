@@ -36,9 +36,11 @@ import { breakdownRows, type BreakdownRow } from './store/breakdown.js';
 import type {
   BulkResult,
   BulkSelection,
+  FlowTarget,
   GetOptions,
   JobStore,
   ListFilter,
+  PausedTarget,
   StatusCounts,
 } from './store/job-store.js';
 import { openStore } from './store/open-store.js';
@@ -402,6 +404,26 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   }
 
   /**
+   * Pauses a command or a container across every node of the store, until resumed (kept across restarts): its
+   * running jobs finish, none of its jobs starts; scheduling goes on. Pausing what is paused changes nothing.
+   */
+  async pause(target: FlowTarget): Promise<void> {
+    await this.store.pause(checkFlowTarget(target), Date.now());
+  }
+
+  /** Resumes a paused command or container; its due jobs start at once. Answers whether it was paused. */
+  async resume(target: FlowTarget): Promise<boolean> {
+    const resumed = await this.store.resume(checkFlowTarget(target));
+    this.executor?.wake();
+    return resumed;
+  }
+
+  /** The paused commands and containers, by kind then name. */
+  listPaused(): Promise<PausedTarget[]> {
+    return this.store.listPaused();
+  }
+
+  /**
    * Merges `data` into a QUEUED, RETRYING or ERROR job's request data. A `containerId` (as KIE's REST API takes)
    * must be a loaded container.
    */
@@ -615,6 +637,16 @@ function toOffset(
   const offset = page * pageSize;
   if (!Number.isSafeInteger(offset)) throw new ValidationError('page * pageSize is too large');
   return { offset, limit: pageSize };
+}
+
+function checkFlowTarget(target: FlowTarget): FlowTarget {
+  if (target.kind !== 'command' && target.kind !== 'container') {
+    throw new ValidationError(`pause or resume a command or a container, not ${JSON.stringify(target.kind)}`);
+  }
+  if (typeof target.name !== 'string' || target.name.length === 0 || target.name.length > 255) {
+    throw new ValidationError(`a ${target.kind} to pause or resume needs a name of 1 to 255 characters`);
+  }
+  return { kind: target.kind, name: target.name };
 }
 
 function checkId(id: number): number {

@@ -781,6 +781,56 @@ async function loadContainers() {
   }
 }
 
+/** What is paused (kjobs extension GET /server/jobs/paused), each with a Resume button. */
+async function loadPaused() {
+  const list = $('#paused');
+  try {
+    const answer = await call('GET', '/jobs/paused');
+    const paused = answer?.paused ?? [];
+    list.replaceChildren(
+      ...paused.map((target) => {
+        const button = h('button', { type: 'button' }, `Resume ${target.name}`);
+        button.addEventListener('click', () =>
+          act(`Resumed ${target.kind} ${target.name}.`, async () => {
+            await call('POST', `${flowPath(target.kind, target.name)}/resume`);
+            await loadPaused();
+          }),
+        );
+        return h(
+          'li',
+          {},
+          `${target.kind} ${target.name}, paused `,
+          dateElement(target.pausedAt),
+          ' ',
+          button,
+        );
+      }),
+    );
+    if (paused.length === 0) list.append(h('li', { class: 'hint' }, 'Nothing is paused.'));
+  } catch (error) {
+    list.replaceChildren();
+    say(errorText(error), 'error');
+  }
+}
+
+function flowPath(kind, name) {
+  return `/jobs/${kind === 'container' ? 'containers' : 'commands'}/${encodeURIComponent(name)}`;
+}
+
+function setupPause() {
+  $('#pause-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const kind = $('#pause-kind').value;
+    const name = $('#pause-name').value.trim();
+    if (!name) return;
+    await act(`Paused ${kind} ${name}.`, async () => {
+      await call('POST', `${flowPath(kind, name)}/pause`);
+      $('#pause-name').value = '';
+      await loadPaused();
+    });
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Live table: the list is asked for again every POLL_MS while it is shown, unless the user is acting
 
@@ -1306,6 +1356,7 @@ function route() {
     show('containers');
     if (!firstRoute) $('#containers-title').focus();
     loadContainers();
+    loadPaused();
   } else if (hash === '#/new') {
     current = { id: null, job: null, timer: null };
     show('new');
@@ -1324,6 +1375,7 @@ setupJob();
 setupSchedule();
 setupDashboard();
 setupFind();
+setupPause();
 window.addEventListener('hashchange', route);
 route();
 pollCounts();

@@ -302,6 +302,8 @@ export function registerJobsCommand(
   requeueCommand(jobs, run);
   updateDataCommand(jobs, run);
   containersCommand(program, run, usageExit);
+  flowControlCommand(program, run, usageExit, 'pause');
+  flowControlCommand(program, run, usageExit, 'resume');
   return program;
 }
 
@@ -516,6 +518,58 @@ function updateDataCommand(jobs: Command, run: Runner): void {
         options.container !== undefined ? { containerId: options.container } : {},
       );
       return flags.json ? json({ id: job, result: 'updated' }) : `Updated the data of job ${job}\n`;
+    }),
+  );
+}
+
+/**
+ * `kjobs pause COMMAND`, `kjobs pause --container ID` and `kjobs resume ...` (kjobs extensions, every node of the
+ * store); `kjobs pause` alone lists what is paused.
+ */
+function flowControlCommand(
+  program: Command,
+  run: Runner,
+  usageExit: (error: CommanderError) => void,
+  action: 'pause' | 'resume',
+): void {
+  connectionOptions(
+    program
+      .command(action)
+      .description(
+        action === 'pause'
+          ? 'pause a command (or --container ID) on every kjobs node: running jobs finish, none starts; ' +
+              'without arguments, list what is paused'
+          : 'resume a paused command (or --container ID): its due jobs start',
+      )
+      .argument('[command]', `the command to ${action}`)
+      .option('--container <id>', `${action} the jobs of this container instead`)
+      .exitOverride(usageExit),
+  ).action(
+    run(async (client, flags, command) => {
+      const container = (flags as { container?: string }).container;
+      if (command !== undefined && container !== undefined) {
+        throw new UsageError(`Give a command or --container, not both`);
+      }
+      if (command === undefined && container === undefined) {
+        if (action === 'resume') throw new UsageError('Give the command or --container ID to resume');
+        const paused = await client.listPaused();
+        if (flags.json) return json(paused);
+        if (paused.length === 0) return 'Nothing is paused.\n';
+        return paused.map((p) => `${p.kind}\t${p.name}\tpaused since ${p.pausedAt.toISOString()}\n`).join('');
+      }
+      const target =
+        container !== undefined
+          ? { kind: 'container', name: container }
+          : { kind: 'command', name: command! };
+      if (target.kind === 'container') {
+        await (action === 'pause' ? client.pauseContainer(target.name) : client.resumeContainer(target.name));
+      } else {
+        await (action === 'pause' ? client.pauseCommand(target.name) : client.resumeCommand(target.name));
+      }
+      const done = action === 'pause' ? 'Paused' : 'Resumed';
+      return flags.json
+        ? json({ ...target, result: `${action}d` })
+        : `${done} ${target.kind} ${target.name}\n`;
     }),
   );
 }

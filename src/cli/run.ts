@@ -45,7 +45,7 @@ async function startKjobs(
             heartbeatMs: config.leaseMs === undefined ? config.heartbeatMs : undefined,
             leaseMs: config.leaseMs,
             defaultTimeoutMs: config.defaultTimeoutMs,
-            limits: config.limits,
+            limits: { ...config.limits, rates: config.rateLimits, keys: config.keyLimits },
           }
         : false,
       logger,

@@ -40,6 +40,15 @@ import {
   writeJobRequestXml,
 } from './xml.js';
 
+/** A paused command or container (kjobs extension). */
+export interface PausedTarget {
+  kind: 'command' | 'container';
+  /** The command name or container id. */
+  name: string;
+  /** When it was paused. */
+  pausedAt: Date;
+}
+
 /** The wire format: JSON, or KIE's JAXB XML (the default of KIE's own Java client). */
 export type WireFormat = 'json' | 'xml';
 
@@ -426,6 +435,54 @@ export class KieJobsClient {
         message: `Unreadable answer to ${response.request}: ${(error as Error).message}`,
       });
     }
+  }
+
+  /**
+   * Pauses a command on every node of a kjobs server (`POST /server/jobs/commands/{cmd}/pause`, a kjobs extension,
+   * not in KIE Server; 204): its running jobs finish, none starts until resumed. Kept across restarts.
+   */
+  async pauseCommand(command: string, options: CallOptions = {}): Promise<void> {
+    await this.flowControl(`/commands/${segment(command, 'command')}/pause`, options);
+  }
+
+  /** Resumes a paused command (`POST /server/jobs/commands/{cmd}/resume`, a kjobs extension; 204). */
+  async resumeCommand(command: string, options: CallOptions = {}): Promise<void> {
+    await this.flowControl(`/commands/${segment(command, 'command')}/resume`, options);
+  }
+
+  /** Pauses the jobs of a container on every node (`POST /server/jobs/containers/{id}/pause`, kjobs; 204). */
+  async pauseContainer(id: string, options: CallOptions = {}): Promise<void> {
+    await this.flowControl(`/containers/${segment(id, 'id')}/pause`, options);
+  }
+
+  /** Resumes a paused container (`POST /server/jobs/containers/{id}/resume`, a kjobs extension; 204). */
+  async resumeContainer(id: string, options: CallOptions = {}): Promise<void> {
+    await this.flowControl(`/containers/${segment(id, 'id')}/resume`, options);
+  }
+
+  /** The paused commands and containers (`GET /server/jobs/paused`, a kjobs extension), by kind then name. */
+  async listPaused(options: CallOptions = {}): Promise<PausedTarget[]> {
+    const response = await this.send({ method: 'GET', path: '/paused', signal: options.signal });
+    try {
+      const body = JSON.parse(response.text) as {
+        paused: { kind: PausedTarget['kind']; name: string; pausedAt: string }[];
+      };
+      return body.paused.map((entry) => ({
+        kind: entry.kind,
+        name: entry.name,
+        pausedAt: new Date(entry.pausedAt),
+      }));
+    } catch (error) {
+      throw new ApiError({
+        ...response,
+        body: response.text,
+        message: `Unreadable answer to ${response.request}: ${(error as Error).message}`,
+      });
+    }
+  }
+
+  private async flowControl(path: string, options: CallOptions): Promise<void> {
+    await this.send({ method: 'POST', path, body: '', signal: options.signal });
   }
 
   private async list(path: string, options: ListOptions): Promise<RequestInfoInstanceList> {

@@ -13,6 +13,7 @@ export {
   type KieJobsClientOptions,
   type ListOptions,
   type PageOptions,
+  type PausedTarget,
   type WireFormat,
 } from './client.js';
 export { ApiError, ConnectionError } from './errors.js';

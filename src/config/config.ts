@@ -100,6 +100,19 @@ export interface Config {
    * KJOBS_LIMITS="cmd=2,cmd2=1") or of a container (`--container-limit ID=N`, KJOBS_CONTAINER_LIMITS) at once.
    */
   limits: { commands: Record<string, number>; containers: Record<string, number> };
+  /**
+   * Rate limits across all nodes: at most N job starts per period of a command (`--rate-limit COMMAND=N/PERIOD`,
+   * KJOBS_RATE_LIMITS) or of a container (`--container-rate-limit ID=N/PERIOD`, KJOBS_CONTAINER_RATE_LIMITS).
+   */
+  rateLimits: {
+    commands: Record<string, { starts: number; periodMs: number }>;
+    containers: Record<string, { starts: number; periodMs: number }>;
+  };
+  /**
+   * Fair concurrency: at most N RUNNING jobs per value of the request-data key `concurrencyKey`, for every command
+   * (`--key-limit N`) or for one (`--key-limit COMMAND=N`), KJOBS_KEY_LIMITS.
+   */
+  keyLimits: { all?: number; commands: Record<string, number> };
 }
 
 /** A configuration without any setting: the lists empty, the rest filled from the settings' defaults. */
@@ -109,6 +122,8 @@ function emptyConfig(): Config {
     users: [],
     allowedHosts: [],
     limits: { commands: {}, containers: {} },
+    rateLimits: { commands: {}, containers: {} },
+    keyLimits: { commands: {} },
     location: undefined,
     logFormat: undefined,
     usersFile: undefined,

@@ -9,7 +9,9 @@ import {
   parseContainer,
   parseDuration,
   parseInteger,
+  parseKeyLimit,
   parseLimit,
+  parseRateLimit,
   parseOneOf,
   parseSize,
   parseUser,
@@ -416,6 +418,60 @@ export const SETTINGS: readonly Setting[] = [
     add: (config, item, name) => {
       const [container, limit] = parseLimit(name, item);
       config.limits = { ...config.limits, containers: { ...config.limits.containers, [container]: limit } };
+    },
+  },
+  {
+    kind: 'list',
+    key: 'rateLimits',
+    flag: '--rate-limit <COMMAND=N/PERIOD>',
+    env: 'KJOBS_RATE_LIMITS',
+    help: 'at most N starts of a command per period (e.g. 20/1s), across all nodes; repeatable',
+    envHint: '=cmd=20/1s,cmd2=100/1m',
+    envSeparator: /,/,
+    fileObject: true,
+    commands: BOTH,
+    add: (config, item, name) => {
+      const [command, rate] = parseRateLimit(name, item);
+      config.rateLimits = {
+        ...config.rateLimits,
+        commands: { ...config.rateLimits.commands, [command]: rate },
+      };
+    },
+  },
+  {
+    kind: 'list',
+    key: 'containerRateLimits',
+    flag: '--container-rate-limit <ID=N/PERIOD>',
+    env: 'KJOBS_CONTAINER_RATE_LIMITS',
+    help: "at most N starts of a container's jobs per period, across all nodes; repeatable",
+    envHint: '=id=50/1s',
+    envSeparator: /,/,
+    fileObject: true,
+    commands: BOTH,
+    add: (config, item, name) => {
+      const [container, rate] = parseRateLimit(name, item);
+      config.rateLimits = {
+        ...config.rateLimits,
+        containers: { ...config.rateLimits.containers, [container]: rate },
+      };
+    },
+  },
+  {
+    kind: 'list',
+    key: 'keyLimits',
+    flag: '--key-limit <N|COMMAND=N>',
+    env: 'KJOBS_KEY_LIMITS',
+    help: 'at most N running jobs per value of the request-data key concurrencyKey (of a command with COMMAND=N); repeatable',
+    envHint: '=2,cmd=1',
+    envSeparator: /,/,
+    fileObject: true,
+    commands: BOTH,
+    add: (config, item, name) => {
+      const [command, limit] = parseKeyLimit(name, item);
+      config.keyLimits =
+        command === null
+          ? { ...config.keyLimits, all: limit }
+          : { ...config.keyLimits, commands: { ...config.keyLimits.commands, [command]: limit } };
     },
   },
   {

@@ -121,6 +121,39 @@ export function parseLimit(name: string, text: string): [string, number] {
   return [key, value];
 }
 
+/** `NAME=N/PERIOD` (a rate limit): N a whole number >= 1, PERIOD a time expression of at least 1 ms. */
+export function parseRateLimit(name: string, text: string): [string, { starts: number; periodMs: number }] {
+  const eq = text.lastIndexOf('=');
+  const key = text.slice(0, eq).trim();
+  const [count = '', period = ''] = text.slice(eq + 1).split('/');
+  const starts = /^\s*\d+\s*$/.test(count) ? Number(count) : NaN;
+  let periodMs = NaN;
+  try {
+    periodMs = parseTimeExpression(period);
+  } catch {
+    // refused below
+  }
+  if (eq < 1 || !key || !Number.isSafeInteger(starts) || starts < 1 || !(periodMs >= 1)) {
+    throw new ConfigError(
+      `${name} must be NAME=N/PERIOD with N a whole number >= 1 and PERIOD a duration (e.g. com.acme.SendMail=20/1s), got ${JSON.stringify(text)}`,
+    );
+  }
+  return [key, { starts, periodMs }];
+}
+
+/** `N` (every key) or `COMMAND=N` (a command's keys): a key limit. */
+export function parseKeyLimit(name: string, text: string): [string | null, number] {
+  if (/^\s*\d+\s*$/.test(text)) {
+    const value = Number(text);
+    if (value >= 1 && Number.isSafeInteger(value)) return [null, value];
+  } else if (text.includes('=')) {
+    return parseLimit(name, text);
+  }
+  throw new ConfigError(
+    `${name} must be N or COMMAND=N with N a whole number >= 1 (e.g. 2 or com.acme.Sync=2), got ${JSON.stringify(text)}`,
+  );
+}
+
 /** Splits a list from the environment: commas for containers, semicolons or new lines for users. */
 export function splitList(text: string | undefined, separator: RegExp): string[] {
   return (text ?? '')

@@ -86,6 +86,8 @@ export interface NewJob {
    * is due at the store's now when the store has its own clock (PostgreSQL).
    */
   createdAt?: number;
+  /** A unique job meeting a waiting job with its business key: replace that job's data (and debounce: its start). */
+  onDuplicate?: 'replace' | 'debounce';
 }
 
 /** A job a worker has claimed: RUNNING, with its data, held under a lease. */

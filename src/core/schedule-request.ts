@@ -52,12 +52,17 @@ export function buildNewJob(request: ScheduleRequest, defaults: ScheduleDefaults
   if (unique && businessKey === null) {
     throw new ValidationError('unique jobs need a businessKey: it is what makes them unique');
   }
+  const onDuplicate = onDuplicateOf(data);
+  const debounceMs = debounceOf(data);
   const cron = cronOf(data);
-  // A cron job scheduled without a date waits for its first occurrence.
+  const noDate = request.scheduledAt === undefined || request.scheduledAt === null;
+  // A cron job scheduled without a date waits for its first occurrence; a debounced one for its quiet time.
   const scheduledAt =
-    cron && (request.scheduledAt === undefined || request.scheduledAt === null)
+    cron && noDate
       ? nextCronTime(cron, defaults.now)
-      : scheduledTime(request.scheduledAt, defaults.now);
+      : debounceMs !== null && noDate
+        ? defaults.now + debounceMs
+        : scheduledTime(request.scheduledAt, defaults.now);
   return {
     command: request.command,
     businessKey,
@@ -71,6 +76,7 @@ export function buildNewJob(request: ScheduleRequest, defaults: ScheduleDefaults
     requestData: data,
     ...(unique ? { unique } : {}),
     createdAt: defaults.now,
+    ...(onDuplicate ? { onDuplicate } : {}),
   };
 }
 
@@ -92,6 +98,7 @@ export function normalizeRequestData(data: DataMap): DataMap {
   timeoutOf(normalized);
   callbacksOf(normalized);
   isUnique(normalized);
+  debounceOf(normalized);
   for (const key of ['businessKey', 'owner', 'deploymentId', 'DeploymentId']) optionalString(normalized, key);
   for (const key of ['processInstanceId', 'priority']) optionalInteger(normalized, key);
   if (normalized.retries !== undefined && normalized.retries !== null) retriesOf(normalized, 0);
@@ -138,12 +145,43 @@ export function retryDelaysOf(data: DataMap): number[] {
   }
 }
 
-/** `unique: true` (or "true") in the data: refuse this job while another with its business key is active. */
+/**
+ * `unique: true` (or "true"), `"replace"` or `"debounce"` in the data: one active job per business key (true
+ * refuses a second; replace and debounce update the waiting one instead, see onDuplicateOf).
+ */
 export function isUnique(data: DataMap): boolean {
   const value = data.unique;
   if (value === undefined || value === null || value === false || value === 'false') return false;
-  if (value === true || value === 'true') return true;
-  throw new ValidationError(`unique must be true or false, got ${JSON.stringify(value)}`);
+  if (value === true || value === 'true' || value === 'replace' || value === 'debounce') return true;
+  throw new ValidationError(
+    `unique must be true, false, "replace" or "debounce", got ${JSON.stringify(value)}`,
+  );
+}
+
+/**
+ * What a unique job does when a job with its business key waits (QUEUED or RETRYING): `replace` its data, or
+ * `debounce` (replace its data and move its start to now + `debounce`); undefined: refused (409).
+ */
+export function onDuplicateOf(data: DataMap): 'replace' | 'debounce' | undefined {
+  isUnique(data);
+  return data.unique === 'replace' || data.unique === 'debounce' ? data.unique : undefined;
+}
+
+/** `debounce` (a time expression > 0) with `unique: "debounce"`, and only then; null when absent. */
+export function debounceOf(data: DataMap): number | null {
+  const value = data.debounce;
+  const debounced = data.unique === 'debounce';
+  if (value === undefined || value === null) {
+    if (debounced)
+      throw new ValidationError('unique "debounce" needs debounce, a time expression such as 5s');
+    return null;
+  }
+  if (!debounced) throw new ValidationError('debounce needs unique "debounce"');
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? parseTimeExpression(value) : NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0 || ms > MAX_RETRY_DELAY_MS) {
+    throw new ValidationError(`debounce must be a time expression such as 5s, got ${JSON.stringify(value)}`);
+  }
+  return ms;
 }
 
 export function clampPriority(priority: number): number {

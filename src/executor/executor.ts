@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import pino, { type Logger } from 'pino';
 import { systemClock, type ClaimedJob, type Clock, type DataMap } from '../core/index.js';
 import type { CommandRegistry } from '../commands/registry.js';
-import type { Completion, ConcurrencyLimits, JobStore } from '../store/job-store.js';
+import type { Completion, ConcurrencyLimits, JobStore, LimitReport } from '../store/job-store.js';
 import { JobFetcher } from './job-fetcher.js';
 import { JobRunner, toError } from './job-runner.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -67,6 +67,8 @@ export interface ExecutorEvents {
   rescued: [job: ClaimedJob];
   /** A run's outcome was not written: the job was requeued or rescued while it ran. */
   superseded: [job: ClaimedJob];
+  /** What the limits did in a claim of this executor: each limit in play, what it held back. */
+  limits: [report: LimitReport];
   error: [error: Error];
 }
 
@@ -137,6 +139,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         runningCount: () => this.running.size,
         startJob: (job) => this.startJob(job),
         reportError,
+        reportLimits: (report) => this.emit('limits', report),
       },
       {
         ...this.options,

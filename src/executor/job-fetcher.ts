@@ -1,5 +1,5 @@
 import type { ClaimedJob, Clock } from '../core/index.js';
-import type { ConcurrencyLimits, JobStore } from '../store/job-store.js';
+import type { ConcurrencyLimits, JobStore, LimitReport } from '../store/job-store.js';
 
 /** With prefetch 'auto', jobs are prefetched while runs average less than this. */
 const AUTO_PREFETCH_BELOW_MS = 20;
@@ -27,6 +27,8 @@ export interface FetcherHost {
   /** Starts a claimed job in a free slot. */
   startJob(job: ClaimedJob): void;
   reportError(error: unknown): void;
+  /** What the limits did in a claim (metrics). Optional. */
+  reportLimits?(report: LimitReport): void;
 }
 
 /**
@@ -108,6 +110,8 @@ export class JobFetcher {
         const want = free + target - this.prefetched.length;
         if (want <= 0) return;
         const now = this.options.clock.now();
+        // Kept and acted on once the claim is over (the store calls back inside its transaction).
+        let report: LimitReport | undefined;
         const jobs = await this.store.claim({
           workerId: this.host.workerId,
           limit: want,
@@ -116,7 +120,9 @@ export class JobFetcher {
           owner: this.options.executorId,
           containers: this.options.containers(),
           limits: this.options.limits,
+          onLimits: (limits) => (report = limits),
         });
+        if (report) this.afterLimits(report);
         this.prefetched.push(...jobs);
         if (!this.host.isRunning()) return; // stop() gives them back
         this.startPrefetched();
@@ -130,6 +136,16 @@ export class JobFetcher {
       this.setWakeTimer(this.options.pollIntervalMs);
     } finally {
       this.fetching = false;
+    }
+  }
+
+  /** A job held back by a rate limit is due but waits for its window: nothing else would wake us then. */
+  private afterLimits(report: LimitReport): void {
+    if (report.rateOpensAt !== null) this.setWakeTimer(Math.max(report.rateOpensAt - Date.now(), 0));
+    try {
+      this.host.reportLimits?.(report);
+    } catch (error) {
+      this.host.reportError(error);
     }
   }
 

@@ -27,6 +27,7 @@ import { replaceCertificate, type TlsIdentity } from './tls.js';
 import { healthRoutes } from './routes/health.js';
 import { consoleExtensionRoutes } from './routes/console-extensions.js';
 import { containerRoutes } from './routes/containers.js';
+import { flowControlRoutes } from './routes/flow-control.js';
 import { jobRoutes } from './routes/jobs.js';
 import { probeRoutes } from './routes/probes.js';
 import { serverInfoRoutes } from './routes/server-info.js';
@@ -291,6 +292,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       await api.register(jobRoutes, { kjobs, jsonDates });
       await api.register(containerRoutes, { kjobs, jsonDates });
       await api.register(consoleExtensionRoutes, { kjobs });
+      await api.register(flowControlRoutes, { kjobs });
     },
     { prefix: KIE_SERVER_PATH },
   );

@@ -22,6 +22,46 @@ export interface MetricsOptions {
   cluster?: boolean;
 }
 
+/**
+ * Per limit (kind and name: `command` and `container` concurrency, `command-rate` and `container-rate`, `key` and
+ * `command-key` for fair concurrency, whose name is `*` or the command: key values would be too many labels).
+ */
+function watchLimits(executor: NonNullable<Kjobs['executor']>, registry: Registry): void {
+  const labelNames = ['kind', 'name'] as const;
+  const heldBack = new Counter({
+    name: 'kjobs_limit_held_back_total',
+    help: 'Due jobs a claim left QUEUED because of a limit (a job waiting through several claims counts in each)',
+    labelNames,
+    registers: [registry],
+  });
+  const inUse = new Gauge({
+    name: 'kjobs_limit_in_use',
+    help: "Use of a limit at this process's last claim: jobs running (concurrency) or starts in the window (rate)",
+    labelNames,
+    registers: [registry],
+    aggregator: 'max',
+  });
+  const limit = new Gauge({
+    name: 'kjobs_limit',
+    help: 'The value of a limit: jobs at once (concurrency, key) or starts per period (rate)',
+    labelNames,
+    registers: [registry],
+    aggregator: 'max',
+  });
+  executor.on('limits', (report) => {
+    for (const use of report.uses) {
+      const keyed = use.kind === 'key' || use.kind === 'command-key';
+      const labels = {
+        kind: use.kind,
+        name: keyed ? (use.kind === 'key' ? '*' : use.name.split(' ')[0]!) : use.name,
+      };
+      if (use.heldBack > 0) heldBack.inc(labels, use.heldBack);
+      limit.set(labels, use.limit);
+      if (!keyed) inUse.set(labels, use.used);
+    }
+  });
+}
+
 /** Creates the metrics and wires them to kjobs' events; `/metrics` serves `registry.metrics()`. */
 export function createMetrics(
   kjobs: Kjobs,
@@ -100,6 +140,7 @@ export function createMetrics(
       attempt(job, 'error');
     });
     executor.on('rescued', (job) => rescued.inc(labels(job)));
+    watchLimits(executor, registry);
   }
 
   const kie = createKieMetrics(kjobs, [registry]);

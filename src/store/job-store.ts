@@ -39,12 +39,66 @@ export interface ClaimOptions {
   excludeCommands?: readonly string[];
   /** At most this many jobs of a command, or of a container, RUNNING at once across all workers of the store. */
   limits?: ConcurrencyLimits;
+  /** Called with what the limits held back in this claim (for the executor's wake-up and the metrics). */
+  onLimits?: (report: LimitReport) => void;
 }
 
-/** Concurrency limits by command name and by container id. */
+/**
+ * Limits across all workers of the store, by command name and by container id: concurrency (`commands`,
+ * `containers`), rate (`rates`) and fair concurrency per request-data `concurrencyKey` (`keys`).
+ */
 export interface ConcurrencyLimits {
   commands?: Readonly<Record<string, number>>;
   containers?: Readonly<Record<string, number>>;
+  /** At most `starts` job starts in any `periodMs` window, per command or container. */
+  rates?: {
+    commands?: Readonly<Record<string, RateLimit>>;
+    containers?: Readonly<Record<string, RateLimit>>;
+  };
+  /**
+   * At most this many RUNNING jobs per distinct value of the request-data key `concurrencyKey`: `all` for every
+   * job with a key, `commands` for the jobs of one command (counted among that command's jobs only).
+   */
+  keys?: {
+    all?: number;
+    commands?: Readonly<Record<string, number>>;
+  };
+}
+
+/** A rate limit: at most `starts` job starts in any window of `periodMs`. */
+export interface RateLimit {
+  starts: number;
+  periodMs: number;
+}
+
+/** What one limit held back in a claim, and how much of it is in use. */
+export interface LimitUse {
+  /** `command`, `container`, `command-rate`, `container-rate`, `key` (every command), `command-key`. */
+  kind: 'command' | 'container' | 'command-rate' | 'container-rate' | 'key' | 'command-key';
+  /** The command, container, key value, or `command key` of the limit. */
+  name: string;
+  limit: number;
+  /** Running jobs (concurrency) or starts in the current window (rate), this claim's included. */
+  used: number;
+  /** Due jobs this claim saw and left QUEUED because of this limit. */
+  heldBack: number;
+}
+
+/** What a claim's limits did: each limit in play, and when the earliest used-up rate window opens again. */
+export interface LimitReport {
+  uses: LimitUse[];
+  /** Epoch ms when a used-up rate limit allows a start again; null when none is used up. */
+  rateOpensAt: number | null;
+}
+
+/** A command or a container whose jobs do not start (running ones finish), across all workers of the store. */
+export interface FlowTarget {
+  kind: 'command' | 'container';
+  name: string;
+}
+
+export interface PausedTarget extends FlowTarget {
+  pausedAt: number;
 }
 
 /** A failed attempt as recorded in the job's error history. */
@@ -210,6 +264,12 @@ export interface JobStore {
    * requeue); jobs that refuse are reported, not changed. Throws TooManyJobsError past `max`.
    */
   bulk(query: BulkQuery): Promise<BulkResult>;
+  /** Pauses a command or a container: claims skip its jobs until resumed. Pausing twice keeps the first time. */
+  pause(target: FlowTarget, now: number): Promise<void>;
+  /** Resumes a paused command or container (wakes the workers); answers whether it was paused. */
+  resume(target: FlowTarget): Promise<boolean>;
+  /** What is paused, by kind then name. */
+  listPaused(): Promise<PausedTarget[]>;
   /** Calls `listener` when another process makes jobs available (e.g. PostgreSQL NOTIFY). Optional. */
   subscribe?(listener: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -54,6 +54,21 @@ describe('concurrency limits in the configuration', () => {
     );
   });
 
+  it('reads rate limits and key limits from flags, variables and the config file (issue 17)', () => {
+    const env = { KJOBS_RATE_LIMITS: 'mail=20/1s, report=100/1m', KJOBS_KEY_LIMITS: '3,sync=1' };
+    const config = loadConfig(env, { containerRateLimit: ['acme=5/500ms'], keyLimit: ['2'] });
+    assert.deepEqual(config.rateLimits, {
+      commands: { mail: { starts: 20, periodMs: 1000 }, report: { starts: 100, periodMs: 60_000 } },
+      containers: { acme: { starts: 5, periodMs: 500 } },
+    });
+    assert.deepEqual(config.keyLimits, { all: 2, commands: { sync: 1 } }, 'the flag wins for every key');
+    for (const text of ['mail=20', 'mail=0/1s', 'mail=2/', 'mail=2/soon', '=2/1s', 'mail=2/0']) {
+      assert.throws(() => loadConfig({}, { rateLimit: [text] }), /--rate-limit must be NAME=N\/PERIOD/, text);
+    }
+    assert.throws(() => loadConfig({}, { keyLimit: ['0'] }), /--key-limit must be N or COMMAND=N/);
+    assert.throws(() => loadConfig({}, { keyLimit: ['x'] }), /--key-limit must be N or COMMAND=N/);
+  });
+
   it('kjobs serve and kjobs worker take the flags', () => {
     for (const name of ['serve', 'worker']) {
       const command = buildProgram({}).commands.find((candidate) => candidate.name() === name)!;

@@ -441,6 +441,24 @@ describe('web console', { skip: SKIP }, () => {
     assert.deepEqual(pageErrors, []);
   });
 
+  it('pauses and resumes a command from the containers view (kjobs extension)', async () => {
+    await page.goto(`${server.origin}/console/#/containers`);
+    await page.locator('#paused li').first().waitFor();
+    await page.locator('#pause-kind').selectOption('command');
+    await page.locator('#pause-name').fill(SEND_INVOICE);
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    const resume = page.getByRole('button', { name: `Resume ${SEND_INVOICE}` });
+    await resume.waitFor();
+    assert.deepEqual(
+      (await server.kjobs.listPaused()).map((target) => `${target.kind} ${target.name}`),
+      [`command ${SEND_INVOICE}`],
+    );
+    await resume.click();
+    await page.locator('#paused li', { hasText: 'Nothing is paused.' }).waitFor();
+    assert.deepEqual(await server.kjobs.listPaused(), []);
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('fits a phone screen without sideways scrolling', async () => {
     const phone = await browser.newContext({
       httpCredentials: { username: USER.name, password: USER.password },

@@ -117,7 +117,7 @@ describe('unique jobs', () => {
     );
     await assert.rejects(
       kjobs.schedule({ command: 'x', data: { businessKey: 'k', unique: 'yes' } }),
-      /unique must be true or false/,
+      /unique must be true, false, "replace" or "debounce"/,
     );
   });
 });

@@ -96,4 +96,27 @@ describe('executor: polling', () => {
     // Started when due, not at the next poll 10 s later.
     assert.ok(started[0]! >= due && started[0]! < due + 3_000, `started ${started[0]! - due} ms after due`);
   });
+
+  it('a job held back by a rate limit starts when the window opens, without polling meanwhile', async () => {
+    const { kjobs, claims } = await countingKjobs({
+      commands: { ping: () => undefined },
+      executor: {
+        pollIntervalMs: 60_000,
+        limits: { rates: { commands: { ping: { starts: 1, periodMs: 1_000 } } } },
+      },
+    });
+    const before = claims();
+    const ids = await kjobs.scheduleMany([{ command: 'ping' }, { command: 'ping' }, { command: 'ping' }]);
+    // With a 60 s poll interval, only the window's wake-up can start the second and third within the timeout.
+    for (const id of ids)
+      assert.equal((await kjobs.waitFor(id, { timeoutMs: 15_000, pollMs: 20 })).status, 'DONE');
+    const starts = await Promise.all(ids.map(async (id) => (await kjobs.get(id)).startedAt!));
+    starts.sort((a, b) => a - b);
+    assert.ok(
+      starts[1]! - starts[0]! >= 1_000 && starts[2]! - starts[1]! >= 1_000,
+      `starts ${starts.join(', ')}`,
+    );
+    const made = claims() - before;
+    assert.ok(made <= 12, `${made} claims for three jobs two windows apart`);
+  });
 });

@@ -65,7 +65,7 @@ describe('input limits', () => {
       [{ retries: 'many' }, /retries must be a whole number/],
       [{ retryDelay: 'soon' }, /Error parsing time string/],
       [{ businessKey: 7 }, /businessKey must be a string/],
-      [{ unique: 'perhaps' }, /unique must be true or false/],
+      [{ unique: 'perhaps' }, /unique must be true, false, "replace" or "debounce"/],
       [{ cron: 'every day' }, /cron must have five fields/],
     ];
     for (const [data, message] of cases) {

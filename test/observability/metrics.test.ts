@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { startKjobs } from '../helpers.js';
+import { eventually, startKjobs } from '../helpers.js';
 
 describe('metrics', () => {
   it('counts jobs by command and container, queue depth by status, and attempt durations', async () => {
@@ -35,5 +35,44 @@ describe('metrics', () => {
       1,
     );
     assert.equal(value('kjobs_http_requests_total{method="GET",route="/jobs/:jobId",status="200"}'), 1);
+  });
+
+  it('per limit: the limit, its use at the last claim, and the due jobs it held back', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const kjobs = await startKjobs({
+      commands: { slow: () => gate, tenant: () => gate },
+      executor: {
+        concurrency: 10,
+        limits: {
+          commands: { slow: 1 },
+          rates: { commands: { slow: { starts: 5, periodMs: 60_000 } } },
+          keys: { all: 1 },
+        },
+      },
+    });
+    const metrics = createMetrics(kjobs);
+    const ids = await kjobs.scheduleMany([
+      { command: 'slow' },
+      { command: 'slow' },
+      { command: 'tenant', data: { concurrencyKey: 'A' } },
+      { command: 'tenant', data: { concurrencyKey: 'A' } },
+    ]);
+    const text = () => metrics.registry.metrics();
+    const value = (body: string, line: string) => {
+      const found = body.split('\n').find((l) => l.startsWith(line + ' '));
+      return found === undefined ? undefined : Number(found.split(' ').pop());
+    };
+    const body = await eventually(
+      text,
+      (t) => (value(t, 'kjobs_limit_held_back_total{kind="key",name="*"}') ?? 0) > 0,
+    );
+    assert.equal(value(body, 'kjobs_limit{kind="command",name="slow"}'), 1);
+    assert.equal(value(body, 'kjobs_limit{kind="command-rate",name="slow"}'), 5);
+    assert.equal(value(body, 'kjobs_limit_in_use{kind="command",name="slow"}'), 1);
+    assert.equal(value(body, 'kjobs_limit_in_use{kind="command-rate",name="slow"}'), 1);
+    assert.ok((value(body, 'kjobs_limit_held_back_total{kind="command",name="slow"}') ?? 0) >= 1);
+    release();
+    for (const id of ids) await kjobs.waitFor(id);
   });
 });

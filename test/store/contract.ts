@@ -191,6 +191,57 @@ export function runStoreContract(
         }
       });
 
+      it('replace and debounce update the waiting job with the key (same id), and refuse while it runs', async () => {
+        const [waiting] = await store.schedule([
+          newJob({ businessKey: 'r', unique: true, requestData: { n: 1 }, scheduledAt: 5000 }),
+        ]);
+        const [fresh, replaced] = await store.schedule([
+          newJob({ businessKey: 'other', unique: true, onDuplicate: 'replace', requestData: { n: 0 } }),
+          newJob({
+            businessKey: 'r',
+            unique: true,
+            onDuplicate: 'replace',
+            requestData: { n: 2 },
+            scheduledAt: 9,
+          }),
+        ]);
+        assert.equal(replaced, waiting, 'the waiting job keeps its id');
+        assert.notEqual(fresh, waiting);
+        let job = await store.get(waiting!, { withData: true });
+        assert.deepEqual(job?.requestData, { n: 2 });
+        assert.equal(job?.scheduledAt, 5000, 'replace keeps the start');
+        const [debounced] = await store.schedule([
+          newJob({
+            businessKey: 'r',
+            unique: true,
+            onDuplicate: 'debounce',
+            requestData: { n: 3 },
+            scheduledAt: 7777,
+          }),
+        ]);
+        assert.equal(debounced, waiting);
+        job = await store.get(waiting!, { withData: true });
+        assert.deepEqual(job?.requestData, { n: 3 });
+        assert.equal(job?.scheduledAt, 7777, 'debounce moves the start');
+        assert.equal(
+          (
+            await store.list({
+              filter: { by: 'businessKey', value: 'r' },
+              statuses: [],
+              order: 'asc',
+              offset: 0,
+              limit: 10,
+            })
+          ).length,
+          1,
+        );
+        const running = await jobIn(store, 'RUNNING', { businessKey: 'busy' });
+        await assert.rejects(
+          store.schedule([newJob({ businessKey: 'busy', unique: true, onDuplicate: 'debounce' })]),
+          (error: Error) => error instanceof DuplicateJobError && error.existingJobId === running,
+        );
+      });
+
       it('accepts a unique job once the others with its key are finished, and non-unique jobs always', async () => {
         await jobIn(store, 'DONE', { businessKey: 'k' });
         await jobIn(store, 'ERROR', { businessKey: 'k' });
@@ -462,6 +513,155 @@ export function runStoreContract(
           ),
         );
         assert.equal(claims.flat().length, 3);
+      });
+    });
+
+    describe('pause and resume', () => {
+      it('leaves the jobs of a paused command or container QUEUED until resumed, with or without limits', async () => {
+        const [mail, report, free] = await store.schedule([
+          newJob({ command: 'mail' }),
+          newJob({ command: 'report', containerId: 'acme' }),
+          newJob({ command: 'free' }),
+        ]);
+        await store.pause({ kind: 'command', name: 'mail' }, 1000);
+        await store.pause({ kind: 'container', name: 'acme' }, 2000);
+        await store.pause({ kind: 'container', name: 'acme' }, 3000);
+        assert.deepEqual(await store.listPaused(), [
+          { kind: 'command', name: 'mail', pausedAt: 1000 },
+          { kind: 'container', name: 'acme', pausedAt: 2000 },
+        ]);
+        const claim = (workerId: string, limits?: { commands: Record<string, number> }) =>
+          store.claim({
+            workerId,
+            limit: 10,
+            now: Date.now(),
+            leaseMs: LEASE,
+            ...(limits ? { limits } : {}),
+          });
+        assert.deepEqual(
+          (await claim('w1')).map((job) => job.id),
+          [free],
+        );
+        assert.deepEqual(await claim('w1', { commands: { mail: 5 } }), [], 'also with limits');
+        assert.equal(await store.resume({ kind: 'command', name: 'mail' }), true);
+        assert.equal(await store.resume({ kind: 'command', name: 'mail' }), false, 'no longer paused');
+        assert.deepEqual(
+          (await claim('w2')).map((job) => job.id),
+          [mail],
+        );
+        await store.resume({ kind: 'container', name: 'acme' });
+        assert.deepEqual(
+          (await claim('w3', { commands: { mail: 5 } })).map((job) => job.id),
+          [report],
+        );
+        assert.deepEqual(await store.listPaused(), []);
+      });
+    });
+
+    describe('rate limits', () => {
+      it('starts at most N jobs of a command or container in any period, counting starts of other workers', async () => {
+        await store.schedule([
+          ...Array.from({ length: 5 }, () => newJob({ command: 'mail' })),
+          ...Array.from({ length: 5 }, () => newJob({ command: 'report', containerId: 'acme' })),
+        ]);
+        const limits = {
+          rates: {
+            commands: { mail: { starts: 2, periodMs: 1000 } },
+            containers: { acme: { starts: 3, periodMs: 1000 } },
+          },
+        };
+        const t0 = Date.now();
+        const reports: { rateOpensAt: number | null }[] = [];
+        const claim = (workerId: string, now: number) =>
+          store.claim({
+            workerId,
+            limit: 10,
+            now,
+            leaseMs: LEASE,
+            limits,
+            onLimits: (report) => reports.push(report),
+          });
+        const first = await claim('w1', t0);
+        const count = (jobs: { command: string }[], command: string) =>
+          jobs.filter((job) => job.command === command).length;
+        assert.equal(count(first, 'mail'), 2);
+        assert.equal(count(first, 'report'), 3);
+        assert.equal(reports.at(-1)?.rateOpensAt, t0 + 1000, 'the windows open again one period after');
+        // Finished jobs still count: a rate limit counts starts, not running jobs.
+        await store.complete(
+          first.map((job) => ({
+            kind: 'succeed' as const,
+            jobId: job.id,
+            workerId: 'w1',
+            now: t0,
+            responseData: {},
+          })),
+        );
+        assert.deepEqual(await claim('w2', t0 + 999), [], 'nothing starts before the window opens');
+        const later = await claim('w2', t0 + 1000);
+        assert.equal(count(later, 'mail'), 2);
+        assert.equal(count(later, 'report'), 2);
+      });
+
+      it('keeps rate limits under concurrent claims', async () => {
+        await store.schedule(Array.from({ length: 20 }, () => newJob({ command: 'mail' })));
+        const limits = { rates: { commands: { mail: { starts: 3, periodMs: 60_000 } } } };
+        const claims = await Promise.all(
+          ['a', 'b', 'c', 'd'].map((workerId) =>
+            store.claim({ workerId, limit: 5, now: Date.now(), leaseMs: LEASE, limits }),
+          ),
+        );
+        assert.equal(claims.flat().length, 3);
+      });
+    });
+
+    describe('key limits', () => {
+      it('runs at most N jobs per concurrencyKey value, so a small key is not starved by a large one', async () => {
+        await store.schedule([
+          ...Array.from({ length: 20 }, () =>
+            newJob({ command: 'sync', requestData: { concurrencyKey: 'A' } }),
+          ),
+          ...Array.from({ length: 2 }, () =>
+            newJob({ command: 'sync', requestData: { concurrencyKey: 'B' } }),
+          ),
+          newJob({ command: 'sync' }),
+        ]);
+        const limits = { keys: { all: 2 } };
+        const reports: { uses: { kind: string; name: string; heldBack: number }[] }[] = [];
+        const first = await store.claim({
+          workerId: 'w1',
+          limit: 5,
+          now: Date.now(),
+          leaseMs: LEASE,
+          limits,
+          onLimits: (report) => reports.push(report),
+        });
+        const keys = first.map((job) => job.requestData.concurrencyKey ?? '-').sort();
+        assert.deepEqual(keys, ['-', 'A', 'A', 'B', 'B']);
+        assert.ok(
+          reports[0]!.uses.some((use) => use.kind === 'key' && use.name === 'A' && use.heldBack > 0),
+          'the report names the key that held jobs back',
+        );
+        const second = await store.claim({
+          workerId: 'w2',
+          limit: 5,
+          now: Date.now(),
+          leaseMs: LEASE,
+          limits,
+        });
+        assert.deepEqual(second, [], 'the running jobs of other workers count');
+        const perCommand = await store.claim({
+          workerId: 'w2',
+          limit: 5,
+          now: Date.now(),
+          leaseMs: LEASE,
+          limits: { keys: { commands: { sync: 3 } } },
+        });
+        assert.deepEqual(
+          perCommand.map((job) => job.requestData.concurrencyKey),
+          ['A'],
+          "a per-command key limit counts that command's jobs",
+        );
       });
     });
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readMigrations } from '../../src/store/migrations.js';
 import pg from 'pg';
 import { allowedFrom, StoreUnavailableError } from '../../src/core/index.js';
+import { readMigrations } from '../../src/store/migrations.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { eventually } from '../helpers.js';
 import { newJob, runStoreContract } from './contract.js';
@@ -61,10 +61,11 @@ describe('PostgreSQL store', { skip: POSTGRES_SKIP }, () => {
         await Promise.all(stores.map((store) => store.migrate()));
         const versions = await admin<{ version: number }>(`SELECT version FROM "${schema}".kjobs_migrations`);
         assert.deepEqual(
-          versions.map((row) => row.version).sort((a, b) => a - b),
+          versions.map((row) => row.version).sort((x, y) => x - y),
           readMigrations(fileURLToPath(new URL('../../src/store/postgres/migrations', import.meta.url))).map(
             (migration) => migration.version,
           ),
+          'each migration once',
         );
         // Migrating again is a no-op, and every node can use the tables.
         await Promise.all(stores.map((store) => store.migrate()));

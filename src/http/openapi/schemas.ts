@@ -462,8 +462,72 @@ const list = (operationId: string, summary: string, defaultStatuses: string, par
   response: listResponses,
 });
 
+/** Pause and resume of a command or a container (kjobs extensions, issue 17). */
+const flowControl = (operationId: string, kind: 'command' | 'container', action: 'pause' | 'resume') => ({
+  operationId,
+  summary:
+    action === 'pause'
+      ? `Pause a ${kind} on every node: running jobs finish, none starts (kjobs extension)`
+      : `Resume a paused ${kind}: its due jobs start (kjobs extension)`,
+  description: 'Kept in the store: it holds across nodes and restarts. Scheduling goes on while paused.',
+  tags: EXTENSION_TAG,
+  security: BASIC_AUTH,
+  params: {
+    type: 'object',
+    properties: {
+      [kind === 'command' ? 'cmd' : 'containerId']: {
+        type: 'string',
+        description: kind === 'command' ? 'The command name' : 'The container id',
+      },
+    },
+    required: [kind === 'command' ? 'cmd' : 'containerId'],
+  },
+  response: {
+    204: { description: action === 'pause' ? 'Paused (or already paused)' : 'Resumed (or was not paused)' },
+    ...KIE_ERRORS,
+  },
+});
+
 /** The schema of each route, by operation. */
 export const ROUTE_SCHEMAS = {
+  pauseCommand: flowControl('pauseCommand', 'command', 'pause'),
+  resumeCommand: flowControl('resumeCommand', 'command', 'resume'),
+  pauseContainer: flowControl('pauseContainer', 'container', 'pause'),
+  resumeContainer: flowControl('resumeContainer', 'container', 'resume'),
+  listPaused: {
+    operationId: 'listPaused',
+    summary: 'The paused commands and containers (kjobs extension)',
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    response: {
+      200: {
+        description: 'What is paused, by kind then name',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['paused'],
+              properties: {
+                paused: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['kind', 'name', 'pausedAt'],
+                    properties: {
+                      kind: { type: 'string', enum: ['command', 'container'] },
+                      name: { type: 'string' },
+                      pausedAt: { type: 'string', format: 'date-time', description: 'When it was paused' },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      ...KIE_ERRORS,
+    },
+  },
   scheduleRequest: {
     operationId: 'scheduleRequest',
     summary: 'Schedule a job',

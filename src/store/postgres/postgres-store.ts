@@ -27,8 +27,10 @@ import {
   type BreakdownData,
   type BulkQuery,
   type BulkResult,
+  type FlowTarget,
   type GetOptions,
   type JobAction,
+  type PausedTarget,
   type JobStore,
   type StatsMinute,
   type StatsSample,
@@ -44,7 +46,17 @@ import {
   splitBulk,
   type BulkRow,
 } from '../bulk.js';
-import { hasLimits, pickWithinLimitsAsync, type CandidateRow, type RunningCount } from '../limits.js';
+import {
+  hasKeyLimits,
+  hasLimits,
+  pickWithinLimitsAsync,
+  rateScope,
+  type CandidateRow,
+  type LimitState,
+  type RunningCount,
+  type RunningKeyCount,
+  type StartRow,
+} from '../limits.js';
 import { readMigrations } from '../migrations.js';
 import {
   claimOrder,
@@ -183,8 +195,10 @@ export class PostgresJobStore implements JobStore {
     return this.guard(async () => {
       if (uniqueKeys.length === 0) return this.insert(this.pool, jobs, Date.now());
       return this.transaction(async (client) => {
-        await this.refuseDuplicates(client, jobs, uniqueKeys);
-        return this.insert(client, jobs, Date.now());
+        const replaced = await this.resolveDuplicates(client, jobs, uniqueKeys);
+        const fresh = jobs.filter((_, n) => replaced[n] === undefined);
+        const ids = fresh.length > 0 ? await this.insert(client, fresh, Date.now()) : [];
+        return replaced.map((id) => id ?? ids.shift()!);
       });
     });
   }
@@ -222,27 +236,50 @@ export class PostgresJobStore implements JobStore {
    * Unique jobs: the keys are locked (advisory, per key) for the transaction, so two schedules of one key take
    * turns, and the second sees the first's job.
    */
-  private async refuseDuplicates(
+  private async resolveDuplicates(
     client: pg.PoolClient,
     jobs: readonly NewJob[],
     keys: readonly string[],
-  ): Promise<void> {
+  ): Promise<(number | undefined)[]> {
     await this.query(client, this.sql.lockKeys, [`kjobs.unique:${this.schema}`, keys]);
     const active = new Map(
-      (await this.query<{ business_key: string; id: number }>(client, this.sql.activeByKeys, [keys])).map(
-        (row) => [row.business_key, row.id],
-      ),
+      (
+        await this.query<{ business_key: string; id: number; status: JobStatus }>(
+          client,
+          this.sql.activeByKeys,
+          [keys],
+        )
+      ).map((row) => [row.business_key, row]),
     );
     const seen = new Set<string>();
+    const replaced: (number | undefined)[] = [];
     for (const job of jobs) {
-      if (!job.unique || job.businessKey === null) continue;
-      const existing = active.get(job.businessKey);
-      if (existing !== undefined) throw new DuplicateJobError(job.businessKey, existing);
+      if (!job.unique || job.businessKey === null) {
+        replaced.push(undefined);
+        continue;
+      }
       if (seen.has(job.businessKey)) {
         throw new ValidationError(`Two unique jobs with business key "${job.businessKey}" in one batch`);
       }
       seen.add(job.businessKey);
+      const existing = active.get(job.businessKey);
+      if (existing === undefined) {
+        replaced.push(undefined);
+        continue;
+      }
+      // Replace or debounce a waiting job (a claim may take it meanwhile: then it is RUNNING, and refused).
+      const rows =
+        job.onDuplicate && (existing.status === 'QUEUED' || existing.status === 'RETRYING')
+          ? await this.query<{ id: number }>(client, this.sql.replaceWaiting, [
+              existing.id,
+              JSON.stringify(job.requestData),
+              job.onDuplicate === 'debounce' ? job.scheduledAt : null,
+            ])
+          : [];
+      if (rows.length === 0) throw new DuplicateJobError(job.businessKey, existing.id);
+      replaced.push(existing.id);
     }
+    return replaced;
   }
 
   async get(id: number, options: GetOptions = {}): Promise<Job | undefined> {
@@ -277,16 +314,18 @@ export class PostgresJobStore implements JobStore {
       options.containers ? [...options.containers] : null,
       [...(options.excludeCommands ?? [])],
     ];
-    const rows = await this.guard(() =>
-      hasLimits(options.limits)
-        ? this.transaction((client) => this.claimWithinLimits(client, options, due, options.limits!))
+    const rows = await this.guard(async () => {
+      // Paused commands and containers (a small table) are read first: when any, the claim leaves them out.
+      const paused = await this.pausedRows(this.pool);
+      return hasLimits(options.limits) || paused.length > 0
+        ? this.transaction((client) => this.claimWithinLimits(client, options, due, options.limits ?? {}))
         : this.query<JobRow>(this.pool, this.sql.claim, [
             ...due,
             options.workerId,
             options.leaseMs,
             options.limit,
-          ]),
-    );
+          ]);
+    });
     return rows.map((row) => toJob(row) as ClaimedJob).sort(claimOrder);
   }
 
@@ -302,8 +341,23 @@ export class PostgresJobStore implements JobStore {
   ): Promise<JobRow[]> {
     await this.query(client, this.sql.limitsLock, [`kjobs.limits:${this.schema}`]);
     await this.query(client, this.sql.noSorts, []);
-    const running = await this.query<RunningCount>(client, this.sql.runningCounts, []);
-    const chosen = await pickWithinLimitsAsync(options, limits, running, (query) =>
+    const state: LimitState = {
+      running: await this.query<RunningCount>(client, this.sql.runningCounts, []),
+      // Read again under the lock: a pause committed meanwhile holds from this claim on.
+      paused: await this.pausedRows(client),
+    };
+    if (hasKeyLimits(limits)) {
+      state.runningKeys = await this.query<RunningKeyCount>(client, this.sql.runningKeys, []);
+    }
+    const rates = rateScope(limits);
+    if (rates) {
+      state.starts = await this.query<StartRow>(client, this.sql.recentStarts, [
+        options.now - rates.longestMs,
+        rates.commands,
+        rates.containers,
+      ]);
+    }
+    const chosen = await pickWithinLimitsAsync(options, limits, state, (query) =>
       this.query<CandidateRow>(client, this.sql.candidates, [
         due[0],
         due[1],
@@ -311,6 +365,7 @@ export class PostgresJobStore implements JobStore {
         query.excludeCommands,
         options.limit,
         query.excludeContainers,
+        query.excludeKeys,
       ]),
     );
     if (chosen.length === 0) return [];
@@ -435,6 +490,30 @@ export class PostgresJobStore implements JobStore {
         (row) => toJob(row) as ClaimedJob,
       ),
     );
+  }
+
+  private async pausedRows(db: Queryable): Promise<PausedTarget[]> {
+    const rows = await this.query<{ kind: FlowTarget['kind']; name: string; paused_at: number }>(
+      db,
+      this.sql.paused,
+      [],
+    );
+    return rows.map((row) => ({ kind: row.kind, name: row.name, pausedAt: row.paused_at }));
+  }
+
+  async pause(target: FlowTarget, now: number): Promise<void> {
+    await this.guard(() => this.query(this.pool, this.sql.pause, [target.kind, target.name, now]));
+  }
+
+  async resume(target: FlowTarget): Promise<boolean> {
+    const rows = await this.guard(() =>
+      this.query<{ n: number }>(this.pool, this.sql.resume, [target.kind, target.name, this.channel]),
+    );
+    return (rows[0]?.n ?? 0) > 0;
+  }
+
+  async listPaused(): Promise<PausedTarget[]> {
+    return this.guard(() => this.pausedRows(this.pool));
   }
 
   async runningWorkers(): Promise<string[]> {

@@ -31,6 +31,8 @@ const from = (event: JobEvent, column = 'status') => `${column} IN (${sqlList(al
 export const DB_NOW = `(extract(epoch FROM now()) * 1000)::bigint`;
 /** The caller's time `param`, or the database's when it is null. */
 const nowOr = (param: string) => `coalesce(${param}::bigint, ${DB_NOW})`;
+/** The request-data key of fair concurrency per key (issue 17), as text. */
+const CONCURRENCY_KEY = `(request_data ->> 'concurrencyKey')`;
 
 /** The NOTIFY channel of a schema: `kjobs_jobs` for the default schema. */
 export function channelOf(schema: string): string {
@@ -58,6 +60,7 @@ export function storeStatements(schema: string) {
   const actions = `${quoteIdent(schema)}.job_actions`;
   const stats = `${quoteIdent(schema)}.job_stats`;
   const named = (name: string, text: string): Statement => ({ name: `kjobs_${name}`, text });
+  const schemaOf = quoteIdent(schema);
 
   // Claim filters of a claim with concurrency limits, as in claim_jobs.
   // $1 now (null: the database's), $2 owner (null: only jobs without one), $3 containers (null: any), $4 commands left out.
@@ -108,9 +111,16 @@ export function storeStatements(schema: string) {
     ),
     activeByKeys: named(
       'active_by_keys',
-      `SELECT DISTINCT ON (business_key) business_key, id FROM ${jobs}
+      `SELECT DISTINCT ON (business_key) business_key, id, status FROM ${jobs}
       WHERE business_key = ANY ($1::text[]) AND status IN (${sqlList(ACTIVE_STATUSES)})
       ORDER BY business_key, id`,
+    ),
+
+    /** Unique "replace" and "debounce": the waiting job takes the new data ($2) and, with $3, a new start. */
+    replaceWaiting: named(
+      'replace_waiting',
+      `UPDATE ${jobs} SET request_data = $2::json, scheduled_at = coalesce($3::bigint, scheduled_at)
+      WHERE id = $1 AND status IN ('QUEUED', 'RETRYING') RETURNING id`,
     ),
 
     getFull: named('get_full', `SELECT * FROM ${jobs} WHERE id = $1`),
@@ -130,12 +140,13 @@ export function storeStatements(schema: string) {
     ),
     /**
      * With concurrency limits (under the limits lock, sorting off as in claim_jobs): due jobs to pick from; $5 limit,
-     * $6 containers left out.
+     * $6 containers left out, $7 concurrency keys left out.
      */
     candidates: named(
       'candidates',
-      `SELECT id, command, container_id FROM ${jobs}
+      `SELECT id, command, container_id, ${CONCURRENCY_KEY} AS concurrency_key FROM ${jobs}
       WHERE ${dueWhere} AND (container_id IS NULL OR container_id <> ALL ($6::text[]))
+        AND (${CONCURRENCY_KEY} IS NULL OR ${CONCURRENCY_KEY} <> ALL ($7::text[]))
       ORDER BY priority DESC, scheduled_at, id
       LIMIT $5
       FOR UPDATE SKIP LOCKED`,
@@ -148,6 +159,29 @@ export function storeStatements(schema: string) {
     /** Claims with limits take turns: each counts what runs, then claims, then commits ($1 the namespace). */
     limitsLock: named('limits_lock', `SELECT pg_advisory_xact_lock(hashtext($1::text), 0)`),
     noSorts: named('no_sorts', 'SET LOCAL enable_sort = off'),
+    /** Flow control (issue 17): what is paused, pausing ($1 kind, $2 name, $3 time) and resuming (NOTIFY $3). */
+    paused: named('paused', `SELECT kind, name, paused_at FROM ${schemaOf}.paused ORDER BY kind, name`),
+    pause: named(
+      'pause',
+      `INSERT INTO ${schemaOf}.paused (kind, name, paused_at) VALUES ($1, $2, $3) ON CONFLICT (kind, name) DO NOTHING`,
+    ),
+    resume: named(
+      'resume',
+      `WITH resumed AS (DELETE FROM ${schemaOf}.paused WHERE kind = $1 AND name = $2 RETURNING 1)
+      SELECT count(*) AS n, (SELECT pg_notify($3, '')) AS notified FROM resumed`,
+    ),
+    /** Key limits: RUNNING jobs per command and concurrency key. */
+    runningKeys: named(
+      'running_keys',
+      `SELECT command, ${CONCURRENCY_KEY} AS concurrency_key, count(*) AS n FROM ${jobs}
+      WHERE status = 'RUNNING' AND ${CONCURRENCY_KEY} IS NOT NULL GROUP BY 1, 2`,
+    ),
+    /** Rate limits: starts since $1 of the commands $2 or containers $3. */
+    recentStarts: named(
+      'recent_starts',
+      `SELECT command, container_id, started_at FROM ${jobs}
+      WHERE started_at > $1::bigint AND (command = ANY ($2::text[]) OR container_id = ANY ($3::text[]))`,
+    ),
     runningCounts: named(
       'running_counts',
       `SELECT command, container_id, count(*) AS n FROM ${jobs} WHERE status = 'RUNNING'

@@ -24,12 +24,15 @@ import {
   trimAttemptError,
   type ClaimOptions,
   type Completion,
+  type ConcurrencyLimits,
   type DeleteFinishedQuery,
   type BreakdownData,
   type BulkQuery,
   type BulkResult,
+  type FlowTarget,
   type GetOptions,
   type JobAction,
+  type PausedTarget,
   type JobStore,
   type StatsMinute,
   type StatsSample,
@@ -44,7 +47,17 @@ import {
   splitBulk,
   type BulkRow,
 } from '../bulk.js';
-import { hasLimits, pickWithinLimits, type CandidateRow, type RunningCount } from '../limits.js';
+import {
+  hasKeyLimits,
+  hasLimits,
+  pickWithinLimits,
+  rateScope,
+  type CandidateRow,
+  type LimitState,
+  type RunningCount,
+  type RunningKeyCount,
+  type StartRow,
+} from '../limits.js';
 import { readMigrations } from '../migrations.js';
 import {
   claimOrder,
@@ -72,9 +85,7 @@ const MARK_RUNNING = `UPDATE jobs SET status = 'RUNNING', executions = execution
   started_at = @now, worker_id = @workerId, lease_expires_at = @now + @leaseMs`;
 
 /** Named parameters of the claim statements. */
-function claimParams(
-  options: ClaimOptions & { excludeContainers?: readonly string[] },
-): Record<string, unknown> {
+function claimParams(options: CandidateOptions): Record<string, unknown> {
   const params: Record<string, unknown> = {
     now: options.now,
     limit: options.limit,
@@ -85,8 +96,21 @@ function claimParams(
   options.containers?.forEach((name, i) => (params[`c${i}`] = name));
   options.excludeCommands?.forEach((name, i) => (params[`x${i}`] = name));
   options.excludeContainers?.forEach((name, i) => (params[`y${i}`] = name));
+  options.excludeKeys?.forEach((name, i) => (params[`k${i}`] = name));
   return params;
 }
+
+/** A claim's options with what the limits leave out. */
+type CandidateOptions = ClaimOptions & {
+  excludeContainers?: readonly string[];
+  excludeKeys?: readonly string[];
+};
+
+/** The request-data key of fair concurrency, as text. */
+const CONCURRENCY_KEY = `CAST(json_extract(request_data, '$.concurrencyKey') AS TEXT)`;
+
+/** The statuses of a job that waits to start: what replace and debounce update. */
+const WAITING_STATUSES: readonly JobStatus[] = ['QUEUED', 'RETRYING'];
 
 const sqlList = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).join(', ');
 
@@ -147,7 +171,11 @@ export class SqliteJobStore implements JobStore {
           @message, @priority, @retries, 0, @scheduledAt, @requestData, @createdAt)`),
       getFull: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       activeByKey: db.prepare(
-        `SELECT id FROM jobs WHERE business_key = ? AND status IN (${sqlList(ACTIVE_STATUSES)}) ORDER BY id LIMIT 1`,
+        `SELECT id, status FROM jobs WHERE business_key = ? AND status IN (${sqlList(ACTIVE_STATUSES)}) ORDER BY id LIMIT 1`,
+      ),
+      replaceWaiting: db.prepare(
+        `UPDATE jobs SET request_data = ?, scheduled_at = coalesce(?, scheduled_at)
+        WHERE id = ? AND status IN (${sqlList(WAITING_STATUSES)})`,
       ),
       getSummary: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE id = ?`),
       errorsOf: db.prepare('SELECT * FROM job_errors WHERE job_id = ? ORDER BY id'),
@@ -199,6 +227,13 @@ export class SqliteJobStore implements JobStore {
       requeue: db.prepare(`UPDATE jobs SET status = 'QUEUED', finished_at = NULL, worker_id = NULL,
           lease_expires_at = NULL WHERE id = ?`),
       setData: db.prepare('UPDATE jobs SET request_data = ? WHERE id = ?'),
+      paused: db.prepare('SELECT kind, name, paused_at FROM paused ORDER BY kind, name'),
+      pause: db.prepare(
+        'INSERT INTO paused (kind, name, paused_at) VALUES (?, ?, ?) ON CONFLICT (kind, name) DO NOTHING',
+      ),
+      resume: db.prepare('DELETE FROM paused WHERE kind = ? AND name = ?'),
+      runningKeys: db.prepare(`SELECT command, ${CONCURRENCY_KEY} AS concurrency_key, count(*) AS n FROM jobs
+        WHERE status = 'RUNNING' AND ${CONCURRENCY_KEY} IS NOT NULL GROUP BY 1, 2`),
     };
   }
 
@@ -212,32 +247,47 @@ export class SqliteJobStore implements JobStore {
     const insert = this.sql.insert;
     return this.db
       .transaction(() => {
-        this.refuseDuplicates(jobs);
-        return jobs.map((job) =>
-          Number(
-            insert.run({
-              ...job,
-              requestData: JSON.stringify(job.requestData),
-              createdAt: job.createdAt ?? now,
-            }).lastInsertRowid,
-          ),
+        const replaced = this.resolveDuplicates(jobs);
+        return jobs.map(
+          (job, n) =>
+            replaced[n] ??
+            Number(
+              insert.run({
+                ...job,
+                requestData: JSON.stringify(job.requestData),
+                createdAt: job.createdAt ?? now,
+              }).lastInsertRowid,
+            ),
         );
       })
       .immediate();
   }
 
-  /** Unique jobs: checked inside the write transaction, which SQLite runs one at a time. */
-  private refuseDuplicates(jobs: readonly NewJob[]): void {
+  /**
+   * Unique jobs: checked inside the write transaction, which SQLite runs one at a time. A job that replaces or
+   * debounces a waiting job with its key updates that one instead: its id is answered at the job's index.
+   */
+  private resolveDuplicates(jobs: readonly NewJob[]): (number | undefined)[] {
     const seen = new Set<string>();
-    for (const job of jobs) {
-      if (!job.unique || job.businessKey === null) continue;
-      const active = this.sql.activeByKey.get(job.businessKey) as { id: number } | undefined;
-      if (active) throw new DuplicateJobError(job.businessKey, active.id);
+    return jobs.map((job) => {
+      if (!job.unique || job.businessKey === null) return undefined;
       if (seen.has(job.businessKey)) {
         throw new ValidationError(`Two unique jobs with business key "${job.businessKey}" in one batch`);
       }
       seen.add(job.businessKey);
-    }
+      const active = this.sql.activeByKey.get(job.businessKey) as
+        { id: number; status: JobStatus } | undefined;
+      if (!active) return undefined;
+      if (job.onDuplicate && WAITING_STATUSES.includes(active.status)) {
+        this.sql.replaceWaiting.run(
+          JSON.stringify(job.requestData),
+          job.onDuplicate === 'debounce' ? job.scheduledAt : null,
+          active.id,
+        );
+        return active.id;
+      }
+      throw new DuplicateJobError(job.businessKey, active.id);
+    });
   }
 
   async get(id: number, options: GetOptions = {}): Promise<Job | undefined> {
@@ -296,14 +346,16 @@ export class SqliteJobStore implements JobStore {
     if (options.limit <= 0) return [];
     const rows = this.db
       .transaction(() => {
-        if (!hasLimits(options.limits))
+        const paused = this.pausedSync();
+        if (!hasLimits(options.limits) && paused.length === 0)
           return this.claimStatement(options, 'claim').all(claimParams(options));
-        // With concurrency limits: count what runs, then pick due jobs that fit. The write transaction
-        // keeps other workers out meanwhile.
+        // With limits or something paused: count what runs (and started lately), then pick due jobs that fit.
+        // The write transaction keeps other workers out meanwhile.
+        const limits = options.limits ?? {};
         const chosen = pickWithinLimits(
           options,
-          options.limits,
-          this.runningCounts(),
+          limits,
+          this.limitState(limits, options.now, paused),
           (query) =>
             this.claimStatement({ ...options, ...query }, 'candidates').all(
               claimParams({ ...options, ...query }),
@@ -319,10 +371,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** The claim statements, built once per shape of options and kept prepared. */
-  private claimStatement(
-    options: ClaimOptions & { excludeContainers?: readonly string[] },
-    kind: 'claim' | 'candidates',
-  ) {
+  private claimStatement(options: CandidateOptions, kind: 'claim' | 'candidates') {
     const where = [`status IN (${sqlList(allowedFrom('claim'))})`, 'scheduled_at <= @now'];
     where.push(options.owner !== undefined ? '(owner IS NULL OR owner = @owner)' : 'owner IS NULL');
     if (options.containers !== undefined) {
@@ -336,7 +385,13 @@ export class SqliteJobStore implements JobStore {
       const names = options.excludeContainers.map((_, i) => `@y${i}`).join(', ');
       where.push(`(container_id IS NULL OR container_id NOT IN (${names}))`);
     }
-    const due = `SELECT id, command, container_id FROM jobs INDEXED BY jobs_due WHERE ${where.join(' AND ')}
+    if (options.excludeKeys?.length) {
+      const names = options.excludeKeys.map((_, i) => `@k${i}`).join(', ');
+      where.push(`(${CONCURRENCY_KEY} IS NULL OR ${CONCURRENCY_KEY} NOT IN (${names}))`);
+    }
+    const key =
+      kind === 'candidates' && hasKeyLimits(options.limits) ? `, ${CONCURRENCY_KEY} AS concurrency_key` : '';
+    const due = `SELECT id, command, container_id${key} FROM jobs INDEXED BY jobs_due WHERE ${where.join(' AND ')}
       ORDER BY priority DESC, scheduled_at, id LIMIT @limit`;
     const sql = kind === 'claim' ? `${MARK_RUNNING} WHERE id IN (SELECT id FROM (${due})) RETURNING *` : due;
     return this.cachedStatement(sql);
@@ -351,6 +406,43 @@ export class SqliteJobStore implements JobStore {
       this.statementCache.set(sql, statement);
     }
     return statement;
+  }
+
+  /** What the limits need to know, read inside the claim's transaction. */
+  private limitState(limits: ConcurrencyLimits, now: number, paused: PausedTarget[]): LimitState {
+    const state: LimitState = { running: this.runningCounts(), paused };
+    if (hasKeyLimits(limits)) state.runningKeys = this.sql.runningKeys.all() as RunningKeyCount[];
+    const rates = rateScope(limits);
+    if (rates) {
+      const commands = rates.commands.map((_, i) => `@rc${i}`).join(', ') || 'NULL';
+      const containers = rates.containers.map((_, i) => `@rk${i}`).join(', ') || 'NULL';
+      const params: Record<string, unknown> = { since: now - rates.longestMs };
+      rates.commands.forEach((name, i) => (params[`rc${i}`] = name));
+      rates.containers.forEach((name, i) => (params[`rk${i}`] = name));
+      state.starts = this.cachedStatement(
+        `SELECT command, container_id, started_at FROM jobs INDEXED BY jobs_started
+        WHERE started_at > @since AND (command IN (${commands}) OR container_id IN (${containers}))`,
+      ).all(params) as StartRow[];
+    }
+    return state;
+  }
+
+  private pausedSync(): PausedTarget[] {
+    return (this.sql.paused.all() as { kind: FlowTarget['kind']; name: string; paused_at: number }[]).map(
+      (row) => ({ kind: row.kind, name: row.name, pausedAt: row.paused_at }),
+    );
+  }
+
+  async pause(target: FlowTarget, now: number): Promise<void> {
+    this.sql.pause.run(target.kind, target.name, now);
+  }
+
+  async resume(target: FlowTarget): Promise<boolean> {
+    return this.sql.resume.run(target.kind, target.name).changes > 0;
+  }
+
+  async listPaused(): Promise<PausedTarget[]> {
+    return this.pausedSync();
   }
 
   /** Jobs RUNNING now, by command and container. */
