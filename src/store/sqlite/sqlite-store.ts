@@ -118,6 +118,19 @@ const sqlList = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).j
 /** Rows of a list read at once; larger pages are read in chunks of this many. */
 const LIST_CHUNK = 500;
 
+/** Runs `work` again while SQLite answers SQLITE_BUSY without waiting (a few times, 20 ms apart). */
+function whileBusy<T>(work: () => T): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return work();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') || attempt >= 50) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
 export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
   private prepared: ReturnType<SqliteJobStore['prepare']> | undefined;
@@ -128,14 +141,22 @@ export class SqliteJobStore implements JobStore {
     this.db = new Database(options.path);
     // First, so that processes opening one file at once (--workers) wait for each other rather than fail.
     this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('journal_mode = WAL');
+    // Switching a new file to WAL needs it alone for a moment; another process opening it at once can refuse.
+    whileBusy(() => this.db.pragma('journal_mode = WAL'));
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
   }
 
   async migrate(): Promise<void> {
-    this.db.exec(`CREATE TABLE IF NOT EXISTS kjobs_migrations (
-      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    // In a write transaction from its start: as an autocommit statement, two processes creating a new file's
+    // table at once would read the old snapshot and then fail to write it (SQLITE_BUSY_SNAPSHOT, "database is
+    // locked") instead of waiting their turn.
+    this.db
+      .transaction(() =>
+        this.db.exec(`CREATE TABLE IF NOT EXISTS kjobs_migrations (
+          version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`),
+      )
+      .immediate();
     const applied = new Set(
       this.db
         .prepare('SELECT version FROM kjobs_migrations')
