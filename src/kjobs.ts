@@ -3,6 +3,9 @@ import pino, { type Logger } from 'pino';
 import {
   buildNewJob,
   callbacksOf,
+  dependsOnOf,
+  onParentFailureOf,
+  toReferences,
   isFinal,
   isJobStatus,
   JOB_STATUSES,
@@ -20,7 +23,7 @@ import type { Command, CommandCallback, ContainerDefinition } from './commands/c
 import { CommandRegistry } from './commands/registry.js';
 import { Executor, type ExecutorOptions } from './executor/executor.js';
 import { RetentionSweeper } from './executor/retention.js';
-import type { GetOptions, JobStore, ListFilter, StatusCounts } from './store/job-store.js';
+import type { GetOptions, JobDependencies, JobStore, ListFilter, StatusCounts } from './store/job-store.js';
 import { openStore } from './store/open-store.js';
 
 /** Options of a kjobs instance; only the store is needed, and even that has a default. */
@@ -214,6 +217,11 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
         const job = buildNewJob(request, { retries: this.defaultRetries, now });
         this.registry.validate(job.command, job.containerId, callbacksOf(job.requestData));
         this.checkDataSize(job.requestData, 'request-data');
+        const dependsOn = toReferences(dependsOnOf(job.requestData), index, indexErrors);
+        if (dependsOn.length > 0) {
+          job.dependsOn = dependsOn;
+          job.onParentFailure = onParentFailureOf(job.requestData);
+        }
         return job;
       } catch (error) {
         if (indexErrors && error instanceof ValidationError)
@@ -280,6 +288,15 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     return job;
   }
 
+  /**
+   * A job's parents (the jobs its request data `dependsOn` named) and children (jobs that wait, or waited, for
+   * it; at most 1,000). Throws JobNotFoundError for an unknown id.
+   */
+  async dependencies(id: number): Promise<JobDependencies> {
+    await this.get(id);
+    return this.store.dependencies(id);
+  }
+
   /** Jobs by status, newest first; without statuses, QUEUED only (as KIE). */
   listByStatus(options: ListOptions = {}): Promise<Job[]> {
     return this.list({ by: 'status' }, options, ['QUEUED'], 'desc');
@@ -339,6 +356,9 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     }
     // The same rules as scheduling: the executor reads these keys when it runs the job.
     const normalized = normalizeRequestData(data);
+    if (normalized.dependsOn !== undefined || normalized.onParentFailure !== undefined) {
+      throw new ValidationError('dependsOn and onParentFailure are fixed when a job is scheduled');
+    }
     const job = await this.get(id, { withData: true });
     this.registry.validateCallbacks(callbacksOf(normalized), job.containerId);
     this.checkDataSize({ ...job.requestData, ...normalized }, 'request-data after this update');

@@ -5,3 +5,4 @@ export * from './time-expression.js';
 export * from './retry-policy.js';
 export * from './schedule-request.js';
 export * from './cron.js';
+export * from './dependencies.js';

@@ -91,6 +91,21 @@ export interface DeleteFinishedQuery {
 
 export type StatusCounts = Record<JobStatus, number>;
 
+export interface DependencyOptions {
+  /** Load the parents' request and response data. */
+  withData?: boolean;
+  /** At most this many children. Default 1,000. */
+  childLimit?: number;
+}
+
+/** The jobs a job waits for, and the jobs that wait for it (summaries, as lists answer them). */
+export interface JobDependencies {
+  parents: Job[];
+  children: Job[];
+}
+
+export const DEFAULT_CHILD_LIMIT = 1000;
+
 /**
  * Where jobs live. Every implementation passes the same contract suite (test/store/contract.ts).
  * State changes are guarded by the transitions of core/states.ts; a refused change throws
@@ -122,6 +137,11 @@ export interface JobStore {
   nextDueAt(after?: number): Promise<number | null>;
   deleteFinished(query: DeleteFinishedQuery): Promise<{ jobs: number; errors: number }>;
   countByStatus(): Promise<StatusCounts>;
+  /**
+   * A job's parents (the jobs its request data `dependsOn` named, in id order) and children (jobs that named it,
+   * at most `childLimit`, default 1,000, in id order); with `withData`, the parents' data. Unknown ids: both empty.
+   */
+  dependencies(id: number, options?: DependencyOptions): Promise<JobDependencies>;
   /** Calls `listener` when another process makes jobs available (e.g. PostgreSQL NOTIFY). Optional. */
   subscribe?(listener: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -15,6 +15,7 @@ import {
   type JobStatus,
   type NewJob,
 } from '../../src/core/index.js';
+import { dependencyCases } from './dependencies-contract.js';
 import { MAX_ERROR_MESSAGE, MAX_ERROR_STACKTRACE, type JobStore } from '../../src/store/job-store.js';
 
 export function newJob(overrides: Partial<NewJob> = {}): NewJob {
@@ -814,5 +815,7 @@ export function runStoreContract(
         assert.ok(await store.get(queued));
       });
     });
+
+    dependencyCases(() => store);
   });
 }

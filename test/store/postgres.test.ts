@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import { readMigrations } from '../../src/store/migrations.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
@@ -58,7 +60,9 @@ describe('PostgreSQL store', { skip: POSTGRES_SKIP }, () => {
         const versions = await admin<{ version: number }>(`SELECT version FROM "${schema}".kjobs_migrations`);
         assert.deepEqual(
           versions.map((row) => row.version),
-          [1],
+          readMigrations(fileURLToPath(new URL('../../src/store/postgres/migrations', import.meta.url))).map(
+            (migration) => migration.version,
+          ),
         );
         // Migrating again is a no-op, and every node can use the tables.
         await Promise.all(stores.map((store) => store.migrate()));

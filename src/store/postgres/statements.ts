@@ -50,7 +50,7 @@ export function storeStatements(schema: string) {
 
   // Claim filters of a claim with concurrency limits, as in claim_jobs.
   // $1 now, $2 owner (null: only jobs without one), $3 containers (null: any), $4 commands left out.
-  const dueWhere = `${from('claim')} AND scheduled_at <= $1::bigint
+  const dueWhere = `${from('claim')} AND waiting_for = 0 AND scheduled_at <= $1::bigint
       AND (owner IS NULL OR owner = $2::text)
       AND ($3::text[] IS NULL OR container_id IS NULL OR container_id = ANY ($3::text[]))
       AND command <> ALL ($4::text[])`;
@@ -64,13 +64,13 @@ export function storeStatements(schema: string) {
       'insert',
       `WITH inserted AS (
         INSERT INTO ${jobs} (status, command, business_key, container_id, process_instance_id, owner, message,
-          priority, retries, scheduled_at, request_data, created_at)
+          priority, retries, scheduled_at, request_data, created_at, trace_parent)
         SELECT 'QUEUED', command, business_key, container_id, process_instance_id, owner, message,
-          priority, retries, scheduled_at, request_data::json, created_at
+          priority, retries, scheduled_at, request_data::json, created_at, trace_parent
         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::integer[],
-            $8::integer[], $9::bigint[], $10::text[], $11::bigint[]) WITH ORDINALITY
+            $8::integer[], $9::bigint[], $10::text[], $11::bigint[], $13::text[]) WITH ORDINALITY
           AS t (command, business_key, container_id, process_instance_id, owner, message, priority, retries,
-            scheduled_at, request_data, created_at, n)
+            scheduled_at, request_data, created_at, trace_parent, n)
         ORDER BY n
         RETURNING id
       )
@@ -87,6 +87,51 @@ export function storeStatements(schema: string) {
       `SELECT DISTINCT ON (business_key) business_key, id FROM ${jobs}
       WHERE business_key = ANY ($1::text[]) AND status IN (${sqlList(ACTIVE_STATUSES)})
       ORDER BY business_key, id`,
+    ),
+
+    /**
+     * Dependencies (migration 005): a new job's parents, locked until the schedule commits so that a parent ending
+     * meanwhile waits for the links (and its trigger then sees them); $1 the parents' ids.
+     */
+    parentsForUpdate: named(
+      'parents_for_update',
+      `SELECT id, status FROM ${jobs} WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE`,
+    ),
+    markParents: named(
+      'mark_parents',
+      `UPDATE ${jobs} SET has_children = true WHERE id = ANY ($1::bigint[]) AND NOT has_children`,
+    ),
+    /** $1 child, $2 parents, $3 resolved per parent, $4 run on failure. */
+    insertEdges: named(
+      'insert_edges',
+      `INSERT INTO ${quoteIdent(schema)}.job_dependencies (job_id, parent_id, resolved, run_on_failure)
+      SELECT $1::bigint, parent_id, resolved, $4::boolean FROM unnest($2::bigint[], $3::boolean[]) AS e (parent_id, resolved)`,
+    ),
+    setWaiting: named('set_waiting', `UPDATE ${jobs} SET waiting_for = $2 WHERE id = $1`),
+    /** A child whose parent already failed: $1 child, $2 now, $3 the error record's message. */
+    cancelForParent: named(
+      'cancel_for_parent',
+      `WITH cancelled AS (
+        UPDATE ${jobs} SET status = 'CANCELLED', finished_at = $2::bigint WHERE id = $1 RETURNING id
+      )
+      INSERT INTO ${errors} (job_id, message, stacktrace, error_date)
+      SELECT id, $3::text, NULL, $2::bigint FROM cancelled`,
+    ),
+    parents: named(
+      'parents',
+      `SELECT ${SUMMARY_COLUMNS} FROM ${jobs}
+      WHERE id IN (SELECT parent_id FROM ${quoteIdent(schema)}.job_dependencies WHERE job_id = $1) ORDER BY id`,
+    ),
+    parentsFull: named(
+      'parents_full',
+      `SELECT * FROM ${jobs}
+      WHERE id IN (SELECT parent_id FROM ${quoteIdent(schema)}.job_dependencies WHERE job_id = $1) ORDER BY id`,
+    ),
+    children: named(
+      'children',
+      `SELECT ${SUMMARY_COLUMNS} FROM ${jobs}
+      WHERE id IN (SELECT job_id FROM ${quoteIdent(schema)}.job_dependencies WHERE parent_id = $1)
+      ORDER BY id LIMIT $2`,
     ),
 
     getFull: named('get_full', `SELECT * FROM ${jobs} WHERE id = $1`),
@@ -204,7 +249,8 @@ export function storeStatements(schema: string) {
 
     nextDue: named(
       'next_due',
-      `SELECT min(scheduled_at) AS next FROM ${jobs} WHERE ${from('claim')} AND scheduled_at > $1::bigint`,
+      `SELECT min(scheduled_at) AS next FROM ${jobs}
+      WHERE ${from('claim')} AND waiting_for = 0 AND scheduled_at > $1::bigint`,
     ),
     counts: named('counts', `SELECT status, count(*) AS n FROM ${jobs} GROUP BY status`),
     deleteFinished: named(

@@ -12,6 +12,9 @@ import {
   InvalidStateError,
   JobNotFoundError,
   FINAL_STATUSES,
+  parentFailureMessage,
+  planDependencies,
+  resolveReferences,
   type ClaimedJob,
   type DataMap,
   type Job,
@@ -25,6 +28,9 @@ import {
   type ClaimOptions,
   type Completion,
   type DeleteFinishedQuery,
+  type DependencyOptions,
+  type JobDependencies,
+  DEFAULT_CHILD_LIMIT,
   type GetOptions,
   type JobStore,
   type ListQuery,
@@ -81,6 +87,8 @@ export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
   private prepared: ReturnType<SqliteJobStore['prepare']> | undefined;
   private readonly statementCache = new Map<string, Database.Statement>();
+  /** Told when a parent's end released children in this process (other processes poll). */
+  private readonly listeners = new Set<() => void>();
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -90,6 +98,8 @@ export class SqliteJobStore implements JobStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
+    // A child cancelled for its parent ends too: its own children follow (jobs_release_children, migration 005).
+    this.db.pragma('recursive_triggers = ON');
   }
 
   async migrate(): Promise<void> {
@@ -106,7 +116,8 @@ export class SqliteJobStore implements JobStore {
       this.db
         .transaction(() => {
           // Another process may have applied it while this one waited for the write lock.
-          if (this.db.prepare('SELECT 1 FROM kjobs_migrations WHERE version = ?').get(migration.version)) return;
+          if (this.db.prepare('SELECT 1 FROM kjobs_migrations WHERE version = ?').get(migration.version))
+            return;
           this.db.exec(migration.sql);
           this.db
             .prepare('INSERT INTO kjobs_migrations (version, name, applied_at) VALUES (?, ?, ?)')
@@ -124,9 +135,9 @@ export class SqliteJobStore implements JobStore {
     return {
       insert:
         db.prepare(`INSERT INTO jobs (status, command, business_key, container_id, process_instance_id, owner,
-          message, priority, retries, executions, scheduled_at, request_data, created_at)
+          message, priority, retries, executions, scheduled_at, request_data, created_at, trace_parent)
         VALUES ('QUEUED', @command, @businessKey, @containerId, @processInstanceId, @owner,
-          @message, @priority, @retries, 0, @scheduledAt, @requestData, @createdAt)`),
+          @message, @priority, @retries, 0, @scheduledAt, @requestData, @createdAt, @traceParent)`),
       getFull: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       activeByKey: db.prepare(
         `SELECT id FROM jobs WHERE business_key = ? AND status IN (${sqlList(ACTIVE_STATUSES)}) ORDER BY id LIMIT 1`,
@@ -151,7 +162,7 @@ export class SqliteJobStore implements JobStore {
         ORDER BY lease_expires_at LIMIT ?`),
       nextDue: db.prepare(
         `SELECT min(scheduled_at) AS next FROM jobs INDEXED BY jobs_due_time
-          WHERE status IN (${due}) AND scheduled_at > ?`,
+          WHERE status IN (${due}) AND waiting_for = 0 AND scheduled_at > ?`,
       ),
       counts: db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status'),
       setStatus:
@@ -160,6 +171,18 @@ export class SqliteJobStore implements JobStore {
       requeue: db.prepare(`UPDATE jobs SET status = 'QUEUED', finished_at = NULL, worker_id = NULL,
           lease_expires_at = NULL WHERE id = ?`),
       setData: db.prepare('UPDATE jobs SET request_data = ? WHERE id = ?'),
+      statusOf: db.prepare('SELECT status FROM jobs WHERE id = ?'),
+      hasChildren: db.prepare('SELECT has_children FROM jobs WHERE id = ?').pluck(),
+      markParent: db.prepare('UPDATE jobs SET has_children = 1 WHERE id = ? AND has_children = 0'),
+      insertEdge: db.prepare(`INSERT INTO job_dependencies (parent_id, job_id, run_on_failure, resolved)
+        VALUES (?, ?, ?, ?)`),
+      setWaiting: db.prepare('UPDATE jobs SET waiting_for = ? WHERE id = ?'),
+      parents: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM jobs
+        WHERE id IN (SELECT parent_id FROM job_dependencies WHERE job_id = ?) ORDER BY id`),
+      parentsFull: db.prepare(`SELECT * FROM jobs
+        WHERE id IN (SELECT parent_id FROM job_dependencies WHERE job_id = ?) ORDER BY id`),
+      children: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM jobs
+        WHERE id IN (SELECT job_id FROM job_dependencies WHERE parent_id = ?) ORDER BY id LIMIT ?`),
     };
   }
 
@@ -174,14 +197,51 @@ export class SqliteJobStore implements JobStore {
     return this.db
       .transaction(() => {
         this.refuseDuplicates(jobs);
-        return jobs.map((job) =>
-          Number(
-            insert.run({ ...job, requestData: JSON.stringify(job.requestData), createdAt: now })
-              .lastInsertRowid,
-          ),
-        );
+        const ids: number[] = [];
+        jobs.forEach((job, index) => {
+          const id = Number(
+            insert.run({
+              ...job,
+              requestData: JSON.stringify(job.requestData),
+              traceParent: job.traceParent ?? null,
+              createdAt: now,
+            }).lastInsertRowid,
+          );
+          ids.push(id);
+          if (job.dependsOn?.length)
+            this.linkParents(id, job, resolveReferences(job.dependsOn, ids, index), now);
+        });
+        return ids;
       })
       .immediate();
+  }
+
+  /** Links a new job to its parents (inside the schedule's write transaction): it waits, or is cancelled. */
+  private linkParents(id: number, job: NewJob, parentIds: readonly number[], now: number): void {
+    const parents = parentIds.map((parentId) => {
+      const row = this.sql.statusOf.get(parentId) as { status: JobStatus } | undefined;
+      if (!row) throw new ValidationError(`dependsOn names job ${parentId}, which does not exist`);
+      return { id: parentId, status: row.status };
+    });
+    const runOnFailure = job.onParentFailure === 'run' ? 1 : 0;
+    const plan = planDependencies(parents, job.onParentFailure ?? 'cancel');
+    for (const edge of plan.edges) {
+      this.sql.insertEdge.run(edge.parentId, id, runOnFailure, edge.resolved ? 1 : 0);
+      if (!edge.resolved) this.sql.markParent.run(edge.parentId);
+    }
+    if (plan.waitingFor > 0) this.sql.setWaiting.run(plan.waitingFor, id);
+    if (plan.cancelledBy) {
+      this.sql.setStatus.run('CANCELLED', now, id);
+      const { parentId, status } = plan.cancelledBy;
+      this.sql.insertError.run(id, parentFailureMessage(parentId, status), null, now);
+    }
+  }
+
+  async dependencies(id: number, options: DependencyOptions = {}): Promise<JobDependencies> {
+    return this.db.transaction(() => ({
+      parents: ((options.withData ? this.sql.parentsFull : this.sql.parents).all(id) as JobRow[]).map(toJob),
+      children: (this.sql.children.all(id, options.childLimit ?? DEFAULT_CHILD_LIMIT) as JobRow[]).map(toJob),
+    }))();
   }
 
   /** Unique jobs: checked inside the write transaction, which SQLite runs one at a time. */
@@ -261,7 +321,8 @@ export class SqliteJobStore implements JobStore {
     options: ClaimOptions & { excludeContainers?: readonly string[] },
     kind: 'claim' | 'candidates',
   ) {
-    const where = [`status IN (${sqlList(allowedFrom('claim'))})`, 'scheduled_at <= @now'];
+    // waiting_for = 0: jobs waiting for parents are not due (and match jobs_due's predicate).
+    const where = [`status IN (${sqlList(allowedFrom('claim'))})`, 'waiting_for = 0', 'scheduled_at <= @now'];
     where.push(options.owner !== undefined ? '(owner IS NULL OR owner = @owner)' : 'owner IS NULL');
     if (options.containers !== undefined) {
       const names = options.containers.map((_, i) => `@c${i}`);
@@ -337,10 +398,13 @@ export class SqliteJobStore implements JobStore {
               changes = sql.release.run(outcome.jobId, outcome.workerId).changes;
               break;
           }
+          if (changes > 0 && outcome.kind !== 'retry' && outcome.kind !== 'release')
+            this.noteEnd(outcome.jobId);
           if (changes > 0 && outcome.kind !== 'release' && outcome.reschedule) {
             sql.insert.run({
               ...outcome.reschedule,
               requestData: JSON.stringify(outcome.reschedule.requestData),
+              traceParent: outcome.reschedule.traceParent ?? null,
               createdAt: outcome.now,
             });
           }
@@ -362,7 +426,26 @@ export class SqliteJobStore implements JobStore {
   }
 
   async cancel(id: number, now: number): Promise<Job> {
-    return this.transition(id, 'cancel', () => this.sql.setStatus.run('CANCELLED', now, id));
+    return this.transition(id, 'cancel', () => {
+      this.sql.setStatus.run('CANCELLED', now, id);
+      this.noteEnd(id);
+    });
+  }
+
+  /** After a job ended (in the write transaction): when it has children, some may be due now; wake listeners. */
+  private noteEnd(id: number): void {
+    if (this.listeners.size === 0 || !this.sql.hasChildren.get(id)) return;
+    setImmediate(() => {
+      for (const listener of this.listeners) listener();
+    });
+  }
+
+  /** In this process only: called when a parent's end may have made children due. */
+  async subscribe(listener: () => void): Promise<() => Promise<void>> {
+    this.listeners.add(listener);
+    return async () => {
+      this.listeners.delete(listener);
+    };
   }
 
   async requeue(id: number, _now: number): Promise<Job> {
