@@ -1,5 +1,15 @@
 import type { Logger } from 'pino';
-import type { DataMap } from '../core/index.js';
+import type { DataMap, JobStatus } from '../core/index.js';
+
+/** A job this job waited for (request data `dependsOn`), with what its command returned. */
+export interface ParentJob {
+  id: number;
+  command: string;
+  /** DONE, or ERROR/CANCELLED for a child scheduled with `onParentFailure: "run"`. */
+  status: JobStatus;
+  /** The parent's response data (null unless it is DONE). */
+  responseData: DataMap | null;
+}
 
 /** What a command receives for one run of a job. */
 export interface CommandContext {
@@ -17,6 +27,8 @@ export interface CommandContext {
   signal: AbortSignal;
   /** A logger bound to this job. */
   log: Logger;
+  /** The jobs its request data `dependsOn` named, in id order, with their response data; empty without any. */
+  parents: ParentJob[];
 }
 
 /** A command returns its response data map, or nothing (an empty map). */

@@ -126,6 +126,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         writeOutcome: (job, completion) => this.writeOutcome(job, completion),
         emitCompleted: (job, responseData: DataMap) => this.emit('completed', job, responseData),
         emitFailedAttempt: (job, error, final) => this.emit(final ? 'failed' : 'retrying', job, error),
+        parentsOf: async (job) =>
+          (await store.dependencies(job.id, { withData: true, childLimit: 0 })).parents.map((parent) => ({
+            id: parent.id,
+            command: parent.command,
+            status: parent.status,
+            responseData: parent.responseData ?? null,
+          })),
       },
       this.options,
       this.log,

@@ -12,7 +12,7 @@ import {
   type DataMap,
   type NewJob,
 } from '../core/index.js';
-import type { CommandCallback, CommandContext, CommandDefinition } from '../commands/command.js';
+import type { CommandCallback, CommandContext, CommandDefinition, ParentJob } from '../commands/command.js';
 import type { CommandRegistry } from '../commands/registry.js';
 import type { Completion } from '../store/job-store.js';
 import { runGuarded } from './exit-guard.js';
@@ -39,6 +39,8 @@ export interface RunnerHost {
   writeOutcome(job: ClaimedJob, completion: Completion): Promise<boolean>;
   emitCompleted(job: ClaimedJob, responseData: DataMap): void;
   emitFailedAttempt(job: ClaimedJob, error: Error, final: boolean): void;
+  /** The job's parents with their response data (jobs whose data names `dependsOn`). */
+  parentsOf(job: ClaimedJob): Promise<ParentJob[]>;
 }
 
 /**
@@ -69,6 +71,7 @@ export class JobRunner {
       scheduledAt: job.scheduledAt,
       signal: abort.signal,
       log,
+      parents: [],
     };
     const command = this.registry.resolve(job.command, job.containerId);
     let timer: NodeJS.Timeout | undefined;
@@ -76,6 +79,7 @@ export class JobRunner {
       if (!command) {
         throw new Error(`Unknown Command implementation with name '${job.command}'`);
       }
+      if (job.requestData.dependsOn !== undefined) context.parents = await this.host.parentsOf(job);
       const timeoutMs = timeoutOf(job.requestData) ?? this.options.defaultTimeoutMs;
       const timedOut =
         timeoutMs > 0

@@ -244,6 +244,32 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     required: ['type', 'msg', 'result'],
     additionalProperties: false,
   },
+  JobLink: {
+    type: 'object',
+    description: 'A job a job depends on, or that depends on it (kjobs extension)',
+    properties: {
+      id: { type: 'integer', format: 'int64' },
+      status: ref('JobStatus'),
+      command: { type: 'string' },
+      waiting: { type: 'boolean', description: 'QUEUED and still waiting for parents' },
+    },
+    required: ['id', 'status', 'command', 'waiting'],
+  },
+  JobDependencies: {
+    type: 'object',
+    description:
+      "A job's parents (request data dependsOn) and children (jobs that named it; at most 1,000), in id order",
+    properties: {
+      id: { type: 'integer', format: 'int64' },
+      waitingFor: {
+        type: 'integer',
+        description: 'Parents not yet ended; the job stays QUEUED while above 0',
+      },
+      parents: { type: 'array', items: ref('JobLink') },
+      children: { type: 'array', items: ref('JobLink') },
+    },
+    required: ['id', 'waitingFor', 'parents', 'children'],
+  },
   ErrorMessage: {
     type: 'string',
     description: 'text/plain: the message in double quotes, as KIE answers errors',
@@ -367,6 +393,22 @@ export const ROUTE_SCHEMAS = {
       ...KIE_ERRORS,
       409: error('A unique job with a business key of the batch is already active (names it)'),
       ...BODY_ERRORS,
+    },
+  },
+  getJobDependencies: {
+    operationId: 'getJobDependencies',
+    summary: "A job's parents and children (kjobs extension)",
+    description:
+      'Request data dependsOn (job ids as a list or comma-separated; in /jobs/batch also "$n" for request n of ' +
+      'the batch) makes a job wait, QUEUED, until every parent is DONE. A parent ending ERROR or CANCELLED ' +
+      'cancels it, with an error record naming the parent, unless its data says onParentFailure: "run".',
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    params: jobIdParams,
+    response: {
+      200: { description: 'The links', content: { 'application/json': { schema: ref('JobDependencies') } } },
+      ...KIE_ERRORS,
+      404: error('No job has this id'),
     },
   },
   getRequestsByStatus: list('getRequestsByStatus', 'Jobs by status, newest first', 'QUEUED'),

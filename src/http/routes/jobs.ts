@@ -104,6 +104,28 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
     return send(reply, 200, codec, codec.requestInfo(toRequestInfoInstance(job, { withData, withErrors })));
   });
 
+  // A job's parents and children (kjobs extension, JSON only).
+  app.get(
+    '/jobs/:jobId/dependencies',
+    { schema: SCHEMAS.getJobDependencies },
+    async (request: Request, reply) => {
+      const id = parseJobId(request.params.jobId ?? '');
+      const [job, links] = await Promise.all([kjobs.get(id), kjobs.dependencies(id)]);
+      const link = (linked: Job) => ({
+        id: linked.id,
+        status: linked.status,
+        command: linked.command,
+        waiting: linked.status === 'QUEUED' && (linked.waitingFor ?? 0) > 0,
+      });
+      return reply.code(200).send({
+        id,
+        waitingFor: job.waitingFor ?? 0,
+        parents: links.parents.map(link),
+        children: links.children.map(link),
+      });
+    },
+  );
+
   // cancelRequest: 204; 404 for an unknown job, 409 for a job that cannot be cancelled.
   app.delete('/jobs/:jobId', { schema: SCHEMAS.cancelRequest }, async (request: Request, reply) => {
     codecOf(request);
