@@ -13,6 +13,8 @@ import {
 } from './json.js';
 import type {
   DataMap,
+  JobDependencies,
+  JobProgress,
   JobRequestInstance,
   JobStatus,
   KieContainerResource,
@@ -148,6 +150,8 @@ interface Call {
   query?: [string, string][];
   body?: string;
   signal?: AbortSignal | undefined;
+  /** kjobs extensions answer JSON whatever the client's format. */
+  json?: boolean;
 }
 
 /**
@@ -221,6 +225,49 @@ export class KieJobsClient {
       signal: options.signal,
     });
     return this.read(response, requestInfoFromJson, (root) => requestInfoFromXml(root));
+  }
+
+  /**
+   * A job's latest progress, as its command reported it with `ctx.progress` (kjobs extension:
+   * `GET /server/jobs/{jobId}/progress`). KIE Server answers 404.
+   */
+  async getJobProgress(jobId: number, options: CallOptions = {}): Promise<JobProgress> {
+    const response = await this.send({
+      method: 'GET',
+      path: `/${jobIdOf(jobId)}/progress`,
+      signal: options.signal,
+      json: true,
+    });
+    return this.read(
+      response,
+      (value) => {
+        const body = value as Omit<JobProgress, 'updatedAt'> & { updatedAt: string | null };
+        return { ...body, updatedAt: body.updatedAt === null ? null : new Date(body.updatedAt) };
+      },
+      () => {
+        throw new Error('expected JSON');
+      },
+    );
+  }
+
+  /**
+   * A job's parents (request data `dependsOn`) and children (kjobs extension:
+   * `GET /server/jobs/{jobId}/dependencies`). KIE Server answers 404.
+   */
+  async getJobDependencies(jobId: number, options: CallOptions = {}): Promise<JobDependencies> {
+    const response = await this.send({
+      method: 'GET',
+      path: `/${jobIdOf(jobId)}/dependencies`,
+      signal: options.signal,
+      json: true,
+    });
+    return this.read(
+      response,
+      (value) => value as JobDependencies,
+      () => {
+        throw new Error('expected JSON');
+      },
+    );
   }
 
   /** Jobs with a business key (`GET /server/jobs/keys/{key}`); all statuses unless `status` is given. */
@@ -367,6 +414,7 @@ export class KieJobsClient {
     const url = `${call.server ? this.serverUrl : this.jobsUrl}${call.path}${search ? `?${search}` : ''}`;
     const request = `${call.method} ${url}`;
     const headers: Record<string, string> = { ...this.headers };
+    if (call.json) headers.accept = 'application/json';
     if (call.body !== undefined) headers['content-type'] = MEDIA_TYPES[this.format];
     const timeout = this.timeoutMs !== undefined ? AbortSignal.timeout(this.timeoutMs) : undefined;
     const signal = anySignal([timeout, call.signal]);

@@ -28,6 +28,9 @@ export {
   type KieContainerResource,
   type KieMessage,
   type ReleaseId,
+  type JobDependencies,
+  type JobLink,
+  type JobProgress,
   type RequestInfoInstance,
   type RequestInfoInstanceList,
 } from './models.js';

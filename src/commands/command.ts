@@ -27,6 +27,12 @@ export interface CommandContext {
   signal: AbortSignal;
   /** A logger bound to this job. */
   log: Logger;
+  /**
+   * Reports progress: a percentage from 0 to 100 and/or a small JSON map (at most 4 KiB), e.g. `progress(40)`,
+   * `progress({ rows: 120 })`, `progress(40, { rows: 120 })`. The latest report is stored, at most once a second;
+   * it is shown by `GET .../server/jobs/{id}/progress`, the console and `kjobs jobs get`. Throws on bad input.
+   */
+  progress(value: number | DataMap, data?: DataMap): void;
   /** The jobs its request data `dependsOn` named, in id order, with their response data; empty without any. */
   parents: ParentJob[];
 }

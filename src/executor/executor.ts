@@ -43,6 +43,8 @@ export interface ExecutorOptions {
   stopDeadlineMs?: number;
   /** Largest response data a command may return, in bytes of its JSON; larger fails the attempt. Default 1 MiB. */
   maxResponseBytes?: number;
+  /** At most one write of a job's progress (`ctx.progress`) in this interval. Default 1000 ms. */
+  progressIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -126,6 +128,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         writeOutcome: (job, completion) => this.writeOutcome(job, completion),
         emitCompleted: (job, responseData: DataMap) => this.emit('completed', job, responseData),
         emitFailedAttempt: (job, error, final) => this.emit(final ? 'failed' : 'retrying', job, error),
+        writeProgress: (job, report, at) => store.setProgress(job.id, this.workerId, report, at),
         parentsOf: async (job) =>
           (await store.dependencies(job.id, { withData: true, childLimit: 0 })).parents.map((parent) => ({
             id: parent.id,

@@ -14,7 +14,8 @@ import {
 } from '../core/index.js';
 import type { CommandCallback, CommandContext, CommandDefinition, ParentJob } from '../commands/command.js';
 import type { CommandRegistry } from '../commands/registry.js';
-import type { Completion } from '../store/job-store.js';
+import type { Completion, ProgressReport } from '../store/job-store.js';
+import { ProgressReporter, toProgressReport } from './progress-reporter.js';
 import { runGuarded } from './exit-guard.js';
 import { relativeStackTrace } from '../core/stack-trace.js';
 
@@ -30,6 +31,8 @@ export interface RunnerOptions {
   defaultRetries: number;
   /** Largest response data a command may return, in bytes of its JSON. */
   maxResponseBytes: number;
+  /** At most one progress write per job in this interval. Default 1000 ms. */
+  progressIntervalMs?: number;
 }
 
 /** What the runner needs of its executor. */
@@ -39,6 +42,8 @@ export interface RunnerHost {
   writeOutcome(job: ClaimedJob, completion: Completion): Promise<boolean>;
   emitCompleted(job: ClaimedJob, responseData: DataMap): void;
   emitFailedAttempt(job: ClaimedJob, error: Error, final: boolean): void;
+  /** Stores a run's latest progress (fenced on this worker holding the job). */
+  writeProgress(job: ClaimedJob, report: ProgressReport, at: number): Promise<unknown>;
   /** The job's parents with their response data (jobs whose data names `dependsOn`). */
   parentsOf(job: ClaimedJob): Promise<ParentJob[]>;
 }
@@ -62,6 +67,11 @@ export class JobRunner {
   /** Runs the job's command (aborted by `abort`, or by its timeout) and records the outcome. */
   async runJob(job: ClaimedJob, abort: AbortController): Promise<void> {
     const log = this.log.child({ jobId: job.id, command: job.command });
+    const progress = new ProgressReporter(
+      (report, at) => this.host.writeProgress(job, report, at),
+      log,
+      this.options.progressIntervalMs,
+    );
     const context: CommandContext = {
       jobId: job.id,
       data: structuredClone(job.requestData),
@@ -72,6 +82,7 @@ export class JobRunner {
       signal: abort.signal,
       log,
       parents: [],
+      progress: (value, data) => progress.report(toProgressReport(value, data)),
     };
     const command = this.registry.resolve(job.command, job.containerId);
     let timer: NodeJS.Timeout | undefined;
@@ -98,6 +109,7 @@ export class JobRunner {
       );
       const result = await (timedOut ? Promise.race([runPromise, timedOut]) : runPromise);
       clearTimeout(timer);
+      await progress.flush();
       const ms = Date.now() - (job.startedAt ?? Date.now());
       const responseData = toResponseData(result, this.options.maxResponseBytes);
       const written = await this.host.writeOutcome(job, {
@@ -115,6 +127,7 @@ export class JobRunner {
       }
     } catch (thrown) {
       clearTimeout(timer);
+      await progress.flush();
       await this.recordFailedAttempt(job, toError(thrown), command, context, log);
     }
   }

@@ -91,6 +91,12 @@ export interface DeleteFinishedQuery {
 
 export type StatusCounts = Record<JobStatus, number>;
 
+/** What a command reports with `ctx.progress`: a percentage and/or a small JSON map. */
+export interface ProgressReport {
+  value?: number;
+  data?: DataMap;
+}
+
 export interface DependencyOptions {
   /** Load the parents' request and response data. */
   withData?: boolean;
@@ -122,6 +128,11 @@ export interface JobStore {
   claim(options: ClaimOptions): Promise<ClaimedJob[]>;
   /** Records outcomes; answers, per outcome, whether it was written (false: the job was no longer held). */
   complete(outcomes: readonly Completion[]): Promise<boolean[]>;
+  /**
+   * Stores the latest progress of a job this worker still runs (RUNNING under `workerId`); answers whether it
+   * was written.
+   */
+  setProgress(jobId: number, workerId: string, progress: ProgressReport, at: number): Promise<boolean>;
   /** Extends the leases of jobs this worker still holds. */
   renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void>;
   /** RUNNING jobs whose lease expired before `now`: their worker is gone. */

@@ -16,6 +16,7 @@ import {
   type NewJob,
 } from '../../src/core/index.js';
 import { dependencyCases } from './dependencies-contract.js';
+import { progressCases } from './progress-contract.js';
 import { MAX_ERROR_MESSAGE, MAX_ERROR_STACKTRACE, type JobStore } from '../../src/store/job-store.js';
 
 export function newJob(overrides: Partial<NewJob> = {}): NewJob {
@@ -817,5 +818,6 @@ export function runStoreContract(
     });
 
     dependencyCases(() => store);
+    progressCases(() => store);
   });
 }

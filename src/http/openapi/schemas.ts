@@ -270,6 +270,18 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     },
     required: ['id', 'waitingFor', 'parents', 'children'],
   },
+  JobProgress: {
+    type: 'object',
+    description: "A job's latest progress, as its command reported it with ctx.progress (kjobs extension)",
+    properties: {
+      id: { type: 'integer', format: 'int64' },
+      status: ref('JobStatus'),
+      value: { type: ['number', 'null'], minimum: 0, maximum: 100, description: 'Percentage, when reported' },
+      data: { anyOf: [ref('DataMap'), { type: 'null' }], description: 'The JSON map reported, if any' },
+      updatedAt: { type: ['string', 'null'], format: 'date-time', description: 'When it was reported' },
+    },
+    required: ['id', 'status', 'value', 'data', 'updatedAt'],
+  },
   ErrorMessage: {
     type: 'string',
     description: 'text/plain: the message in double quotes, as KIE answers errors',
@@ -407,6 +419,21 @@ export const ROUTE_SCHEMAS = {
     params: jobIdParams,
     response: {
       200: { description: 'The links', content: { 'application/json': { schema: ref('JobDependencies') } } },
+      ...KIE_ERRORS,
+      404: error('No job has this id'),
+    },
+  },
+  getJobProgress: {
+    operationId: 'getJobProgress',
+    summary: "A job's latest progress (kjobs extension)",
+    description:
+      'A command reports progress with ctx.progress(value, data); the latest report is stored at most once a ' +
+      'second while the job runs, and kept after it ends. All null when none was reported.',
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    params: jobIdParams,
+    response: {
+      200: { description: 'The progress', content: { 'application/json': { schema: ref('JobProgress') } } },
       ...KIE_ERRORS,
       404: error('No job has this id'),
     },

@@ -126,6 +126,19 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
     },
   );
 
+  // A job's latest progress (kjobs extension, JSON only).
+  app.get('/jobs/:jobId/progress', { schema: SCHEMAS.getJobProgress }, async (request: Request, reply) => {
+    const job = await kjobs.get(parseJobId(request.params.jobId ?? ''));
+    const progress = job.progress ?? null;
+    return reply.code(200).send({
+      id: job.id,
+      status: job.status,
+      value: progress?.value ?? null,
+      data: progress?.data ?? null,
+      updatedAt: progress ? new Date(progress.at).toISOString() : null,
+    });
+  });
+
   // cancelRequest: 204; 404 for an unknown job, 409 for a job that cannot be cancelled.
   app.delete('/jobs/:jobId', { schema: SCHEMAS.cancelRequest }, async (request: Request, reply) => {
     codecOf(request);

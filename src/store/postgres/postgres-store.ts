@@ -27,6 +27,7 @@ import {
   type Completion,
   type DeleteFinishedQuery,
   type DependencyOptions,
+  type ProgressReport,
   type JobDependencies,
   DEFAULT_CHILD_LIMIT,
   type GetOptions,
@@ -438,6 +439,17 @@ export class PostgresJobStore implements JobStore {
       written.push(...rows.map((row) => row.n));
     }
     return written;
+  }
+
+  async setProgress(jobId: number, workerId: string, progress: ProgressReport, at: number): Promise<boolean> {
+    return this.guard(async () => {
+      const result = await this.pool.query({
+        name: this.sql.setProgress.name,
+        text: this.sql.setProgress.text,
+        values: [jobId, workerId, JSON.stringify(progress), at],
+      });
+      return (result.rowCount ?? 0) > 0;
+    });
   }
 
   async renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void> {

@@ -214,6 +214,12 @@ export function storeStatements(schema: string) {
     ),
     notify: named('notify', `SELECT pg_notify($1, '')`),
 
+    /** The latest progress of a job this worker runs: $1 id, $2 worker, $3 progress, $4 when. */
+    setProgress: named(
+      'set_progress',
+      `UPDATE ${jobs} SET progress = $3::json, progress_at = $4::bigint
+      WHERE id = $1 AND status = 'RUNNING' AND worker_id = $2`,
+    ),
     renew: named(
       'renew',
       `UPDATE ${jobs} SET lease_expires_at = $1

@@ -29,6 +29,7 @@ import {
   type Completion,
   type DeleteFinishedQuery,
   type DependencyOptions,
+  type ProgressReport,
   type JobDependencies,
   DEFAULT_CHILD_LIMIT,
   type GetOptions,
@@ -172,6 +173,8 @@ export class SqliteJobStore implements JobStore {
           lease_expires_at = NULL WHERE id = ?`),
       setData: db.prepare('UPDATE jobs SET request_data = ? WHERE id = ?'),
       statusOf: db.prepare('SELECT status FROM jobs WHERE id = ?'),
+      setProgress: db.prepare(`UPDATE jobs SET progress = ?, progress_at = ?
+        WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
       hasChildren: db.prepare('SELECT has_children FROM jobs WHERE id = ?').pluck(),
       markParent: db.prepare('UPDATE jobs SET has_children = 1 WHERE id = ? AND has_children = 0'),
       insertEdge: db.prepare(`INSERT INTO job_dependencies (parent_id, job_id, run_on_failure, resolved)
@@ -412,6 +415,10 @@ export class SqliteJobStore implements JobStore {
         }),
       )
       .immediate();
+  }
+
+  async setProgress(jobId: number, workerId: string, progress: ProgressReport, at: number): Promise<boolean> {
+    return this.sql.setProgress.run(JSON.stringify(progress), at, jobId, workerId).changes > 0;
   }
 
   async renewLeases(workerId: string, jobIds: readonly number[], leaseExpiresAt: number): Promise<void> {
