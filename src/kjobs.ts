@@ -25,6 +25,7 @@ import { Executor, type ExecutorOptions } from './executor/executor.js';
 import { RetentionSweeper } from './executor/retention.js';
 import type { GetOptions, JobDependencies, JobStore, ListFilter, StatusCounts } from './store/job-store.js';
 import { openStore } from './store/open-store.js';
+import { ATTRIBUTES, inSpan, SpanKind, traceParentOf } from './observability/tracing.js';
 
 /** Options of a kjobs instance; only the store is needed, and even that has a default. */
 /** The life of a Kjobs instance; the KIE probes answer 503 unless it is `started`. */
@@ -210,13 +211,45 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     return this.scheduleJobs(requests, true);
   }
 
-  private async scheduleJobs(requests: readonly ScheduleRequest[], indexErrors: boolean): Promise<number[]> {
+  /**
+   * In a span (`kjobs schedule`, a child of the active context: over HTTP, the request's traceparent); its
+   * traceparent is stored with the jobs, so that their runs are spans of the same trace.
+   */
+  private scheduleJobs(requests: readonly ScheduleRequest[], indexErrors: boolean): Promise<number[]> {
+    const first = requests[0];
+    return inSpan(
+      'kjobs schedule',
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          [ATTRIBUTES.jobs]: requests.length,
+          ...(requests.length === 1 && typeof first?.command === 'string'
+            ? { [ATTRIBUTES.command]: first.command }
+            : {}),
+          ...(first?.containerId ? { [ATTRIBUTES.container]: first.containerId } : {}),
+        },
+      },
+      async (span) => {
+        const ids = await this.scheduleTraced(requests, indexErrors, traceParentOf(span));
+        span.setAttribute(ATTRIBUTES.jobIds, ids);
+        if (ids.length === 1) span.setAttribute(ATTRIBUTES.jobId, ids[0]!);
+        return ids;
+      },
+    );
+  }
+
+  private async scheduleTraced(
+    requests: readonly ScheduleRequest[],
+    indexErrors: boolean,
+    traceParent: string | null,
+  ): Promise<number[]> {
     const now = Date.now();
     const jobs = requests.map((request, index) => {
       try {
         const job = buildNewJob(request, { retries: this.defaultRetries, now });
         this.registry.validate(job.command, job.containerId, callbacksOf(job.requestData));
         this.checkDataSize(job.requestData, 'request-data');
+        if (traceParent) job.traceParent = traceParent;
         const dependsOn = toReferences(dependsOnOf(job.requestData), index, indexErrors);
         if (dependsOn.length > 0) {
           job.dependsOn = dependsOn;

@@ -65,6 +65,8 @@ export interface Job {
   errors?: JobError[];
   /** kjobs only: parents (request data `dependsOn`) not yet ended; a QUEUED job waits while this is above 0. */
   waitingFor?: number;
+  /** kjobs only: W3C traceparent of the span that scheduled it; loaded with its data, and by claims. */
+  traceParent?: string | null;
   /** kjobs only: the latest progress its command reported (`ctx.progress`), or null. */
   progress?: JobProgress | null;
 }

@@ -158,13 +158,14 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         runningIds: () => [...this.running.keys()],
         isRunningHere: (jobId) => this.running.has(jobId),
         prefetchedIds: () => this.fetcher.prefetchedIds(),
-        failLostAttempt: (job, error) =>
-          this.runner.recordFailedAttempt(
+        failLostAttempt: async (job, error) => {
+          await this.runner.recordFailedAttempt(
             job,
             error,
             this.registry.resolve(job.command, job.containerId),
             undefined,
-          ),
+          );
+        },
         emitRescued: (job) => this.emit('rescued', job),
         reportError,
       },

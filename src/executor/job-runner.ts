@@ -16,6 +16,8 @@ import type { CommandCallback, CommandContext, CommandDefinition, ParentJob } fr
 import type { CommandRegistry } from '../commands/registry.js';
 import type { Completion, ProgressReport } from '../store/job-store.js';
 import { ProgressReporter, toProgressReport } from './progress-reporter.js';
+import { context, trace, type Span } from '@opentelemetry/api';
+import { ATTRIBUTES, contextOfJob, inSpan, recordError, SpanKind, tracer } from '../observability/tracing.js';
 import { runGuarded } from './exit-guard.js';
 import { relativeStackTrace } from '../core/stack-trace.js';
 
@@ -64,8 +66,33 @@ export class JobRunner {
   private readonly reportLateError = (jobId: number, error: Error): void =>
     this.log.warn({ jobId, err: error }, 'command failed after its run ended (a stray callback or promise)');
 
-  /** Runs the job's command (aborted by `abort`, or by its timeout) and records the outcome. */
+  /**
+   * Runs the job's command (aborted by `abort`, or by its timeout) and records the outcome, in a span of the trace
+   * its schedule started (the traceparent stored with the job), with its callbacks as child spans.
+   */
   async runJob(job: ClaimedJob, abort: AbortController): Promise<void> {
+    const parent = contextOfJob(job.traceParent);
+    const span = tracer().startSpan(
+      `kjobs run ${job.command}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          [ATTRIBUTES.jobId]: job.id,
+          [ATTRIBUTES.command]: job.command,
+          [ATTRIBUTES.attempt]: job.executions,
+          ...(job.containerId !== null ? { [ATTRIBUTES.container]: job.containerId } : {}),
+        },
+      },
+      parent,
+    );
+    try {
+      await context.with(trace.setSpan(parent, span), () => this.run(job, abort, span));
+    } finally {
+      span.end();
+    }
+  }
+
+  private async run(job: ClaimedJob, abort: AbortController, span: Span): Promise<void> {
     const log = this.log.child({ jobId: job.id, command: job.command });
     const progress = new ProgressReporter(
       (report, at) => this.host.writeProgress(job, report, at),
@@ -120,6 +147,7 @@ export class JobRunner {
         responseData,
         reschedule: this.nextOccurrence(job, command),
       });
+      span.setAttribute(ATTRIBUTES.outcome, written ? 'DONE' : 'superseded');
       if (written) {
         log.info({ status: 'DONE', ms }, 'job done');
         this.host.emitCompleted(job, responseData);
@@ -128,7 +156,10 @@ export class JobRunner {
     } catch (thrown) {
       clearTimeout(timer);
       await progress.flush();
-      await this.recordFailedAttempt(job, toError(thrown), command, context, log);
+      const error = toError(thrown);
+      recordError(span, error);
+      const outcome = await this.recordFailedAttempt(job, error, command, context, log);
+      span.setAttribute(ATTRIBUTES.outcome, outcome ?? 'superseded');
     }
   }
 
@@ -143,7 +174,7 @@ export class JobRunner {
     command: CommandDefinition | undefined,
     context: CommandContext | undefined,
     log: Logger = this.log,
-  ): Promise<void> {
+  ): Promise<'RETRYING' | 'ERROR' | undefined> {
     const now = Date.now();
     const outcome = afterFailure(job, retryDelaysOf(job.requestData), now);
     const final = outcome.status === 'ERROR';
@@ -160,7 +191,7 @@ export class JobRunner {
       scheduledAt: outcome.scheduledAt,
       reschedule: final && command ? this.nextOccurrence(job, command) : undefined,
     });
-    if (!written) return;
+    if (!written) return undefined;
     log.warn(
       { status: outcome.status, ms: now - (job.startedAt ?? now), retriesLeft: outcome.retries, err: error },
       final ? 'job failed' : 'job will be retried',
@@ -169,6 +200,7 @@ export class JobRunner {
     if (final && context) {
       await this.runCallbacks(job, (callback) => callback.onCommandError?.(context, error));
     }
+    return final ? 'ERROR' : 'RETRYING';
   }
 
   /** The next occurrence of a reoccurring command, as a new job (KIE: "Rescheduled reoccurring job"). */
@@ -218,7 +250,13 @@ export class JobRunner {
         continue;
       }
       try {
-        await call(callback);
+        await inSpan(
+          `kjobs callback ${name}`,
+          { attributes: { [ATTRIBUTES.callback]: name, [ATTRIBUTES.jobId]: job.id } },
+          async () => {
+            await call(callback);
+          },
+        );
       } catch (error) {
         this.log.warn({ jobId: job.id, callback: name, err: error }, 'callback failed');
       }

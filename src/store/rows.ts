@@ -38,6 +38,7 @@ export interface JobRow<Data> {
   waiting_for?: number;
   progress?: Data | null;
   progress_at?: number | null;
+  trace_parent?: string | null;
 }
 
 /** A job_errors table row. */
@@ -71,6 +72,7 @@ export function toJob<Data>(row: JobRow<Data>, readData: (data: Data) => DataMap
     leaseExpiresAt: row.lease_expires_at,
   };
   if (row.waiting_for !== undefined) job.waitingFor = row.waiting_for;
+  if (row.trace_parent !== undefined) job.traceParent = row.trace_parent;
   if (row.progress !== undefined) {
     job.progress =
       row.progress === null ? null : { ...(readData(row.progress) as object), at: row.progress_at ?? 0 };

@@ -1,6 +1,8 @@
 /** The ten operations of KIE Server's "Asynchronous jobs" API, under `.../server/jobs`. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { context } from '@opentelemetry/api';
 import type { Job } from '../../core/index.js';
+import { contextFromHeaders } from '../../observability/tracing.js';
 import type { Kjobs, ListOptions } from '../../kjobs.js';
 import { codecFor, type Codec } from '../formats/codec.js';
 import { jsonDatesFor, type JsonDatesSetting } from '../formats/dates.js';
@@ -48,7 +50,10 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
     const codec = codecOf(request);
     const containerId = parseContainerId(request.query.containerId);
     const job = codec.readJobRequest(bodyOf(request));
-    const id = await kjobs.schedule({ ...job, containerId: containerId ?? null });
+    // The request's W3C traceparent (if any) is the parent of the schedule's span, and so of the job's runs.
+    const id = await context.with(contextFromHeaders(request.headers), () =>
+      kjobs.schedule({ ...job, containerId: containerId ?? null }),
+    );
     return send(reply, 201, codec, codec.scheduledId(id));
   });
 
@@ -57,7 +62,9 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
     const codec = codecOf(request);
     const containerId = parseContainerId(request.query.containerId) ?? null;
     const jobs = codec.readJobRequestList(bodyOf(request));
-    const ids = await kjobs.scheduleMany(jobs.map((job) => ({ ...job, containerId })));
+    const ids = await context.with(contextFromHeaders(request.headers), () =>
+      kjobs.scheduleMany(jobs.map((job) => ({ ...job, containerId }))),
+    );
     return send(reply, 201, codec, codec.scheduledIds(ids));
   });
 
