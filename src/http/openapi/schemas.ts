@@ -46,7 +46,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     description:
       'Request or response data: names to any JSON values. Keys steering the job: businessKey, retries, ' +
       'retryDelay, priority, processInstanceId, owner, deploymentId, callbacks, timeout; kjobs extensions: cron, ' +
-      'timezone, unique',
+      'timezone, unique, dependsOn (job ids, or "$n" for request n of a batch), onParentFailure (cancel or run)',
     additionalProperties: true,
   },
   JobStatus: { type: 'string', enum: [...JOB_STATUSES] },
