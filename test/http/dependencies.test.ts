@@ -147,6 +147,18 @@ for (const [storeName, openStore, skip] of STORES) {
       const policy = await call('POST', '/jobs', request('deps.Join', { onParentFailure: 'maybe' }));
       assert.equal(policy.status, 400);
       assert.equal((await call('GET', '/jobs/99999999/dependencies')).status, 404);
+      // Dependencies are fixed at scheduling: update-data refuses them.
+      const queued = JSON.parse(
+        (
+          await call('POST', '/jobs', {
+            ...request('deps.Join'),
+            'scheduled-date': { 'java.util.Date': 4102444800000 },
+          })
+        ).text,
+      ) as number;
+      const update = await call('POST', `/jobs/${queued}/data`, { dependsOn: [queued] });
+      assert.equal(update.status, 400);
+      assert.match(update.text, /fixed when a job is scheduled/);
     });
 
     async function waitForGate(name: string): Promise<void> {
