@@ -127,12 +127,9 @@ for (const [storeName, open, skip] of STORES) {
         });
         assert.doesNotMatch(await kie.text(), /progress|"step"/i, `KIE's ${accept} answer is unchanged`);
       }
-      const bad = await kjobs.waitFor(
-        await kjobs.schedule({ command: 'acme.Bad', data: { retries: 0 } }),
-        {
-          timeoutMs: 30_000,
-        },
-      );
+      const bad = await kjobs.waitFor(await kjobs.schedule({ command: 'acme.Bad', data: { retries: 0 } }), {
+        timeoutMs: 30_000,
+      });
       assert.equal(bad.status, 'ERROR');
       assert.match(bad.errors?.[0]?.message ?? '', /progress must be a number from 0 to 100/);
       await stopAll();

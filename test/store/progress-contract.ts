@@ -13,7 +13,11 @@ export function progressCases(store: () => JobStore): void {
       assert.equal(claimed?.id, id);
       assert.equal(await store().setProgress(id!, 'w1', { value: 10 }, 1000), true);
       assert.equal(await store().setProgress(id!, 'w1', { value: 40, data: { rows: 120 } }, 2000), true);
-      assert.equal(await store().setProgress(id!, 'other', { value: 99 }, 3000), false, 'another worker: refused');
+      assert.equal(
+        await store().setProgress(id!, 'other', { value: 99 }, 3000),
+        false,
+        'another worker: refused',
+      );
       assert.deepEqual((await store().get(id!))?.progress, { value: 40, data: { rows: 120 }, at: 2000 });
       assert.deepEqual((await store().get(id!, { withData: true }))?.progress, {
         value: 40,
@@ -24,7 +28,11 @@ export function progressCases(store: () => JobStore): void {
         { kind: 'succeed', jobId: id!, workerId: 'w1', now: Date.now(), responseData: {} },
       ]);
       assert.equal(await store().setProgress(id!, 'w1', { value: 100 }, 4000), false, 'not RUNNING: refused');
-      assert.deepEqual((await store().get(id!))?.progress, { value: 40, data: { rows: 120 }, at: 2000 }, 'kept');
+      assert.deepEqual(
+        (await store().get(id!))?.progress,
+        { value: 40, data: { rows: 120 }, at: 2000 },
+        'kept',
+      );
     });
   });
 }
