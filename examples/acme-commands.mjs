@@ -26,11 +26,13 @@ export default {
 
   // Long-running: `steps` steps of `stepMs` ms (default 10 of 1 s). It stops when `signal` fires, on its
   // `timeout` or when kjobs shuts down: sleep() then rejects, and the run ends as failed (or back in QUEUED).
-  'com.acme.Report': async ({ data, signal, log }) => {
+  // Its progress (GET .../jobs/{id}/progress, the console) says how far it is.
+  'com.acme.Report': async ({ data, signal, log, progress }) => {
     const steps = Number(data.steps ?? 10);
     for (let step = 1; step <= steps; step++) {
       await sleep(Number(data.stepMs ?? 1000), undefined, { signal });
       log.debug({ step, steps }, 'report step done');
+      progress(Math.round((step / steps) * 100), { step, steps });
     }
     return { steps };
   },

@@ -5,6 +5,9 @@ import {
   buildNewJob,
   canApply,
   callbacksOf,
+  dependsOnOf,
+  onParentFailureOf,
+  toReferences,
   isFinal,
   isJobStatus,
   JOB_STATUSES,
@@ -38,12 +41,14 @@ import type {
   BulkSelection,
   FlowTarget,
   GetOptions,
+  JobDependencies,
   JobStore,
   ListFilter,
   PausedTarget,
   StatusCounts,
 } from './store/job-store.js';
 import { openStore } from './store/open-store.js';
+import { ATTRIBUTES, inSpan, SpanKind, traceParentOf } from './observability/tracing.js';
 
 /** Options of a kjobs instance; only the store is needed, and even that has a default. */
 /** The life of a Kjobs instance; the KIE probes answer 503 unless it is `started`. */
@@ -284,13 +289,50 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     return this.scheduleJobs(requests, true);
   }
 
-  private async scheduleJobs(requests: readonly ScheduleRequest[], indexErrors: boolean): Promise<number[]> {
+  /**
+   * In a span (`kjobs schedule`, a child of the active context: over HTTP, the request's traceparent); its
+   * traceparent is stored with the jobs, so that their runs are spans of the same trace.
+   */
+  private scheduleJobs(requests: readonly ScheduleRequest[], indexErrors: boolean): Promise<number[]> {
+    const first = requests[0];
+    return inSpan(
+      'kjobs schedule',
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          [ATTRIBUTES.jobs]: requests.length,
+          ...(requests.length === 1 && typeof first?.command === 'string'
+            ? { [ATTRIBUTES.command]: first.command }
+            : {}),
+          ...(first?.containerId ? { [ATTRIBUTES.container]: first.containerId } : {}),
+        },
+      },
+      async (span) => {
+        const ids = await this.scheduleTraced(requests, indexErrors, traceParentOf(span));
+        span.setAttribute(ATTRIBUTES.jobIds, ids);
+        if (ids.length === 1) span.setAttribute(ATTRIBUTES.jobId, ids[0]!);
+        return ids;
+      },
+    );
+  }
+
+  private async scheduleTraced(
+    requests: readonly ScheduleRequest[],
+    indexErrors: boolean,
+    traceParent: string | null,
+  ): Promise<number[]> {
     const now = this.clock.now();
     const jobs = requests.map((request, index) => {
       try {
         const job = buildNewJob(request, { retries: this.defaultRetries, now });
         this.registry.validate(job.command, job.containerId, callbacksOf(job.requestData));
         this.checkDataSize(job.requestData, 'request-data');
+        if (traceParent) job.traceParent = traceParent;
+        const dependsOn = toReferences(dependsOnOf(job.requestData), index, indexErrors);
+        if (dependsOn.length > 0) {
+          job.dependsOn = dependsOn;
+          job.onParentFailure = onParentFailureOf(job.requestData);
+        }
         return job;
       } catch (error) {
         if (indexErrors && error instanceof ValidationError)
@@ -355,6 +397,15 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     const job = await this.store.get(checkId(id), options);
     if (!job) throw new JobNotFoundError(id);
     return job;
+  }
+
+  /**
+   * A job's parents (the jobs its request data `dependsOn` named) and children (jobs that wait, or waited, for
+   * it; at most 1,000). Throws JobNotFoundError for an unknown id.
+   */
+  async dependencies(id: number): Promise<JobDependencies> {
+    await this.get(id);
+    return this.store.dependencies(id);
   }
 
   /** Jobs by status, newest first; without statuses, QUEUED only (as KIE). */
@@ -436,6 +487,9 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     }
     // The same rules as scheduling: the executor reads these keys when it runs the job.
     const normalized = normalizeRequestData(data);
+    if (normalized.dependsOn !== undefined || normalized.onParentFailure !== undefined) {
+      throw new ValidationError('dependsOn and onParentFailure are fixed when a job is scheduled');
+    }
     const job = await this.get(id, { withData: true });
     this.registry.validateCallbacks(callbacksOf(normalized), job.containerId);
     this.checkDataSize({ ...job.requestData, ...normalized }, 'request-data after this update');

@@ -607,6 +607,72 @@ function renderJob(job) {
   $('#update-data').querySelector('button').disabled = !['QUEUED', 'RETRYING', 'ERROR'].includes(status);
 }
 
+/** kjobs extensions of the job page (issue 18): the job's parents and children, linked. */
+function linkList(title, links, empty) {
+  return h(
+    'section',
+    { class: 'links' },
+    h('h3', {}, title),
+    links.length === 0
+      ? h('p', { class: 'hint' }, empty)
+      : h(
+          'ul',
+          {},
+          links.map((link) =>
+            h(
+              'li',
+              {},
+              h('a', { href: `#/jobs/${link.id}`, 'aria-label': `Job ${link.id}` }, `#${link.id}`),
+              ' ',
+              statusBadge(link.status),
+              link.waiting ? ' (waiting)' : '',
+              ' ',
+              h('code', {}, commandName(link.command)),
+            ),
+          ),
+        ),
+  );
+}
+
+function progressSection(progress) {
+  const value = typeof progress.value === 'number' ? progress.value : null;
+  return h(
+    'section',
+    { id: 'job-progress', class: 'progress' },
+    h('h3', {}, 'Progress'),
+    value !== null ? h('progress', { max: 100, value, 'aria-label': `Progress ${value}%` }, `${value}%`) : '',
+    value !== null ? h('span', { class: 'progress-value' }, ` ${value}%`) : '',
+    progress.data ? h('pre', { tabindex: 0 }, JSON.stringify(progress.data, null, 2)) : '',
+    progress.updatedAt ? h('p', { class: 'hint' }, 'Reported ', dateElement(progress.updatedAt)) : '',
+  );
+}
+
+async function renderExtensions(id) {
+  try {
+    const [links, progress] = await Promise.all([
+      call('GET', `/jobs/${id}/dependencies`),
+      call('GET', `/jobs/${id}/progress`),
+    ]);
+    if (current.id !== id || !links) return;
+    const body = $('#job-body');
+    body.querySelector('#job-progress')?.remove();
+    if (progress && (progress.value !== null || progress.data !== null)) {
+      body.querySelector('dl.facts')?.after(progressSection(progress));
+    }
+    const waiting = links.waitingFor > 0 ? ` (waiting for ${links.waitingFor})` : '';
+    const section = h(
+      'div',
+      { id: 'job-dependencies' },
+      linkList(`Depends on${waiting}`, links.parents, 'No parents.'),
+      linkList('Children', links.children, 'No children.'),
+    );
+    body.querySelector('#job-dependencies')?.remove();
+    if (links.parents.length > 0 || links.children.length > 0) body.append(section);
+  } catch {
+    // An older server without the extension: the page shows KIE's fields only.
+  }
+}
+
 async function loadJob(id, { quiet = false } = {}) {
   clearTimeout(current.timer);
   try {
@@ -618,6 +684,7 @@ async function loadJob(id, { quiet = false } = {}) {
     current.job = job;
     renderJob(job);
     renderTimeline(timeline);
+    await renderExtensions(id);
     // Follow the job while it may still change.
     if (!FINAL.has(job['request-status']))
       current.timer = setTimeout(() => loadJob(id, { quiet: true }), POLL_MS);

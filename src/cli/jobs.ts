@@ -12,6 +12,9 @@ import {
   readDate,
   type DataMap,
   type DataValue,
+  type JobDependencies,
+  type JobLink,
+  type JobProgress,
   type JobStatus,
   type KieContainerResource,
   type RequestInfoInstance,
@@ -232,6 +235,27 @@ function jobDetails(job: RequestInfoInstance): string {
   return text;
 }
 
+/** Progress and dependencies of `kjobs jobs get`, when the server has them. */
+function extensionDetails(progress: JobProgress | undefined, links: JobDependencies | undefined): string {
+  let text = '';
+  if (progress && (progress.value !== null || progress.data !== null)) {
+    const parts = [
+      progress.value !== null ? `${progress.value}%` : '',
+      progress.data !== null ? JSON.stringify(progress.data) : '',
+      progress.updatedAt ? `(at ${progress.updatedAt.toISOString()})` : '',
+    ];
+    text += `Progress      ${parts.filter((part) => part !== '').join(' ')}\n`;
+  }
+  const list = (jobs: JobLink[]) =>
+    jobs.map((link) => `#${link.id} ${link.status}${link.waiting ? ' (waiting)' : ''}`).join(', ');
+  if (links && links.parents.length > 0) {
+    const waiting = links.waitingFor > 0 ? ` (waiting for ${links.waitingFor})` : '';
+    text += `Depends on    ${list(links.parents)}${waiting}\n`;
+  }
+  if (links && links.children.length > 0) text += `Children      ${list(links.children)}\n`;
+  return text;
+}
+
 function containerRows(containers: KieContainerResource[]): string {
   return table(
     ['CONTAINER', 'STATUS', 'RELEASE', 'COMMANDS'],
@@ -401,7 +425,13 @@ function getCommand(jobs: Command, run: Runner): void {
         withData: options.data,
         withErrors: options.errors,
       });
-      return flags.json ? json(job) : jobDetails(job);
+      if (flags.json) return json(job);
+      // kjobs extensions (KIE Server has neither: then the KIE fields alone).
+      const [progress, links] = await Promise.all([
+        client.getJobProgress(job.requestInstanceId).catch(() => undefined),
+        client.getJobDependencies(job.requestInstanceId).catch(() => undefined),
+      ]);
+      return jobDetails(job) + extensionDetails(progress, links);
     }),
   );
 }

@@ -10,6 +10,7 @@ import { readTlsFiles, type TlsFiles } from '../http/tls.js';
 import { loadUsers } from '../http/user-files.js';
 import { createKjobs, type Kjobs } from '../kjobs.js';
 import { createMetrics } from '../observability/metrics.js';
+import { startOtelSdk } from '../observability/otel-sdk.js';
 import type { JobStore } from '../store/job-store.js';
 import { openStore } from '../store/open-store.js';
 
@@ -27,7 +28,11 @@ async function startKjobs(
   config: Config,
   logger: Logger,
   executor: boolean,
-): Promise<{ kjobs: Kjobs; store: JobStore }> {
+): Promise<{ kjobs: Kjobs; store: JobStore; stopTracing: () => Promise<void> }> {
+  // First, so that the SDK is registered before anything makes a span.
+  const stopTracing = config.otel
+    ? await startOtelSdk({ serviceName: config.serverId, logger })
+    : async () => undefined;
   const store = openStore(config.database, { logger });
   try {
     const kjobs = await createKjobs({
@@ -50,9 +55,10 @@ async function startKjobs(
         : false,
       logger,
     });
-    return { kjobs, store };
+    return { kjobs, store, stopTracing };
   } catch (error) {
     await store.close();
+    await stopTracing();
     throw error;
   }
 }
@@ -134,7 +140,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
   const tlsFiles = tlsFilesOf(config);
   const tls = tlsFiles ? readTlsFiles(tlsFiles) : undefined;
   warnAboutExposure(config, users, tls !== undefined, logger);
-  const { kjobs, store } = await startKjobs(config, logger, config.executor);
+  const { kjobs, store, stopTracing } = await startKjobs(config, logger, config.executor);
   let app: FastifyInstance | undefined;
   try {
     app = await createServer(kjobs, {
@@ -194,6 +200,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
         await server.close();
         await kjobs.stop(config.stopTimeoutMs);
         await store.close();
+        await stopTracing();
       },
       ...(tlsFiles || config.usersFile || config.kieUsers ? { reload: reloadParts } : {}),
     };
@@ -201,18 +208,20 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
     await app?.close();
     await kjobs.stop(0);
     await store.close();
+    await stopTracing();
     throw error;
   }
 }
 
 /** `kjobs worker`: the executor alone, sharing the store with other processes. */
 export async function worker(config: Config, logger: Logger): Promise<Running> {
-  const { kjobs, store } = await startKjobs(config, logger, true);
+  const { kjobs, store, stopTracing } = await startKjobs(config, logger, true);
   try {
     await kjobs.start();
   } catch (error) {
     await kjobs.stop(0);
     await store.close();
+    await stopTracing();
     throw error;
   }
   const summary = startupSummary(config, kjobs, true, 0);
@@ -226,6 +235,7 @@ export async function worker(config: Config, logger: Logger): Promise<Running> {
     close: async () => {
       await kjobs.stop(config.stopTimeoutMs);
       await store.close();
+      await stopTracing();
     },
   };
 }

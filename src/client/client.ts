@@ -21,6 +21,8 @@ import {
 } from './extensions.js';
 import type {
   DataMap,
+  JobDependencies,
+  JobProgress,
   JobRequestInstance,
   JobStatus,
   KieContainerResource,
@@ -240,6 +242,49 @@ export class KieJobsClient {
       signal: options.signal,
     });
     return this.read(response, requestInfoFromJson, (root) => requestInfoFromXml(root));
+  }
+
+  /**
+   * A job's latest progress, as its command reported it with `ctx.progress` (kjobs extension:
+   * `GET /server/jobs/{jobId}/progress`). KIE Server answers 404.
+   */
+  async getJobProgress(jobId: number, options: CallOptions = {}): Promise<JobProgress> {
+    const response = await this.send({
+      method: 'GET',
+      path: `/${jobIdOf(jobId)}/progress`,
+      signal: options.signal,
+      json: true,
+    });
+    return this.read(
+      response,
+      (value) => {
+        const body = value as Omit<JobProgress, 'updatedAt'> & { updatedAt: string | null };
+        return { ...body, updatedAt: body.updatedAt === null ? null : new Date(body.updatedAt) };
+      },
+      () => {
+        throw new Error('expected JSON');
+      },
+    );
+  }
+
+  /**
+   * A job's parents (request data `dependsOn`) and children (kjobs extension:
+   * `GET /server/jobs/{jobId}/dependencies`). KIE Server answers 404.
+   */
+  async getJobDependencies(jobId: number, options: CallOptions = {}): Promise<JobDependencies> {
+    const response = await this.send({
+      method: 'GET',
+      path: `/${jobIdOf(jobId)}/dependencies`,
+      signal: options.signal,
+      json: true,
+    });
+    return this.read(
+      response,
+      (value) => value as JobDependencies,
+      () => {
+        throw new Error('expected JSON');
+      },
+    );
   }
 
   /** Jobs with a business key (`GET /server/jobs/keys/{key}`); all statuses unless `status` is given. */

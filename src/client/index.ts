@@ -39,6 +39,9 @@ export {
   type KieContainerResource,
   type KieMessage,
   type ReleaseId,
+  type JobDependencies,
+  type JobLink,
+  type JobProgress,
   type RequestInfoInstance,
   type RequestInfoInstanceList,
 } from './models.js';

@@ -116,3 +116,33 @@ export interface KieContainerResource {
   /** The commands it offers (a kjobs extension; empty from KIE Server). */
   commands: string[];
 }
+
+/** A job's latest progress (kjobs extension: `getJobProgress`); all null when its command reported none. */
+export interface JobProgress {
+  id: number;
+  status: JobStatus;
+  /** Percentage 0-100, when reported. */
+  value: number | null;
+  /** The JSON map reported, if any. */
+  data: Record<string, unknown> | null;
+  /** When it was reported. */
+  updatedAt: Date | null;
+}
+
+/** A job linked to another by request data `dependsOn` (kjobs extension). */
+export interface JobLink {
+  id: number;
+  status: JobStatus;
+  command: string;
+  /** QUEUED and still waiting for parents. */
+  waiting: boolean;
+}
+
+/** A job's parents and children (kjobs extension: `getJobDependencies`). */
+export interface JobDependencies {
+  id: number;
+  /** Parents not yet ended; the job stays QUEUED while this is above 0. */
+  waitingFor: number;
+  parents: JobLink[];
+  children: JobLink[];
+}

@@ -1,5 +1,15 @@
 import type { Logger } from 'pino';
-import type { DataMap } from '../core/index.js';
+import type { DataMap, JobStatus } from '../core/index.js';
+
+/** A job this job waited for (request data `dependsOn`), with what its command returned. */
+export interface ParentJob {
+  id: number;
+  command: string;
+  /** DONE, or ERROR/CANCELLED for a child scheduled with `onParentFailure: "run"`. */
+  status: JobStatus;
+  /** The parent's response data (null unless it is DONE). */
+  responseData: DataMap | null;
+}
 
 /** What a command receives for one run of a job. */
 export interface CommandContext {
@@ -17,6 +27,14 @@ export interface CommandContext {
   signal: AbortSignal;
   /** A logger bound to this job. */
   log: Logger;
+  /**
+   * Reports progress: a percentage from 0 to 100 and/or a small JSON map (at most 4 KiB), e.g. `progress(40)`,
+   * `progress({ rows: 120 })`, `progress(40, { rows: 120 })`. The latest report is stored, at most once a second;
+   * it is shown by `GET .../server/jobs/{id}/progress`, the console and `kjobs jobs get`. Throws on bad input.
+   */
+  progress(value: number | DataMap, data?: DataMap): void;
+  /** The jobs its request data `dependsOn` named, in id order, with their response data; empty without any. */
+  parents: ParentJob[];
 }
 
 /** A command returns its response data map, or nothing (an empty map). */

@@ -48,6 +48,8 @@ export interface Config {
    * document and KIE's `{"java.util.Date": ms}` wrapper for the others; `kie` or `iso` one form for all.
    */
   jsonDates: JsonDatesSetting;
+  /** OpenTelemetry SDK with an OTLP/HTTP exporter (`--otel`, KJOBS_OTEL); without it, spans go to no SDK. */
+  otel: boolean;
   /** Run jobs in this process (`--no-executor`, KJOBS_EXECUTOR=false). */
   executor: boolean;
   /** Jobs run at once (`--concurrency`, KJOBS_CONCURRENCY), per process. Default 10. */

@@ -187,6 +187,16 @@ export const SETTINGS: readonly Setting[] = [
   },
   {
     kind: 'switch',
+    key: 'otel',
+    flag: '--otel',
+    env: 'KJOBS_OTEL',
+    help: 'OpenTelemetry traces over OTLP/HTTP (the OTEL_EXPORTER_OTLP_* variables say where; needs the optional SDK packages)',
+    default: false,
+    commands: BOTH,
+    read: (config, on) => (config.otel = on),
+  },
+  {
+    kind: 'switch',
     key: 'executor',
     flag: '--no-executor',
     env: 'KJOBS_EXECUTOR',

@@ -7,3 +7,4 @@ export * from './schedule-request.js';
 export * from './cron.js';
 export * from './stats.js';
 export * from './clock.js';
+export * from './dependencies.js';

@@ -65,7 +65,28 @@ export interface Job {
   responseData?: DataMap | null;
   /** Error records in the order they happened; loaded only when asked for (withErrors). */
   errors?: JobError[];
+  /** kjobs only: parents (request data `dependsOn`) not yet ended; a QUEUED job waits while this is above 0. */
+  waitingFor?: number;
+  /** kjobs only: W3C traceparent of the span that scheduled it; loaded with its data, and by claims. */
+  traceParent?: string | null;
+  /** kjobs only: the latest progress its command reported (`ctx.progress`), or null. */
+  progress?: JobProgress | null;
 }
+
+/** The latest progress a command reported: a percentage and/or a small JSON map, and when. */
+export interface JobProgress {
+  /** 0 to 100. */
+  value?: number;
+  data?: DataMap;
+  /** When it was reported, epoch milliseconds. */
+  at: number;
+}
+
+/** A job a new job depends on: an existing job's id, or a job `earlier` places before it in the same batch. */
+export type JobReference = number | { earlier: number };
+
+/** What a parent's ERROR or CANCELLED does to a child: cancel it (default), or run it anyway. */
+export type ParentFailurePolicy = 'cancel' | 'run';
 
 /** What a store needs to create a job; produced by `buildNewJob` from a schedule request. */
 export interface NewJob {
@@ -88,6 +109,12 @@ export interface NewJob {
   createdAt?: number;
   /** A unique job meeting a waiting job with its business key: replace that job's data (and debounce: its start). */
   onDuplicate?: 'replace' | 'debounce';
+  /** Jobs that must be DONE before this one runs (request data `dependsOn`). */
+  dependsOn?: readonly JobReference[];
+  /** Request data `onParentFailure`; default `cancel`. */
+  onParentFailure?: ParentFailurePolicy;
+  /** W3C traceparent of the schedule request's span. */
+  traceParent?: string | null;
 }
 
 /** A job a worker has claimed: RUNNING, with its data, held under a lease. */

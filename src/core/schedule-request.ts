@@ -1,5 +1,6 @@
 import { ValidationError } from './errors.js';
 import { cronOf, nextCronTime } from './cron.js';
+import { dependsOnOf, onParentFailureOf } from './dependencies.js';
 import { MESSAGE_READY, type DataMap, type NewJob } from './job.js';
 import { parseRetryDelays, parseTimeExpression } from './time-expression.js';
 
@@ -103,6 +104,8 @@ export function normalizeRequestData(data: DataMap): DataMap {
   for (const key of ['processInstanceId', 'priority']) optionalInteger(normalized, key);
   if (normalized.retries !== undefined && normalized.retries !== null) retriesOf(normalized, 0);
   cronOf(normalized);
+  dependsOnOf(normalized);
+  onParentFailureOf(normalized);
   return normalized;
 }
 

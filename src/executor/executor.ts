@@ -55,6 +55,8 @@ export interface ExecutorOptions {
   stopDeadlineMs?: number;
   /** Largest response data a command may return, in bytes of its JSON; larger fails the attempt. Default 1 MiB. */
   maxResponseBytes?: number;
+  /** At most one write of a job's progress (`ctx.progress`) in this interval. Default 1000 ms. */
+  progressIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -153,6 +155,14 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         writeOutcome: (job, completion) => this.writeOutcome(job, completion),
         emitCompleted: (job, responseData: DataMap) => this.emit('completed', job, responseData),
         emitFailedAttempt: (job, error, final) => this.emit(final ? 'failed' : 'retrying', job, error),
+        writeProgress: (job, report, at) => store.setProgress(job.id, this.workerId, report, at),
+        parentsOf: async (job) =>
+          (await store.dependencies(job.id, { withData: true, childLimit: 0 })).parents.map((parent) => ({
+            id: parent.id,
+            command: parent.command,
+            status: parent.status,
+            responseData: parent.responseData ?? null,
+          })),
       },
       this.options,
       this.log,
@@ -175,13 +185,14 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         runningIds: () => [...this.running.keys()],
         isRunningHere: (jobId) => this.running.has(jobId),
         prefetchedIds: () => this.fetcher.prefetchedIds(),
-        failLostAttempt: (job, error) =>
-          this.runner.recordFailedAttempt(
+        failLostAttempt: async (job, error) => {
+          await this.runner.recordFailedAttempt(
             job,
             error,
             this.registry.resolve(job.command, job.containerId),
             undefined,
-          ),
+          );
+        },
         emitRescued: (job) => this.emit('rescued', job),
         reportError,
       },

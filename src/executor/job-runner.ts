@@ -13,9 +13,12 @@ import {
   type DataMap,
   type NewJob,
 } from '../core/index.js';
-import type { CommandCallback, CommandContext, CommandDefinition } from '../commands/command.js';
+import type { CommandCallback, CommandContext, CommandDefinition, ParentJob } from '../commands/command.js';
 import type { CommandRegistry } from '../commands/registry.js';
-import type { Completion } from '../store/job-store.js';
+import type { Completion, ProgressReport } from '../store/job-store.js';
+import { ProgressReporter, toProgressReport } from './progress-reporter.js';
+import { context, trace, type Span } from '@opentelemetry/api';
+import { ATTRIBUTES, contextOfJob, inSpan, recordError, SpanKind, tracer } from '../observability/tracing.js';
 import { runGuarded } from './exit-guard.js';
 import { relativeStackTrace } from '../core/stack-trace.js';
 
@@ -33,6 +36,8 @@ export interface RunnerOptions {
   maxResponseBytes: number;
   /** The time of outcomes, retry due times and next occurrences. */
   clock: Clock;
+  /** At most one progress write per job in this interval. Default 1000 ms. */
+  progressIntervalMs?: number;
 }
 
 /** What the runner needs of its executor. */
@@ -42,6 +47,10 @@ export interface RunnerHost {
   writeOutcome(job: ClaimedJob, completion: Completion): Promise<boolean>;
   emitCompleted(job: ClaimedJob, responseData: DataMap): void;
   emitFailedAttempt(job: ClaimedJob, error: Error, final: boolean): void;
+  /** Stores a run's latest progress (fenced on this worker holding the job). */
+  writeProgress(job: ClaimedJob, report: ProgressReport, at: number): Promise<unknown>;
+  /** The job's parents with their response data (jobs whose data names `dependsOn`). */
+  parentsOf(job: ClaimedJob): Promise<ParentJob[]>;
 }
 
 /**
@@ -60,9 +69,39 @@ export class JobRunner {
   private readonly reportLateError = (jobId: number, error: Error): void =>
     this.log.warn({ jobId, err: error }, 'command failed after its run ended (a stray callback or promise)');
 
-  /** Runs the job's command (aborted by `abort`, or by its timeout) and records the outcome. */
+  /**
+   * Runs the job's command (aborted by `abort`, or by its timeout) and records the outcome, in a span of the trace
+   * its schedule started (the traceparent stored with the job), with its callbacks as child spans.
+   */
   async runJob(job: ClaimedJob, abort: AbortController): Promise<void> {
+    const parent = contextOfJob(job.traceParent);
+    const span = tracer().startSpan(
+      `kjobs run ${job.command}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          [ATTRIBUTES.jobId]: job.id,
+          [ATTRIBUTES.command]: job.command,
+          [ATTRIBUTES.attempt]: job.executions,
+          ...(job.containerId !== null ? { [ATTRIBUTES.container]: job.containerId } : {}),
+        },
+      },
+      parent,
+    );
+    try {
+      await context.with(trace.setSpan(parent, span), () => this.run(job, abort, span));
+    } finally {
+      span.end();
+    }
+  }
+
+  private async run(job: ClaimedJob, abort: AbortController, span: Span): Promise<void> {
     const log = this.log.child({ jobId: job.id, command: job.command });
+    const progress = new ProgressReporter(
+      (report, at) => this.host.writeProgress(job, report, at),
+      log,
+      this.options.progressIntervalMs,
+    );
     const context: CommandContext = {
       jobId: job.id,
       data: structuredClone(job.requestData),
@@ -72,6 +111,8 @@ export class JobRunner {
       scheduledAt: job.scheduledAt,
       signal: abort.signal,
       log,
+      parents: [],
+      progress: (value, data) => progress.report(toProgressReport(value, data)),
     };
     const command = this.registry.resolve(job.command, job.containerId);
     let timer: NodeJS.Timeout | undefined;
@@ -79,6 +120,7 @@ export class JobRunner {
       if (!command) {
         throw new Error(`Unknown Command implementation with name '${job.command}'`);
       }
+      if (job.requestData.dependsOn !== undefined) context.parents = await this.host.parentsOf(job);
       const timeoutMs = timeoutOf(job.requestData) ?? this.options.defaultTimeoutMs;
       const timedOut =
         timeoutMs > 0
@@ -97,6 +139,7 @@ export class JobRunner {
       );
       const result = await (timedOut ? Promise.race([runPromise, timedOut]) : runPromise);
       clearTimeout(timer);
+      await progress.flush();
       const ms = Date.now() - (job.startedAt ?? Date.now());
       const responseData = toResponseData(result, this.options.maxResponseBytes);
       const written = await this.host.writeOutcome(job, {
@@ -107,6 +150,7 @@ export class JobRunner {
         responseData,
         reschedule: this.nextOccurrence(job, command),
       });
+      span.setAttribute(ATTRIBUTES.outcome, written ? 'DONE' : 'superseded');
       if (written) {
         log.info({ status: 'DONE', ms }, 'job done');
         this.host.emitCompleted(job, responseData);
@@ -114,7 +158,11 @@ export class JobRunner {
       }
     } catch (thrown) {
       clearTimeout(timer);
-      await this.recordFailedAttempt(job, toError(thrown), command, context, log);
+      await progress.flush();
+      const error = toError(thrown);
+      recordError(span, error);
+      const outcome = await this.recordFailedAttempt(job, error, command, context, log);
+      span.setAttribute(ATTRIBUTES.outcome, outcome ?? 'superseded');
     }
   }
 
@@ -129,7 +177,7 @@ export class JobRunner {
     command: CommandDefinition | undefined,
     context: CommandContext | undefined,
     log: Logger = this.log,
-  ): Promise<void> {
+  ): Promise<'RETRYING' | 'ERROR' | undefined> {
     const now = this.options.clock.now();
     const outcome = afterFailure(job, retryDelaysOf(job.requestData), now);
     const final = outcome.status === 'ERROR';
@@ -146,7 +194,7 @@ export class JobRunner {
       scheduledAt: outcome.scheduledAt,
       reschedule: final && command ? this.nextOccurrence(job, command) : undefined,
     });
-    if (!written) return;
+    if (!written) return undefined;
     log.warn(
       { status: outcome.status, ms: now - (job.startedAt ?? now), retriesLeft: outcome.retries, err: error },
       final ? 'job failed' : 'job will be retried',
@@ -155,6 +203,7 @@ export class JobRunner {
     if (final && context) {
       await this.runCallbacks(job, (callback) => callback.onCommandError?.(context, error));
     }
+    return final ? 'ERROR' : 'RETRYING';
   }
 
   /** The next occurrence of a reoccurring command, as a new job (KIE: "Rescheduled reoccurring job"). */
@@ -204,7 +253,13 @@ export class JobRunner {
         continue;
       }
       try {
-        await call(callback);
+        await inSpan(
+          `kjobs callback ${name}`,
+          { attributes: { [ATTRIBUTES.callback]: name, [ATTRIBUTES.jobId]: job.id } },
+          async () => {
+            await call(callback);
+          },
+        );
       } catch (error) {
         this.log.warn({ jobId: job.id, callback: name, err: error }, 'callback failed');
       }

@@ -210,6 +210,26 @@ export interface BulkResult {
   /** The changed jobs' command and container, in id order (for events and metrics). */
   changedJobs: { id: number; command: string; containerId: string | null }[];
 }
+/** What a command reports with `ctx.progress`: a percentage and/or a small JSON map. */
+export interface ProgressReport {
+  value?: number;
+  data?: DataMap;
+}
+
+export interface DependencyOptions {
+  /** Load the parents' request and response data. */
+  withData?: boolean;
+  /** At most this many children. Default 1,000. */
+  childLimit?: number;
+}
+
+/** The jobs a job waits for, and the jobs that wait for it (summaries, as lists answer them). */
+export interface JobDependencies {
+  parents: Job[];
+  children: Job[];
+}
+
+export const DEFAULT_CHILD_LIMIT = 1000;
 
 /**
  * Times: every `now` is the caller's clock (epoch ms). A store that has a clock of its own shared by all nodes
@@ -231,6 +251,11 @@ export interface JobStore {
   claim(options: ClaimOptions): Promise<ClaimedJob[]>;
   /** Records outcomes; answers, per outcome, whether it was written (false: the job was no longer held). */
   complete(outcomes: readonly Completion[]): Promise<boolean[]>;
+  /**
+   * Stores the latest progress of a job this worker still runs (RUNNING under `workerId`); answers whether it
+   * was written.
+   */
+  setProgress(jobId: number, workerId: string, progress: ProgressReport, at: number): Promise<boolean>;
   /** Extends the leases of jobs this worker still holds: they expire `leaseMs` after `now`. */
   renewLeases(workerId: string, jobIds: readonly number[], now: number, leaseMs: number): Promise<void>;
   /** RUNNING jobs whose lease expired before `now`: their worker is gone. */
@@ -270,6 +295,11 @@ export interface JobStore {
   resume(target: FlowTarget): Promise<boolean>;
   /** What is paused, by kind then name. */
   listPaused(): Promise<PausedTarget[]>;
+  /**
+   * A job's parents (the jobs its request data `dependsOn` named, in id order) and children (jobs that named it,
+   * at most `childLimit`, default 1,000, in id order); with `withData`, the parents' data. Unknown ids: both empty.
+   */
+  dependencies(id: number, options?: DependencyOptions): Promise<JobDependencies>;
   /** Calls `listener` when another process makes jobs available (e.g. PostgreSQL NOTIFY). Optional. */
   subscribe?(listener: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -2,7 +2,8 @@ import type { DataMap, Job, JobError, JobStatus } from '../core/index.js';
 
 /** Every column but the data blobs, for lists. */
 export const SUMMARY_COLUMNS = `id, status, command, business_key, container_id, process_instance_id, owner, message,
-  priority, retries, executions, scheduled_at, created_at, started_at, finished_at, worker_id, lease_expires_at`;
+  priority, retries, executions, scheduled_at, created_at, started_at, finished_at, worker_id, lease_expires_at,
+  waiting_for, progress, progress_at`;
 
 /** The columns a list can filter on (a ListFilter's `by`); status is matched by every list. */
 export const LIST_COLUMN = {
@@ -34,6 +35,10 @@ export interface JobRow<Data> {
   finished_at: number | null;
   worker_id: string | null;
   lease_expires_at: number | null;
+  waiting_for?: number;
+  progress?: Data | null;
+  progress_at?: number | null;
+  trace_parent?: string | null;
 }
 
 /** A job_errors table row. */
@@ -67,6 +72,12 @@ export function toJob<Data>(row: JobRow<Data>, readData: (data: Data) => DataMap
     workerId: row.worker_id,
     leaseExpiresAt: row.lease_expires_at,
   };
+  if (row.waiting_for !== undefined) job.waitingFor = row.waiting_for;
+  if (row.trace_parent !== undefined) job.traceParent = row.trace_parent;
+  if (row.progress !== undefined) {
+    job.progress =
+      row.progress === null ? null : { ...(readData(row.progress) as object), at: row.progress_at ?? 0 };
+  }
   if (row.request_data !== undefined) {
     job.requestData = readData(row.request_data);
     job.responseData = row.response_data ? readData(row.response_data) : null;

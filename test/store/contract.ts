@@ -15,6 +15,8 @@ import {
   type JobStatus,
   type NewJob,
 } from '../../src/core/index.js';
+import { dependencyCases } from './dependencies-contract.js';
+import { progressCases } from './progress-contract.js';
 import { MAX_ERROR_MESSAGE, MAX_ERROR_STACKTRACE, type JobStore } from '../../src/store/job-store.js';
 
 export function newJob(overrides: Partial<NewJob> = {}): NewJob {
@@ -1211,5 +1213,8 @@ export function runStoreContract(
         assert.deepEqual(all.changed, ids);
       });
     });
+
+    dependencyCases(() => store);
+    progressCases(() => store);
   });
 }

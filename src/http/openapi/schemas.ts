@@ -46,7 +46,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     description:
       'Request or response data: names to any JSON values. Keys steering the job: businessKey, retries, ' +
       'retryDelay, priority, processInstanceId, owner, deploymentId, callbacks, timeout; kjobs extensions: cron, ' +
-      'timezone, unique',
+      'timezone, unique, dependsOn (job ids, or "$n" for request n of a batch), onParentFailure (cancel or run)',
     additionalProperties: true,
   },
   JobStatus: { type: 'string', enum: [...JOB_STATUSES] },
@@ -243,6 +243,44 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     },
     required: ['type', 'msg', 'result'],
     additionalProperties: false,
+  },
+  JobLink: {
+    type: 'object',
+    description: 'A job a job depends on, or that depends on it (kjobs extension)',
+    properties: {
+      id: { type: 'integer', format: 'int64' },
+      status: ref('JobStatus'),
+      command: { type: 'string' },
+      waiting: { type: 'boolean', description: 'QUEUED and still waiting for parents' },
+    },
+    required: ['id', 'status', 'command', 'waiting'],
+  },
+  JobDependencies: {
+    type: 'object',
+    description:
+      "A job's parents (request data dependsOn) and children (jobs that named it; at most 1,000), in id order",
+    properties: {
+      id: { type: 'integer', format: 'int64' },
+      waitingFor: {
+        type: 'integer',
+        description: 'Parents not yet ended; the job stays QUEUED while above 0',
+      },
+      parents: { type: 'array', items: ref('JobLink') },
+      children: { type: 'array', items: ref('JobLink') },
+    },
+    required: ['id', 'waitingFor', 'parents', 'children'],
+  },
+  JobProgress: {
+    type: 'object',
+    description: "A job's latest progress, as its command reported it with ctx.progress (kjobs extension)",
+    properties: {
+      id: { type: 'integer', format: 'int64' },
+      status: ref('JobStatus'),
+      value: { type: ['number', 'null'], minimum: 0, maximum: 100, description: 'Percentage, when reported' },
+      data: { anyOf: [ref('DataMap'), { type: 'null' }], description: 'The JSON map reported, if any' },
+      updatedAt: { type: ['string', 'null'], format: 'date-time', description: 'When it was reported' },
+    },
+    required: ['id', 'status', 'value', 'data', 'updatedAt'],
   },
   ErrorMessage: {
     type: 'string',
@@ -567,6 +605,37 @@ export const ROUTE_SCHEMAS = {
       ...KIE_ERRORS,
       409: error('A unique job with a business key of the batch is already active (names it)'),
       ...BODY_ERRORS,
+    },
+  },
+  getJobDependencies: {
+    operationId: 'getJobDependencies',
+    summary: "A job's parents and children (kjobs extension)",
+    description:
+      'Request data dependsOn (job ids as a list or comma-separated; in /jobs/batch also "$n" for request n of ' +
+      'the batch) makes a job wait, QUEUED, until every parent is DONE. A parent ending ERROR or CANCELLED ' +
+      'cancels it, with an error record naming the parent, unless its data says onParentFailure: "run".',
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    params: jobIdParams,
+    response: {
+      200: { description: 'The links', content: { 'application/json': { schema: ref('JobDependencies') } } },
+      ...KIE_ERRORS,
+      404: error('No job has this id'),
+    },
+  },
+  getJobProgress: {
+    operationId: 'getJobProgress',
+    summary: "A job's latest progress (kjobs extension)",
+    description:
+      'A command reports progress with ctx.progress(value, data); the latest report is stored at most once a ' +
+      'second while the job runs, and kept after it ends. All null when none was reported.',
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    params: jobIdParams,
+    response: {
+      200: { description: 'The progress', content: { 'application/json': { schema: ref('JobProgress') } } },
+      ...KIE_ERRORS,
+      404: error('No job has this id'),
     },
   },
   getRequestsByStatus: list('getRequestsByStatus', 'Jobs by status, newest first', 'QUEUED'),

@@ -1,6 +1,8 @@
 /** The ten operations of KIE Server's "Asynchronous jobs" API, under `.../server/jobs`. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { context } from '@opentelemetry/api';
 import type { Job } from '../../core/index.js';
+import { contextFromHeaders } from '../../observability/tracing.js';
 import type { Kjobs, ListOptions } from '../../kjobs.js';
 import { codecFor, type Codec } from '../formats/codec.js';
 import { jsonDatesFor, type JsonDatesSetting } from '../formats/dates.js';
@@ -51,7 +53,10 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
     const codec = codecOf(request);
     const containerId = parseContainerId(request.query.containerId);
     const job = codec.readJobRequest(bodyOf(request));
-    const id = await kjobs.schedule({ ...job, containerId: containerId ?? null });
+    // The request's W3C traceparent (if any) is the parent of the schedule's span, and so of the job's runs.
+    const id = await context.with(contextFromHeaders(request.headers), () =>
+      kjobs.schedule({ ...job, containerId: containerId ?? null }),
+    );
     return send(reply, 201, codec, codec.scheduledId(id));
   });
 
@@ -60,7 +65,9 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
     const codec = codecOf(request);
     const containerId = parseContainerId(request.query.containerId) ?? null;
     const jobs = codec.readJobRequestList(bodyOf(request));
-    const ids = await kjobs.scheduleMany(jobs.map((job) => ({ ...job, containerId })));
+    const ids = await context.with(contextFromHeaders(request.headers), () =>
+      kjobs.scheduleMany(jobs.map((job) => ({ ...job, containerId }))),
+    );
     return send(reply, 201, codec, codec.scheduledIds(ids));
   });
 
@@ -105,6 +112,41 @@ export async function jobRoutes(app: FastifyInstance, { kjobs, jsonDates }: JobR
     const withData = parseFlag(request.query.withData);
     const job = await kjobs.get(id, { withErrors, withData });
     return send(reply, 200, codec, codec.requestInfo(toRequestInfoInstance(job, { withData, withErrors })));
+  });
+
+  // A job's parents and children (kjobs extension, JSON only).
+  app.get(
+    '/jobs/:jobId/dependencies',
+    { schema: SCHEMAS.getJobDependencies },
+    async (request: Request, reply) => {
+      const id = parseJobId(request.params.jobId ?? '');
+      const [job, links] = await Promise.all([kjobs.get(id), kjobs.dependencies(id)]);
+      const link = (linked: Job) => ({
+        id: linked.id,
+        status: linked.status,
+        command: linked.command,
+        waiting: linked.status === 'QUEUED' && (linked.waitingFor ?? 0) > 0,
+      });
+      return reply.code(200).send({
+        id,
+        waitingFor: job.waitingFor ?? 0,
+        parents: links.parents.map(link),
+        children: links.children.map(link),
+      });
+    },
+  );
+
+  // A job's latest progress (kjobs extension, JSON only).
+  app.get('/jobs/:jobId/progress', { schema: SCHEMAS.getJobProgress }, async (request: Request, reply) => {
+    const job = await kjobs.get(parseJobId(request.params.jobId ?? ''));
+    const progress = job.progress ?? null;
+    return reply.code(200).send({
+      id: job.id,
+      status: job.status,
+      value: progress?.value ?? null,
+      data: progress?.data ?? null,
+      updatedAt: progress ? new Date(progress.at).toISOString() : null,
+    });
   });
 
   // cancelRequest: 204; 404 for an unknown job, 409 for a job that cannot be cancelled.

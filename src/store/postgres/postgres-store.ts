@@ -11,6 +11,9 @@ import {
   JOB_STATUSES,
   JobNotFoundError,
   ValidationError,
+  parentFailureMessage,
+  planDependencies,
+  resolveReferences,
   type ClaimedJob,
   type DataMap,
   type Job,
@@ -28,6 +31,10 @@ import {
   type BulkQuery,
   type BulkResult,
   type FlowTarget,
+  type DependencyOptions,
+  type ProgressReport,
+  type JobDependencies,
+  DEFAULT_CHILD_LIMIT,
   type GetOptions,
   type JobAction,
   type PausedTarget,
@@ -193,12 +200,23 @@ export class PostgresJobStore implements JobStore {
       .filter((job) => job.unique && job.businessKey !== null)
       .map((job) => job.businessKey!);
     return this.guard(async () => {
-      if (uniqueKeys.length === 0) return this.insert(this.pool, jobs, Date.now());
+      const linked = jobs.some((job) => job.dependsOn?.length);
+      if (uniqueKeys.length === 0 && !linked) return this.insert(this.pool, jobs, Date.now());
       return this.transaction(async (client) => {
-        const replaced = await this.resolveDuplicates(client, jobs, uniqueKeys);
+        const replaced =
+          uniqueKeys.length > 0
+            ? await this.resolveDuplicates(client, jobs, uniqueKeys)
+            : jobs.map(() => undefined);
+        const now = Date.now();
         const fresh = jobs.filter((_, n) => replaced[n] === undefined);
-        const ids = fresh.length > 0 ? await this.insert(client, fresh, Date.now()) : [];
-        return replaced.map((id) => id ?? ids.shift()!);
+        const freshIds = fresh.length > 0 ? await this.insert(client, fresh, now) : [];
+        const ids = replaced.map((id) => id ?? freshIds.shift()!);
+        // In batch order: a request's earlier requests are linked (or cancelled) before it reads their status.
+        for (const [index, job] of jobs.entries()) {
+          if (!job.dependsOn?.length || replaced[index] !== undefined) continue;
+          await this.linkParents(client, ids[index]!, job, resolveReferences(job.dependsOn, ids, index), now);
+        }
+        return ids;
       });
     });
   }
@@ -228,8 +246,53 @@ export class PostgresJobStore implements JobStore {
       Array.isArray(createdAt) ? createdAt : jobs.map((job) => job.createdAt ?? createdAt),
       this.channel,
       this.databaseClock,
+      jobs.map((job) => job.traceParent ?? null),
     ]);
     return rows.map((row) => row.id);
+  }
+
+  /** Links a new job to its parents (locked until commit): it waits for them, or is cancelled at once. */
+  private async linkParents(
+    client: pg.PoolClient,
+    id: number,
+    job: NewJob,
+    parentIds: number[],
+    now: number,
+  ): Promise<void> {
+    const rows = await this.query<{ id: number; status: JobStatus }>(client, this.sql.parentsForUpdate, [
+      parentIds,
+    ]);
+    const statuses = new Map(rows.map((row) => [row.id, row.status]));
+    const parents = parentIds.map((parentId) => {
+      const status = statuses.get(parentId);
+      if (status === undefined)
+        throw new ValidationError(`dependsOn names job ${parentId}, which does not exist`);
+      return { id: parentId, status };
+    });
+    const plan = planDependencies(parents, job.onParentFailure ?? 'cancel');
+    const waitingOn = plan.edges.filter((edge) => !edge.resolved).map((edge) => edge.parentId);
+    if (waitingOn.length > 0) await this.query(client, this.sql.markParents, [waitingOn]);
+    await this.query(client, this.sql.insertEdges, [
+      id,
+      plan.edges.map((edge) => edge.parentId),
+      plan.edges.map((edge) => edge.resolved),
+      job.onParentFailure === 'run',
+    ]);
+    if (plan.waitingFor > 0) await this.query(client, this.sql.setWaiting, [id, plan.waitingFor]);
+    if (plan.cancelledBy) {
+      const message = parentFailureMessage(plan.cancelledBy.parentId, plan.cancelledBy.status);
+      await this.query(client, this.sql.cancelForParent, [id, now, message]);
+    }
+  }
+
+  async dependencies(id: number, options: DependencyOptions = {}): Promise<JobDependencies> {
+    return this.guard(async () => {
+      const [parents, children] = await Promise.all([
+        this.query<JobRow>(this.pool, options.withData ? this.sql.parentsFull : this.sql.parents, [id]),
+        this.query<JobRow>(this.pool, this.sql.children, [id, options.childLimit ?? DEFAULT_CHILD_LIMIT]),
+      ]);
+      return { parents: parents.map(toJob), children: children.map(toJob) };
+    });
   }
 
   /**
@@ -470,6 +533,17 @@ export class PostgresJobStore implements JobStore {
       written.push(...rows.map((row) => row.n));
     }
     return written;
+  }
+
+  async setProgress(jobId: number, workerId: string, progress: ProgressReport, at: number): Promise<boolean> {
+    return this.guard(async () => {
+      const result = await this.pool.query({
+        name: this.sql.setProgress.name,
+        text: this.sql.setProgress.text,
+        values: [jobId, workerId, JSON.stringify(progress), at],
+      });
+      return (result.rowCount ?? 0) > 0;
+    });
   }
 
   async renewLeases(

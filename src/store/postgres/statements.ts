@@ -64,7 +64,7 @@ export function storeStatements(schema: string) {
 
   // Claim filters of a claim with concurrency limits, as in claim_jobs.
   // $1 now (null: the database's), $2 owner (null: only jobs without one), $3 containers (null: any), $4 commands left out.
-  const dueWhere = `${from('claim')} AND scheduled_at <= ${nowOr('$1')}
+  const dueWhere = `${from('claim')} AND waiting_for = 0 AND scheduled_at <= ${nowOr('$1')}
       AND (owner IS NULL OR owner = $2::text)
       AND ($3::text[] IS NULL OR container_id IS NULL OR container_id = ANY ($3::text[]))
       AND command <> ALL ($4::text[])`;
@@ -88,16 +88,16 @@ export function storeStatements(schema: string) {
       'insert',
       `WITH inserted AS (
         INSERT INTO ${jobs} (status, command, business_key, container_id, process_instance_id, owner, message,
-          priority, retries, scheduled_at, request_data, created_at)
+          priority, retries, scheduled_at, request_data, created_at, trace_parent)
         SELECT 'QUEUED', command, business_key, container_id, process_instance_id, owner, message,
           priority, retries,
           CASE WHEN $13::boolean AND scheduled_at = created_at THEN ${DB_NOW} ELSE scheduled_at END,
           request_data::json,
-          CASE WHEN $13::boolean THEN ${DB_NOW} ELSE created_at END
+          CASE WHEN $13::boolean THEN ${DB_NOW} ELSE created_at END, trace_parent
         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::integer[],
-            $8::integer[], $9::bigint[], $10::text[], $11::bigint[]) WITH ORDINALITY
+            $8::integer[], $9::bigint[], $10::text[], $11::bigint[], $14::text[]) WITH ORDINALITY
           AS t (command, business_key, container_id, process_instance_id, owner, message, priority, retries,
-            scheduled_at, request_data, created_at, n)
+            scheduled_at, request_data, created_at, trace_parent, n)
         ORDER BY n
         RETURNING id
       )
@@ -121,6 +121,50 @@ export function storeStatements(schema: string) {
       'replace_waiting',
       `UPDATE ${jobs} SET request_data = $2::json, scheduled_at = coalesce($3::bigint, scheduled_at)
       WHERE id = $1 AND status IN ('QUEUED', 'RETRYING') RETURNING id`,
+    ),
+    /**
+     * Dependencies (migration 005): a new job's parents, locked until the schedule commits so that a parent ending
+     * meanwhile waits for the links (and its trigger then sees them); $1 the parents' ids.
+     */
+    parentsForUpdate: named(
+      'parents_for_update',
+      `SELECT id, status FROM ${jobs} WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE`,
+    ),
+    markParents: named(
+      'mark_parents',
+      `UPDATE ${jobs} SET has_children = true WHERE id = ANY ($1::bigint[]) AND NOT has_children`,
+    ),
+    /** $1 child, $2 parents, $3 resolved per parent, $4 run on failure. */
+    insertEdges: named(
+      'insert_edges',
+      `INSERT INTO ${quoteIdent(schema)}.job_dependencies (job_id, parent_id, resolved, run_on_failure)
+      SELECT $1::bigint, parent_id, resolved, $4::boolean FROM unnest($2::bigint[], $3::boolean[]) AS e (parent_id, resolved)`,
+    ),
+    setWaiting: named('set_waiting', `UPDATE ${jobs} SET waiting_for = $2 WHERE id = $1`),
+    /** A child whose parent already failed: $1 child, $2 now, $3 the error record's message. */
+    cancelForParent: named(
+      'cancel_for_parent',
+      `WITH cancelled AS (
+        UPDATE ${jobs} SET status = 'CANCELLED', finished_at = $2::bigint WHERE id = $1 RETURNING id
+      )
+      INSERT INTO ${errors} (job_id, message, stacktrace, error_date)
+      SELECT id, $3::text, NULL, $2::bigint FROM cancelled`,
+    ),
+    parents: named(
+      'parents',
+      `SELECT ${SUMMARY_COLUMNS} FROM ${jobs}
+      WHERE id IN (SELECT parent_id FROM ${quoteIdent(schema)}.job_dependencies WHERE job_id = $1) ORDER BY id`,
+    ),
+    parentsFull: named(
+      'parents_full',
+      `SELECT * FROM ${jobs}
+      WHERE id IN (SELECT parent_id FROM ${quoteIdent(schema)}.job_dependencies WHERE job_id = $1) ORDER BY id`,
+    ),
+    children: named(
+      'children',
+      `SELECT ${SUMMARY_COLUMNS} FROM ${jobs}
+      WHERE id IN (SELECT job_id FROM ${quoteIdent(schema)}.job_dependencies WHERE parent_id = $1)
+      ORDER BY id LIMIT $2`,
     ),
 
     getFull: named('get_full', `SELECT * FROM ${jobs} WHERE id = $1`),
@@ -231,6 +275,12 @@ export function storeStatements(schema: string) {
     ),
     notify: named('notify', `SELECT pg_notify($1, '')`),
 
+    /** The latest progress of a job this worker runs: $1 id, $2 worker, $3 progress, $4 when. */
+    setProgress: named(
+      'set_progress',
+      `UPDATE ${jobs} SET progress = $3::json, progress_at = $4::bigint
+      WHERE id = $1 AND status = 'RUNNING' AND worker_id = $2`,
+    ),
     renew: named(
       'renew',
       `UPDATE ${jobs} SET lease_expires_at = ${nowOr('$1')} + $4::bigint
@@ -379,7 +429,7 @@ export function storeStatements(schema: string) {
     nextDue: named(
       'next_due',
       `SELECT min(scheduled_at) - ${nowOr('$1')} AS wait FROM ${jobs}
-      WHERE ${from('claim')} AND scheduled_at > ${nowOr('$1')}`,
+      WHERE ${from('claim')} AND waiting_for = 0 AND scheduled_at > ${nowOr('$1')}`,
     ),
     counts: named('counts', `SELECT status, count(*) AS n FROM ${jobs} GROUP BY status`),
     deleteFinished: named(

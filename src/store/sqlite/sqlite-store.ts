@@ -12,6 +12,9 @@ import {
   InvalidStateError,
   JobNotFoundError,
   FINAL_STATUSES,
+  parentFailureMessage,
+  planDependencies,
+  resolveReferences,
   type ClaimedJob,
   type DataMap,
   type Job,
@@ -30,6 +33,10 @@ import {
   type BulkQuery,
   type BulkResult,
   type FlowTarget,
+  type DependencyOptions,
+  type ProgressReport,
+  type JobDependencies,
+  DEFAULT_CHILD_LIMIT,
   type GetOptions,
   type JobAction,
   type PausedTarget,
@@ -135,6 +142,8 @@ export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
   private prepared: ReturnType<SqliteJobStore['prepare']> | undefined;
   private readonly statementCache = new Map<string, Database.Statement>();
+  /** Told when a parent's end released children in this process (other processes poll). */
+  private readonly listeners = new Set<() => void>();
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -145,6 +154,8 @@ export class SqliteJobStore implements JobStore {
     whileBusy(() => this.db.pragma('journal_mode = WAL'));
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
+    // A child cancelled for its parent ends too: its own children follow (jobs_release_children, migration 005).
+    this.db.pragma('recursive_triggers = ON');
   }
 
   async migrate(): Promise<void> {
@@ -187,9 +198,9 @@ export class SqliteJobStore implements JobStore {
     return {
       insert:
         db.prepare(`INSERT INTO jobs (status, command, business_key, container_id, process_instance_id, owner,
-          message, priority, retries, executions, scheduled_at, request_data, created_at)
+          message, priority, retries, executions, scheduled_at, request_data, created_at, trace_parent)
         VALUES ('QUEUED', @command, @businessKey, @containerId, @processInstanceId, @owner,
-          @message, @priority, @retries, 0, @scheduledAt, @requestData, @createdAt)`),
+          @message, @priority, @retries, 0, @scheduledAt, @requestData, @createdAt, @traceParent)`),
       getFull: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       activeByKey: db.prepare(
         `SELECT id, status FROM jobs WHERE business_key = ? AND status IN (${sqlList(ACTIVE_STATUSES)}) ORDER BY id LIMIT 1`,
@@ -239,7 +250,7 @@ export class SqliteJobStore implements JobStore {
       ),
       nextDue: db.prepare(
         `SELECT min(scheduled_at) AS next FROM jobs INDEXED BY jobs_due_time
-          WHERE status IN (${due}) AND scheduled_at > ?`,
+          WHERE status IN (${due}) AND waiting_for = 0 AND scheduled_at > ?`,
       ),
       counts: db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status'),
       setStatus:
@@ -255,6 +266,20 @@ export class SqliteJobStore implements JobStore {
       resume: db.prepare('DELETE FROM paused WHERE kind = ? AND name = ?'),
       runningKeys: db.prepare(`SELECT command, ${CONCURRENCY_KEY} AS concurrency_key, count(*) AS n FROM jobs
         WHERE status = 'RUNNING' AND ${CONCURRENCY_KEY} IS NOT NULL GROUP BY 1, 2`),
+      statusOf: db.prepare('SELECT status FROM jobs WHERE id = ?'),
+      setProgress: db.prepare(`UPDATE jobs SET progress = ?, progress_at = ?
+        WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
+      hasChildren: db.prepare('SELECT has_children FROM jobs WHERE id = ?').pluck(),
+      markParent: db.prepare('UPDATE jobs SET has_children = 1 WHERE id = ? AND has_children = 0'),
+      insertEdge: db.prepare(`INSERT INTO job_dependencies (parent_id, job_id, run_on_failure, resolved)
+        VALUES (?, ?, ?, ?)`),
+      setWaiting: db.prepare('UPDATE jobs SET waiting_for = ? WHERE id = ?'),
+      parents: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM jobs
+        WHERE id IN (SELECT parent_id FROM job_dependencies WHERE job_id = ?) ORDER BY id`),
+      parentsFull: db.prepare(`SELECT * FROM jobs
+        WHERE id IN (SELECT parent_id FROM job_dependencies WHERE job_id = ?) ORDER BY id`),
+      children: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM jobs
+        WHERE id IN (SELECT job_id FROM job_dependencies WHERE parent_id = ?) ORDER BY id LIMIT ?`),
     };
   }
 
@@ -269,19 +294,53 @@ export class SqliteJobStore implements JobStore {
     return this.db
       .transaction(() => {
         const replaced = this.resolveDuplicates(jobs);
-        return jobs.map(
-          (job, n) =>
-            replaced[n] ??
+        const ids: number[] = [];
+        jobs.forEach((job, index) => {
+          const id =
+            replaced[index] ??
             Number(
               insert.run({
                 ...job,
                 requestData: JSON.stringify(job.requestData),
+                traceParent: job.traceParent ?? null,
                 createdAt: job.createdAt ?? now,
               }).lastInsertRowid,
-            ),
-        );
+            );
+          ids.push(id);
+          if (replaced[index] === undefined && job.dependsOn?.length)
+            this.linkParents(id, job, resolveReferences(job.dependsOn, ids, index), now);
+        });
+        return ids;
       })
       .immediate();
+  }
+
+  /** Links a new job to its parents (inside the schedule's write transaction): it waits, or is cancelled. */
+  private linkParents(id: number, job: NewJob, parentIds: readonly number[], now: number): void {
+    const parents = parentIds.map((parentId) => {
+      const row = this.sql.statusOf.get(parentId) as { status: JobStatus } | undefined;
+      if (!row) throw new ValidationError(`dependsOn names job ${parentId}, which does not exist`);
+      return { id: parentId, status: row.status };
+    });
+    const runOnFailure = job.onParentFailure === 'run' ? 1 : 0;
+    const plan = planDependencies(parents, job.onParentFailure ?? 'cancel');
+    for (const edge of plan.edges) {
+      this.sql.insertEdge.run(edge.parentId, id, runOnFailure, edge.resolved ? 1 : 0);
+      if (!edge.resolved) this.sql.markParent.run(edge.parentId);
+    }
+    if (plan.waitingFor > 0) this.sql.setWaiting.run(plan.waitingFor, id);
+    if (plan.cancelledBy) {
+      this.sql.setStatus.run('CANCELLED', now, id);
+      const { parentId, status } = plan.cancelledBy;
+      this.sql.insertError.run(id, parentFailureMessage(parentId, status), null, now);
+    }
+  }
+
+  async dependencies(id: number, options: DependencyOptions = {}): Promise<JobDependencies> {
+    return this.db.transaction(() => ({
+      parents: ((options.withData ? this.sql.parentsFull : this.sql.parents).all(id) as JobRow[]).map(toJob),
+      children: (this.sql.children.all(id, options.childLimit ?? DEFAULT_CHILD_LIMIT) as JobRow[]).map(toJob),
+    }))();
   }
 
   /**
@@ -393,7 +452,8 @@ export class SqliteJobStore implements JobStore {
 
   /** The claim statements, built once per shape of options and kept prepared. */
   private claimStatement(options: CandidateOptions, kind: 'claim' | 'candidates') {
-    const where = [`status IN (${sqlList(allowedFrom('claim'))})`, 'scheduled_at <= @now'];
+    // waiting_for = 0: jobs waiting for parents are not due (and match jobs_due's predicate).
+    const where = [`status IN (${sqlList(allowedFrom('claim'))})`, 'waiting_for = 0', 'scheduled_at <= @now'];
     where.push(options.owner !== undefined ? '(owner IS NULL OR owner = @owner)' : 'owner IS NULL');
     if (options.containers !== undefined) {
       const names = options.containers.map((_, i) => `@c${i}`);
@@ -518,10 +578,13 @@ export class SqliteJobStore implements JobStore {
               changes = sql.release.run(outcome.jobId, outcome.workerId).changes;
               break;
           }
+          if (changes > 0 && outcome.kind !== 'retry' && outcome.kind !== 'release')
+            this.noteEnd(outcome.jobId);
           if (changes > 0 && outcome.kind !== 'release' && outcome.reschedule) {
             sql.insert.run({
               ...outcome.reschedule,
               requestData: JSON.stringify(outcome.reschedule.requestData),
+              traceParent: outcome.reschedule.traceParent ?? null,
               createdAt: outcome.now,
             });
           }
@@ -529,6 +592,10 @@ export class SqliteJobStore implements JobStore {
         }),
       )
       .immediate();
+  }
+
+  async setProgress(jobId: number, workerId: string, progress: ProgressReport, at: number): Promise<boolean> {
+    return this.sql.setProgress.run(JSON.stringify(progress), at, jobId, workerId).changes > 0;
   }
 
   async renewLeases(
@@ -546,6 +613,22 @@ export class SqliteJobStore implements JobStore {
 
   async findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]> {
     return (this.sql.expired.all(now, limit) as JobRow[]).map((row) => toJob(row) as ClaimedJob);
+  }
+
+  /** After a job ended (in the write transaction): when it has children, some may be due now; wake listeners. */
+  private noteEnd(id: number): void {
+    if (this.listeners.size === 0 || !this.sql.hasChildren.get(id)) return;
+    setImmediate(() => {
+      for (const listener of this.listeners) listener();
+    });
+  }
+
+  /** In this process only: called when a parent's end may have made children due. */
+  async subscribe(listener: () => void): Promise<() => Promise<void>> {
+    this.listeners.add(listener);
+    return async () => {
+      this.listeners.delete(listener);
+    };
   }
 
   async runningWorkers(): Promise<string[]> {
@@ -567,6 +650,7 @@ export class SqliteJobStore implements JobStore {
   private cancelRow(row: { id: number; status: JobStatus }, now: number): void {
     this.sql.setStatus.run('CANCELLED', now, row.id);
     this.sql.insertAction.run(row.id, 'cancel', now, row.status);
+    this.noteEnd(row.id);
   }
 
   /** Inside a write transaction, the status already checked. */

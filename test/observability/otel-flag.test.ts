@@ -1,0 +1,77 @@
+// `kjobs serve --otel`: the SDK in one flag. A real OTLP/HTTP receiver on loopback gets the schedule's and the
+// run's spans, in one trace with the caller's traceparent.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { eventually, tempFolder } from '../helpers.js';
+import { startService } from '../cli/service.js';
+
+interface OtlpSpan {
+  traceId: string;
+  name: string;
+  parentSpanId?: string;
+}
+
+describe('kjobs serve --otel', () => {
+  const received: { path: string; spans: OtlpSpan[] }[] = [];
+  let receiver: Server;
+  after(() => receiver?.close());
+
+  it('exports the spans of a schedule and its run over OTLP/HTTP', async () => {
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const spans: OtlpSpan[] = [];
+        try {
+          const payload = JSON.parse(body) as {
+            resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
+          };
+          for (const resource of payload.resourceSpans)
+            for (const scope of resource.scopeSpans) spans.push(...scope.spans);
+        } catch {
+          // not JSON: counted with no spans
+        }
+        received.push({ path: request.url ?? '', spans });
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    const port = (receiver.address() as { port: number }).port;
+    const service = await startService(['--otel', '--db', join(tempFolder('kjobs-otel-'), 'jobs.db')], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const answer = await fetch(`${service.address}/kie-server/services/rest/server/jobs`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from('ops:pw').toString('base64')}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      },
+      body: JSON.stringify({
+        'job-command': 'org.jbpm.executor.commands.PrintOutCommand',
+        'request-data': {},
+      }),
+    });
+    assert.equal(answer.status, 201);
+    const spans = await eventually(
+      () => received.flatMap((batch) => batch.spans),
+      (list) => list.some((span) => span.name.startsWith('kjobs run')),
+      30_000,
+    );
+    assert.ok(received.every((batch) => batch.path === '/v1/traces'));
+    const names = spans.filter((span) => span.traceId === traceId).map((span) => span.name);
+    assert.ok(names.includes('kjobs schedule'), names.join());
+    assert.ok(names.includes('kjobs run org.jbpm.executor.commands.PrintOutCommand'), names.join());
+    assert.ok(service.lines.some((line) => line.includes('OpenTelemetry tracing on')));
+    service.child.kill('SIGTERM');
+    await service.exited;
+  });
+});
