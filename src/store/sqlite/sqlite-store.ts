@@ -232,7 +232,7 @@ export class SqliteJobStore implements JobStore {
         ON CONFLICT (minute) DO UPDATE SET done = excluded.done, error = excluded.error
           WHERE job_stats.minute >= @keepBefore`),
       statsWaiting: db.prepare(`INSERT INTO job_stats (minute, waiting)
-          SELECT @minute, count(*) FROM jobs INDEXED BY jobs_due_time WHERE status IN (${due})
+          SELECT @minute, count(*) FROM jobs INDEXED BY jobs_by_status WHERE status IN (${due})
         ON CONFLICT (minute) DO UPDATE SET waiting = excluded.waiting`),
       statsForget: db.prepare('DELETE FROM job_stats WHERE minute < ?'),
       readStats: db.prepare(
@@ -332,7 +332,7 @@ export class SqliteJobStore implements JobStore {
     if (plan.cancelledBy) {
       this.sql.setStatus.run('CANCELLED', now, id);
       const { parentId, status } = plan.cancelledBy;
-      this.sql.insertError.run(id, parentFailureMessage(parentId, status), null, now);
+      this.sql.insertError.run(id, parentFailureMessage(parentId, status), null, now, id);
     }
   }
 
