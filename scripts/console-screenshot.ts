@@ -1,4 +1,4 @@
-// Takes the README's screenshot of the web console: a real kjobs server with a few jobs of every kind, headless
+// Takes docs/console.md's screenshots: a real kjobs server with a few jobs of every kind, headless
 // Chromium at laptop width (docs/console.png), and at phone width (docs/console-phone.png, or the path given).
 // The charts' history (the day before the script ran) is made up: written straight into the statistics table, as
 // the executor's sampler would have written it, so that the charts show something. The jobs are real.
@@ -95,7 +95,7 @@ try {
     await page.screenshot({ path, type: 'png' });
     console.log(`${path}: ${width}×${height}`);
     if (process.env.KJOBS_SCREENSHOT_JOB) {
-      // The failed job's page, whole, for a look (not in the README).
+      // The failed job's page, whole, for a look (not in docs/console.md).
       await page.goto(`${server.origin}/console/#/jobs/${failed}`);
       await page.locator('.stacktrace').first().waitFor();
       const jobPath = path.replace(/\.png$/, '-job.png');

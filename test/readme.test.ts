@@ -1,6 +1,9 @@
 /**
- * Every shell and TypeScript example of README.md, run in order as a user would: shell blocks with bash against a
- * fresh `kjobs serve` started with the example containers (as the README says), TypeScript blocks with tsx. A block
+ * Every shell and TypeScript example of the documentation, run in order as a user would: the pages of docs/ in the
+ * order of README.md's table of contents, then README.md itself (its first example schedules a job of its own, so
+ * the job ids the pages show stay theirs), each page's blocks in their order. Shell blocks run with bash against one
+ * fresh `kjobs serve` started with the example containers (as docs/library.md says), sharing shell variables from
+ * page to page (docs/extensions.md uses `$KIE` and `$J` of docs/api.md), TypeScript blocks with tsx. A block
  * that fails (a command's non-zero exit, curl on an HTTP error, a thrown error) fails this test. Blocks a test cannot
  * run carry `<!-- readme-test: skip (reason) -->` on the line before them; a block marked
  * `<!-- readme-test: same as FILE -->` must equal that file. JSON, XML and unlabelled blocks show answers and
@@ -8,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,21 +23,24 @@ const RUN_LANGUAGES = new Set(['sh', 'bash', 'ts', 'js', 'ruby', 'python']);
 const MARKER = /^<!-- readme-test: (skip \((?<reason>[^)]+)\)|same as (?<file>\S+)) -->$/;
 
 interface Block {
+  /** The page, relative to the project: README.md, docs/api.md. */
+  page: string;
   line: number;
   language: string;
   code: string;
   marker: RegExpExecArray | null;
 }
 
-function readmeBlocks(text: string): Block[] {
+function readmeBlocks(page: string, text: string): Block[] {
   const lines = text.split('\n');
   const blocks: Block[] = [];
   for (let index = 0; index < lines.length; index++) {
     const open = /^```(\S*)\s*$/.exec(lines[index]!);
     if (!open) continue;
     const end = lines.indexOf('```', index + 1);
-    assert.ok(end > index, `README.md line ${index + 1}: the block is not closed`);
+    assert.ok(end > index, `${page} line ${index + 1}: the block is not closed`);
     blocks.push({
+      page,
       line: index + 1,
       language: open[1]!,
       code: lines.slice(index + 1, end).join('\n') + '\n',
@@ -45,7 +51,13 @@ function readmeBlocks(text: string): Block[] {
   return blocks;
 }
 
-const blocks = readmeBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** The pages of docs/ as README.md's table of contents links them (in its order), then README.md. */
+const linked = [...readme.matchAll(/\]\((docs\/[\w-]+\.md)\)/g)].map((link) => link[1]!);
+const pages = [...new Set(linked), 'README.md'];
+const blocks = pages.flatMap((page) => readmeBlocks(page, readFileSync(join(ROOT, page), 'utf8')));
+/** `docs/api.md` line 12 → `docs-api-12`: a name for the block's files. */
+const fileName = (block: Block) => `${block.page.replace(/\.md$/, '').replaceAll('/', '-')}-${block.line}`;
 const work = mkdtempSync(join(tmpdir(), 'kjobs-readme-'));
 // The user's folder: the examples and the installed packages, as in a clone of the project.
 symlinkSync(join(ROOT, 'examples'), join(work, 'examples'));
@@ -57,7 +69,7 @@ let server: ReturnType<typeof spawn> | undefined;
 const serverLog: string[] = [];
 
 before(async () => {
-  // As the README starts it, on a free port.
+  // As docs/library.md starts it, on a free port.
   server = spawn(
     process.execPath,
     [
@@ -120,7 +132,7 @@ function run(command: string, args: string[], label: string) {
 /**
  * A shell block in bash, stopping at the first failing command. `kjobs` and `npx kjobs` run the CLI from the
  * sources, curl fails on HTTP errors (`--fail-with-body`), and variables carry over to the next blocks (the
- * README's later examples use `$KIE` and `$J` from the curl examples).
+ * later pages use `$KIE` and `$J` from the curl examples of docs/api.md).
  */
 function runShell(block: Block): void {
   const script = [
@@ -132,7 +144,7 @@ function runShell(block: Block): void {
     localized(block.code),
     `export -p > ${JSON.stringify(shellState)}`,
   ].join('\n');
-  run('bash', ['-c', script], `README.md line ${block.line} (sh)`);
+  run('bash', ['-c', script], `${block.page} line ${block.line} (sh)`);
 }
 
 /**
@@ -145,10 +157,10 @@ function runTypeScript(block: Block): void {
     .replaceAll("from 'kjobs/client'", `from ${JSON.stringify(join(ROOT, 'src/client/index.ts'))}`);
   const prelude: string[] = [];
   const declares = (name: string) => new RegExp(`\\b(const|let)\\s+${name}\\b`).test(code);
-  if (/\bDB\b/.test(code) && !declares('DB')) prelude.push(`const DB = './data/readme-${block.line}.db';`);
+  if (/\bDB\b/.test(code) && !declares('DB')) prelude.push(`const DB = './data/${fileName(block)}.db';`);
   if (/\bkjobs\./.test(code) && !declares('kjobs')) {
     prelude.push(
-      `const kjobs = await createKjobs({ store: './data/readme-${block.line}-fragment.db', executor: false,`,
+      `const kjobs = await createKjobs({ store: './data/${fileName(block)}-fragment.db', executor: false,`,
       `  containers: { acme: './examples/acme-commands.mjs' } });`,
     );
   }
@@ -156,19 +168,26 @@ function runTypeScript(block: Block): void {
     prelude.unshift(`import { createKjobs } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};`);
   }
   code = `${prelude.join('\n')}\n${code}\nprocess.exit(0);\n`;
-  const file = join(work, `readme-${block.line}.mts`);
+  const file = join(work, `${fileName(block)}.mts`);
   writeFileSync(file, code);
-  const stdout = run(process.execPath, ['--import', 'tsx', file], `README.md line ${block.line} (ts)`);
+  const stdout = run(process.execPath, ['--import', 'tsx', file], `${block.page} line ${block.line} (ts)`);
   // `console.log(...); // TEXT` promises TEXT on stdout.
   for (const [, expected] of block.code.matchAll(/console\.log\(.*\);[ \t]*\/\/[ \t]*(.+)$/gm)) {
     assert.ok(
       stdout.includes(expected!.trim()),
-      `README.md line ${block.line}: expected "${expected}" in:\n${stdout}`,
+      `${block.page} line ${block.line}: expected "${expected}" in:\n${stdout}`,
     );
   }
 }
 
-describe('README.md examples', () => {
+describe('README.md and docs/ examples', () => {
+  it('README.md links every page of docs/ (so that its examples run)', () => {
+    const all = readdirSync(join(ROOT, 'docs'))
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`);
+    assert.deepEqual([...all].sort(), pages.filter((page) => page !== 'README.md').sort());
+  });
+
   it('every block of code is run, checked against its file, or says why not', () => {
     for (const block of blocks) {
       if (!RUN_LANGUAGES.has(block.language)) continue;
@@ -177,11 +196,11 @@ describe('README.md examples', () => {
         assert.equal(
           block.code,
           file,
-          `README.md line ${block.line} differs from ${block.marker.groups.file}`,
+          `${block.page} line ${block.line} differs from ${block.marker.groups.file}`,
         );
       } else if (!block.marker && !['sh', 'bash', 'ts'].includes(block.language)) {
         assert.fail(
-          `README.md line ${block.line}: no way to run ${block.language} here; mark it readme-test: skip (why)`,
+          `${block.page} line ${block.line}: no way to run ${block.language} here; mark it readme-test: skip (why)`,
         );
       }
     }
@@ -191,7 +210,7 @@ describe('README.md examples', () => {
 
   for (const block of blocks) {
     if (!['sh', 'bash', 'ts'].includes(block.language) || block.marker) continue;
-    it(`line ${block.line} (${block.language}): ${block.code
+    it(`${block.page} line ${block.line} (${block.language}): ${block.code
       .split('\n')
       .find((line) => line.trim())
       ?.slice(0, 70)}`, () => (block.language === 'ts' ? runTypeScript(block) : runShell(block)));

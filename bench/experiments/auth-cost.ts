@@ -1,7 +1,7 @@
 /**
- * What authentication costs a request (README, *Users with hashed passwords*): `authenticate()` alone for a
- * `--user` user and for a users-file (scrypt) user whose verification is remembered, one first scrypt check and one
- * wrong password, then an authenticated `GET .../jobs` over loopback (keep-alive, one request at a time) without
+ * What authentication costs a request (docs/operations.md, *Users with hashed passwords*): `authenticate()` alone
+ * for a `--user` user and for a users-file (scrypt) user whose verification is remembered, one first scrypt check
+ * and one wrong password, then an authenticated `GET .../jobs` over loopback (keep-alive, one request at a time) without
  * users, with a `--user` user and with a users-file user, in interleaved rounds.
  *
  *   node --import tsx bench/experiments/auth-cost.ts          (ROUNDS=3 REQUESTS=3000)

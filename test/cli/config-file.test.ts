@@ -189,11 +189,11 @@ describe('config file', () => {
   });
 });
 
-describe('README: the config file example', () => {
+describe('docs/configuration.md: the config file example', () => {
   it('loads as it is shown', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const example = /<!-- config-file-example -->\n```json\n([\s\S]*?)\n```/.exec(readme)?.[1];
-    assert.ok(example, 'README has the example');
+    const page = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const example = /<!-- config-file-example -->\n```json\n([\s\S]*?)\n```/.exec(page)?.[1];
+    assert.ok(example, 'docs/configuration.md has the example');
     const config = loadConfig({}, { config: configFile(example) });
     assert.deepEqual(config.containers, { acme: './examples/acme-commands.mjs' });
     assert.deepEqual(config.users, [{ name: 'admin', password: 'change-me', roles: ['kie-server'] }]);

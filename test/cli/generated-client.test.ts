@@ -1,8 +1,8 @@
 /**
  * The Ruby client generated from KIE's swagger document (the seed, `jbpm_client`, Swagger Codegen) against
- * `kjobs serve` with `--user` and no date flag, as the README's "Migrating from KIE Server" configures it. Ruby is not
- * installed here, so the client is replayed over HTTP with the literal requests it sends: its default headers
- * (`Content-Type: application/json`, `User-Agent: Swagger-Codegen/1.0.0/ruby`, plus the `Authorization` the README
+ * `kjobs serve` with `--user` and no date flag, as docs/migrating-from-kie.md configures it. Ruby is not installed
+ * here, so the client is replayed over HTTP with the literal requests it sends: its default headers
+ * (`Content-Type: application/json`, `User-Agent: Swagger-Codegen/1.0.0/ruby`, plus the `Authorization` that page
  * adds), the `Accept` it picks (JSON when offered), its paths and query names, `status` repeated (`params_encoding
  * = :multi`), and the schedule body as the JSON string its `schedule_request(body)` takes.
  */
@@ -31,7 +31,7 @@ interface Operation {
 }
 
 /**
- * Sends an operation with the generated client's headers. `defaultAuthorization`: the README's
+ * Sends an operation with the generated client's headers. `defaultAuthorization`: docs/migrating-from-kie.md's
  * `ApiClient.default.default_headers['Authorization'] = Configuration.default.basic_auth_token`.
  */
 async function send(service: Service, operation: Operation, defaultAuthorization: boolean) {

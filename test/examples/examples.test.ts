@@ -1,5 +1,5 @@
 /**
- * The container modules in examples/ (the README's): each command and callback does what its comment says, run by
+ * The container modules in examples/ (those of docs/library.md): each command and callback does what its comment says, run by
  * a real executor on a SQLite file.
  */
 import assert from 'node:assert/strict';

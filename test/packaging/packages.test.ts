@@ -1,7 +1,7 @@
 /**
  * The packages as users install them: `npm pack` of kjobs and @kjobs/client (each built by its prepack), the
- * tarballs installed into empty projects with no build step there, then used as the README says: the library runs a
- * job on SQLite, `npx kjobs --version`, `kjobs serve` answering both clients and serving the console, a TypeScript
+ * tarballs installed into empty projects with no build step there, then used as README.md and docs/ say: the library
+ * runs a job on SQLite, `npx kjobs --version`, `kjobs serve` answering both clients and serving the console, a TypeScript
  * file type-checked under strict with moduleResolution nodenext, node16 and bundler, the client bundled for the
  * browser, and the client's dependency tree free of native modules and database drivers.
  *
@@ -62,7 +62,7 @@ function run(command: string, args: string[], cwd: string, env = userEnv()): str
   return result.stdout;
 }
 
-/** An empty project, as `npm init` and the README's approval of better-sqlite3's install script leave it. */
+/** An empty project, as `npm init` and docs/install.md's approval of better-sqlite3's install script leave it. */
 function project(folder: string, tarballs: string[], more: string[] = []): void {
   mkdirSync(folder);
   writeFileSync(
