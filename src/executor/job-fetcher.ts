@@ -141,7 +141,9 @@ export class JobFetcher {
 
   /** A job held back by a rate limit is due but waits for its window: nothing else would wake us then. */
   private afterLimits(report: LimitReport): void {
-    if (report.rateOpensAt !== null) this.setWakeTimer(Math.max(report.rateOpensAt - Date.now(), 0));
+    if (report.rateOpensAt !== null) {
+      this.setWakeTimer(Math.max(report.rateOpensAt - this.options.clock.now(), 0));
+    }
     try {
       this.host.reportLimits?.(report);
     } catch (error) {

@@ -149,4 +149,32 @@ describe('PostgreSQL decides time on its own clock', { skip: POSTGRES_SKIP }, ()
     assert.equal(await store.get(old), undefined);
     assert.equal((await store.get(recent))?.status, 'CANCELLED', 'finished a moment ago: kept');
   });
+  it('rate limits count starts on the database clock: a node 10 minutes ahead still holds them', async () => {
+    const schema = freshSchema('clockrate');
+    const store = new PostgresJobStore({ connectionString: POSTGRES_URL, schema, poolSize: 3 });
+    const ahead = await createKjobs({
+      store,
+      clock: offsetClock(MINUTES_10),
+      commands,
+      executor: {
+        heartbeatMs: 1000,
+        pollIntervalMs: 200,
+        workerId: 'ahead-rate',
+        limits: { rates: { commands: { 'test.Quick': { starts: 3, periodMs: 60_000 } } } },
+      },
+    });
+    await ahead.start();
+    after(async () => {
+      await ahead.stop(100);
+      await store.close();
+    });
+    const ids = await ahead.scheduleMany(Array.from({ length: 6 }, () => ({ command: 'test.Quick' })));
+    const statuses = async () => Promise.all(ids.map(async (id) => (await ahead.get(id)).status));
+    await eventually(statuses, (all) => all.filter((status) => status === 'DONE').length >= 3);
+    // Several claims later, the window (a minute of the database's time) still holds the other three back.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const final = await statuses();
+    assert.equal(final.filter((status) => status === 'DONE').length, 3, final.join());
+    assert.equal(final.filter((status) => status === 'QUEUED').length, 3, final.join());
+  });
 });

@@ -37,6 +37,7 @@ import {
   DEFAULT_CHILD_LIMIT,
   type GetOptions,
   type JobAction,
+  type LimitReport,
   type PausedTarget,
   type JobStore,
   type StatsMinute,
@@ -413,14 +414,18 @@ export class PostgresJobStore implements JobStore {
       state.runningKeys = await this.query<RunningKeyCount>(client, this.sql.runningKeys, []);
     }
     const rates = rateScope(limits);
+    let limitOptions = options;
     if (rates) {
+      // Start times are written on the database's clock: rate windows are counted on it too, and the time a window
+      // opens is handed back on the caller's clock.
+      if (this.databaseClock) limitOptions = await this.onDatabaseClock(client, options);
       state.starts = await this.query<StartRow>(client, this.sql.recentStarts, [
-        options.now - rates.longestMs,
+        limitOptions.now - rates.longestMs,
         rates.commands,
         rates.containers,
       ]);
     }
-    const chosen = await pickWithinLimitsAsync(options, limits, state, (query) =>
+    const chosen = await pickWithinLimitsAsync(limitOptions, limits, state, (query) =>
       this.query<CandidateRow>(client, this.sql.candidates, [
         due[0],
         due[1],
@@ -438,6 +443,27 @@ export class PostgresJobStore implements JobStore {
       options.leaseMs,
       chosen,
     ]);
+  }
+
+  /** Claim options whose `now` is the database's, with the rate report's times moved back to the caller's. */
+  private async onDatabaseClock(client: pg.PoolClient, options: ClaimOptions): Promise<ClaimOptions> {
+    const [row] = await this.query<{ now: string | number }>(client, this.sql.dbNow, []);
+    const databaseNow = Number(row!.now);
+    const offset = options.now - databaseNow;
+    const onLimits = options.onLimits;
+    return {
+      ...options,
+      now: databaseNow,
+      ...(onLimits
+        ? {
+            onLimits: (report: LimitReport) =>
+              onLimits({
+                ...report,
+                rateOpensAt: report.rateOpensAt === null ? null : report.rateOpensAt + offset,
+              }),
+          }
+        : {}),
+    };
   }
 
   /**

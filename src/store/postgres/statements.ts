@@ -220,6 +220,8 @@ export function storeStatements(schema: string) {
       `SELECT command, ${CONCURRENCY_KEY} AS concurrency_key, count(*) AS n FROM ${jobs}
       WHERE status = 'RUNNING' AND ${CONCURRENCY_KEY} IS NOT NULL GROUP BY 1, 2`,
     ),
+    /** The database's now (rate windows count start times, which claims write on its clock). */
+    dbNow: named('db_now', `SELECT ${DB_NOW} AS now`),
     /** Rate limits: starts since $1 of the commands $2 or containers $3. */
     recentStarts: named(
       'recent_starts',
