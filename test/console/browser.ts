@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type ServerOptions } from '../../src/http/server.js';
 import type { CommandContext } from '../../src/commands/command.js';
 import { createKjobs, type Kjobs, type KjobsOptions } from '../../src/kjobs.js';
@@ -84,4 +84,44 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** A page of `browser` logged in as USER, collecting the page's errors (a refused request's log line aside). */
+export async function openConsolePage(
+  browser: Browser,
+): Promise<{ context: BrowserContext; page: Page; pageErrors: string[] }> {
+  const context = await browser.newContext({
+    httpCredentials: { username: USER.name, password: USER.password },
+    viewport: { width: 1280, height: 900 },
+  });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    // A refused request is logged by Chromium as a failed resource: expected when the test provokes it.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+      pageErrors.push(message.text());
+  });
+  return { context, page, pageErrors };
+}
+
+/** What the console tests read and do on a page: the live region, a confirmation, the table's job ids. */
+export function consoleActions(page: () => Page) {
+  return {
+    /** The text of the live region once it says `text`. */
+    async message(text: string | RegExp): Promise<string> {
+      const box = page().locator('#message').filter({ hasText: text });
+      await box.waitFor({ timeout: 10_000 });
+      return (await box.textContent()) ?? '';
+    },
+    async confirm(buttonName: string): Promise<void> {
+      const dialog = page().getByRole('dialog');
+      await dialog.waitFor();
+      await dialog.getByRole('button', { name: buttonName }).click();
+    },
+    async rowIds(): Promise<number[]> {
+      const links = await page().locator('#jobs tbody td:nth-child(2) a').allTextContents();
+      return links.map((text) => Number(text.replace('#', '')));
+    },
+  };
 }

@@ -7,7 +7,9 @@ import {
   BILLING,
   FAILING,
   FAR_FUTURE,
+  consoleActions,
   launchChromium,
+  openConsolePage,
   PRINT_OUT,
   SEND_INVOICE,
   SKIP,
@@ -23,22 +25,13 @@ describe('web console', { skip: SKIP }, () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
+  const { message, confirm, rowIds } = consoleActions(() => page);
 
   before(async () => {
     server = await startConsoleServer({ containers: BILLING });
     browser = await launchChromium();
-    context = await browser.newContext({
-      httpCredentials: { username: USER.name, password: USER.password },
-      viewport: { width: 1280, height: 900 },
-    });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      // A refused request is logged by Chromium as a failed resource: expected when the test provokes it.
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
-        pageErrors.push(message.text());
-    });
+    ({ context, page, pageErrors } = await openConsolePage(browser));
   });
 
   after(async () => {
@@ -46,24 +39,6 @@ describe('web console', { skip: SKIP }, () => {
     await browser?.close();
     await server?.close();
   });
-
-  /** The text of the live region once it says `text`. */
-  async function message(text: string | RegExp): Promise<string> {
-    const box = page.locator('#message').filter({ hasText: text });
-    await box.waitFor({ timeout: 10_000 });
-    return (await box.textContent()) ?? '';
-  }
-
-  async function confirm(buttonName: string): Promise<void> {
-    const dialog = page.getByRole('dialog');
-    await dialog.waitFor();
-    await dialog.getByRole('button', { name: buttonName }).click();
-  }
-
-  async function rowIds(): Promise<number[]> {
-    const links = await page.locator('#jobs tbody td:nth-child(2) a').allTextContents();
-    return links.map((text) => Number(text.replace('#', '')));
-  }
 
   it('asks for credentials: / redirects to the console, which answers 401 with WWW-Authenticate', async () => {
     const root = await fetch(`${server.origin}/`, { redirect: 'manual' });
