@@ -5,6 +5,7 @@ import pg from 'pg';
 import { allowedFrom, StoreUnavailableError } from '../../src/core/index.js';
 import { readMigrations } from '../../src/store/migrations.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
+import { isConnectionError } from '../../src/store/postgres/unavailable.js';
 import { eventually } from '../helpers.js';
 import { newJob, runStoreContract } from './contract.js';
 import { dropSchema, freshSchema, openTestStore, POSTGRES_SKIP, POSTGRES_URL } from './postgres-helpers.js';
@@ -248,6 +249,26 @@ describe('PostgreSQL store', { skip: POSTGRES_SKIP }, () => {
       },
       { applicationName: 'kjobs-kill' },
     );
+  });
+
+  it('a connection lost between two statements of a transaction fails that transaction, not the process', async () => {
+    await withStores(1, async ([store]) => {
+      // The window is narrow in real use (a server stopping while a claim sits between BEGIN and its UPDATE);
+      // here the transaction waits in it on purpose.
+      const transaction = (
+        store as unknown as { transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> }
+      ).transaction.bind(store);
+      await assert.rejects(
+        transaction(async (client) => {
+          const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          await admin('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          await client.query('SELECT 1');
+        }),
+        (error: unknown) => isConnectionError(error),
+      );
+      assert.deepEqual(await store!.schedule([newJob()]).then((ids) => ids.length), 1);
+    });
   });
 
   it('fails fast with StoreUnavailableError when PostgreSQL cannot be reached', async () => {

@@ -171,6 +171,10 @@ export class PostgresJobStore implements JobStore {
     this.pool.on('error', (error) => {
       this.log.warn({ err: error }, 'an idle PostgreSQL connection was lost; the pool will open new ones');
     });
+    // The pool listens only to idle clients. A checked-out client whose server goes away between two statements
+    // (no statement running to fail) emits 'error' with nobody listening, which would crash the process; its next
+    // statement fails as 'not queryable' instead, and the transaction drops it from the pool.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   /** Applies the numbered migrations not yet recorded, under an advisory lock: nodes may start at once. */
