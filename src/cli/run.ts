@@ -49,6 +49,7 @@ async function startKjobs(
             // --lease-ms (the older setting) given: the heartbeat follows from it.
             heartbeatMs: config.leaseMs === undefined ? config.heartbeatMs : undefined,
             leaseMs: config.leaseMs,
+            nodeId: config.nodeId,
             defaultTimeoutMs: config.defaultTimeoutMs,
             limits: { ...config.limits, rates: config.rateLimits, keys: config.keyLimits },
           }

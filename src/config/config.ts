@@ -76,6 +76,11 @@ export interface Config {
    * a dead worker's jobs run again within 2 heartbeats. Default 5000.
    */
   heartbeatMs: number;
+  /**
+   * This node's name (`--node-id`, KJOBS_NODE_ID), kept across its restarts: the first part of its worker ids, so that
+   * a restarted node rescues what its earlier run held at once. Default: the host name.
+   */
+  nodeId: string | undefined;
   /** A claimed job's lease, ms (`--lease-ms`, KJOBS_LEASE_MS). Default: 1.5 heartbeats. */
   leaseMs: number | undefined;
   /** Timeout of a run whose data names no `timeout`, ms; 0 for none (`--default-timeout`, KJOBS_DEFAULT_TIMEOUT). */

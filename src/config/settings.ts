@@ -21,6 +21,7 @@ import {
   LOG_LEVELS,
 } from './values.js';
 import { JSON_DATES_SETTINGS } from '../http/formats/dates.js';
+import { checkNodeId } from '../executor/worker-identity.js';
 
 export type CommandName = 'serve' | 'worker';
 
@@ -366,6 +367,22 @@ export const SETTINGS: readonly Setting[] = [
     read: (config, text, name) => {
       config.heartbeatMs = parseDuration(name, text);
       if (config.heartbeatMs < 100) throw new ConfigError(`${name} must be at least 100 ms, got ${text}`);
+    },
+  },
+  {
+    kind: 'value',
+    key: 'nodeId',
+    flag: '--node-id <name>',
+    env: 'KJOBS_NODE_ID',
+    help: "this node's name, kept across restarts: a restarted node rescues its earlier run's jobs at once",
+    shownDefault: 'the host name',
+    commands: BOTH,
+    read: (config, text, name) => {
+      try {
+        config.nodeId = checkNodeId(text.trim());
+      } catch (error) {
+        throw new ConfigError(`${name}: ${(error as Error).message}`);
+      }
     },
   },
   {

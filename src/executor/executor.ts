@@ -7,7 +7,7 @@ import { JobFetcher } from './job-fetcher.js';
 import { JobRunner, toError } from './job-runner.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { OutcomeWriter } from './outcome-writer.js';
-import { newWorkerId } from './worker-identity.js';
+import { checkNodeId, newWorkerId, ownIdentity } from './worker-identity.js';
 
 export { JobTimeoutError } from './job-runner.js';
 export { WorkerLostError } from './lease-keeper.js';
@@ -45,6 +45,12 @@ export interface ExecutorOptions {
    * what proves the process dead to a worker on the same host (worker-identity.ts).
    */
   workerId?: string;
+  /**
+   * This node's name, kept across its restarts (a StatefulSet pod's name, a name per machine): the first part of
+   * its worker ids. A starting worker rescues at once the jobs that earlier workers of its node still hold when
+   * their lock in the store is free, e.g. after its container was restarted. Default: the host name.
+   */
+  nodeId?: string;
   /** This executor's id for KIE's `owner` key: it also runs jobs owned by this id. */
   executorId?: string;
   /** Only run jobs of these containers (and jobs without one). Default: the registry's containers. */
@@ -130,7 +136,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     if (!Number.isInteger(this.options.concurrency) || this.options.concurrency < 1) {
       throw new RangeError(`concurrency must be a whole number >= 1, got ${this.options.concurrency}`);
     }
-    this.workerId = options.workerId ?? newWorkerId();
+    this.workerId =
+      options.workerId ??
+      newWorkerId(ownIdentity(), options.nodeId === undefined ? undefined : checkNodeId(options.nodeId));
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ worker: this.workerId });
     const reportError = (error: unknown): void => this.reportError(error);
     this.fetcher = new JobFetcher(
@@ -216,8 +224,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   async start(): Promise<void> {
     if (this.state === 'running') return;
     this.state = 'running';
+    await this.leaseKeeper.start(); // first: this worker's lock is held before it claims anything
     if (this.store.subscribe) this.unsubscribe = await this.store.subscribe(() => this.wake());
-    await this.leaseKeeper.start();
     this.wake();
   }
 
@@ -264,6 +272,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     }
     await this.writer.waitUntilWritten(Math.max(deadline, Date.now()) + 5000);
     this.writer.stopRetrying();
+    await this.leaseKeeper.release(); // last: while it holds jobs, its lock says it lives
     this.running.clear();
     this.state = 'stopped';
   }

@@ -1,6 +1,6 @@
 import type { ClaimedJob, Clock } from '../core/index.js';
-import type { JobStore } from '../store/job-store.js';
-import { isCertainlyDead, ownIdentity, type ProcessIdentity } from './worker-identity.js';
+import type { JobStore, WorkerLock } from '../store/job-store.js';
+import { isCertainlyDead, nodeOf, ownIdentity, type ProcessIdentity } from './worker-identity.js';
 
 /** Recorded as the attempt's error when the worker that held a job is gone. */
 export class WorkerLostError extends Error {
@@ -32,13 +32,16 @@ export interface LeaseKeeperOptions {
 
 /**
  * Renews the leases of the jobs this worker holds every other beat (half a heartbeat), and at each beat (a quarter)
- * rescues the jobs of workers that died: those whose lease expired, and at once those of a dead process on this host (its worker id proves
- * it, see worker-identity.ts), e.g. this node's previous incarnation after a restart. Their attempt failed.
+ * rescues the jobs of workers that died: those whose lease expired, and at once those of a dead process on this
+ * host (its worker id proves it, see worker-identity.ts). At start it holds this worker's lock in the store, and
+ * rescues at once the jobs of earlier workers of its node whose lock is free: its previous run, even from another
+ * pid namespace (a restarted container). Their attempt failed.
  */
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
   private beats = 0;
   private readonly identity: ProcessIdentity | undefined = ownIdentity();
+  private lock: WorkerLock | undefined;
 
   constructor(
     private readonly store: JobStore,
@@ -46,16 +49,24 @@ export class LeaseKeeper {
     private readonly options: LeaseKeeperOptions,
   ) {}
 
-  /** Rescues what is lost now, then renews and rescues at every beat. */
+  /** Holds this worker's lock, rescues what is lost now, then renews and rescues at every beat. */
   async start(): Promise<void> {
+    this.lock ??= await this.store.holdWorkerLock(this.host.workerId);
     this.timer = setInterval(() => void this.renewLeasesAndRescue(), this.options.beatMs);
     this.timer.unref();
-    await this.rescueDeadWorkersHere();
+    await this.rescueDeadWorkersHere(true);
     await this.rescueLostJobs();
   }
 
+  /** Stops renewing and rescuing; the lock is kept until release(), once this worker holds no job. */
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  async release(): Promise<void> {
+    const lock = this.lock;
+    this.lock = undefined;
+    await lock?.release();
   }
 
   private async renewLeasesAndRescue(): Promise<void> {
@@ -78,15 +89,24 @@ export class LeaseKeeper {
   }
 
   /**
-   * Workers holding jobs whose process is certainly gone (same host, same boot, same pid namespace, pid gone or
-   * reused): their leases end now, so that rescueLostJobs takes their jobs without waiting for them to run out.
+   * Workers holding jobs whose process is certainly gone (same boot, same pid namespace, pid gone or reused), and
+   * at start those of this node whose lock is free (its earlier runs): their leases end now, so that rescueLostJobs
+   * takes their jobs without waiting for them to run out.
    */
-  private async rescueDeadWorkersHere(): Promise<void> {
-    if (!this.identity) return;
+  private async rescueDeadWorkersHere(starting = false): Promise<void> {
+    const node = nodeOf(this.host.workerId);
+    if (!this.identity && !(starting && node)) return;
     for (const workerId of await this.store.runningWorkers()) {
-      if (workerId !== this.host.workerId && isCertainlyDead(workerId, this.identity)) {
-        await this.store.expireLeasesOf(workerId);
-      }
+      if (workerId === this.host.workerId) continue;
+      const dead =
+        isCertainlyDead(workerId, this.identity) ||
+        // Only at start, and only this node's own: a live worker whose connection to PostgreSQL just broke has
+        // no lock for a second, and only a node's next run has reason to believe the earlier one is gone.
+        (starting &&
+          node !== undefined &&
+          nodeOf(workerId) === node &&
+          (await this.store.isWorkerGone(workerId)));
+      if (dead) await this.store.expireLeasesOf(workerId);
     }
   }
 

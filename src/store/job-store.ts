@@ -264,6 +264,17 @@ export interface JobStore {
   runningWorkers(): Promise<string[]>;
   /** Ends the leases of a worker known to be dead, so that the next rescue takes its jobs at once. */
   expireLeasesOf(workerId: string): Promise<number>;
+  /**
+   * Takes the lock of worker `workerId` for as long as this process lives (or until `release()`), so that a later
+   * process can tell it is gone (`isWorkerGone`). Undefined where nobody else could look (an in-memory store).
+   */
+  holdWorkerLock(workerId: string): Promise<WorkerLock | undefined>;
+  /**
+   * Whether nobody holds `workerId`'s lock any more: its process ended (SQLite), or its session with the database
+   * did (PostgreSQL). False while it is held. A worker that never took one, or stopped and gave it back, is not
+   * gone on SQLite (no lock file left) and gone on PostgreSQL (nothing tells them apart there).
+   */
+  isWorkerGone(workerId: string): Promise<boolean>;
   cancel(id: number, now: number): Promise<Job>;
   requeue(id: number, now: number): Promise<Job>;
   /** Merges `patch` into the job's request data (the indexed columns are left as they are, as in KIE). */
@@ -303,6 +314,11 @@ export interface JobStore {
   /** Calls `listener` when another process makes jobs available (e.g. PostgreSQL NOTIFY). Optional. */
   subscribe?(listener: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** A worker's lock (JobStore.holdWorkerLock), given back when the worker stops. */
+export interface WorkerLock {
+  release(): Promise<void>;
 }
 
 /** Error records are trimmed as KIE trims them (org.kie.executor.msg.length / stacktrace.length). */

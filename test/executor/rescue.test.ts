@@ -1,7 +1,7 @@
 // Rescue of the jobs of a dead worker (issue 19): at once when it died on this host (its previous incarnation after
 // a restart), within 2 heartbeats otherwise, and never while it lives, even when it is slow.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,9 @@ import { SqliteJobStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { JobStore } from '../../src/store/job-store.js';
 import type { DataMap, NewJob } from '../../src/core/index.js';
 import {
+  checkNodeId,
   isCertainlyDead,
+  nodeOf,
   newWorkerId,
   ownIdentity,
   parseWorkerId,
@@ -30,14 +32,23 @@ interface Node {
   started: string[];
 }
 
-function startNode(store: string, heartbeatMs: number, workerId = 'auto'): Promise<Node> {
-  const child = spawn(process.execPath, ['--import', 'tsx', NODE, store, String(heartbeatMs), workerId], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/** Runs a command in a pid namespace of its own, as a container does; killed with it (--kill-child). */
+const OWN_PID_NAMESPACE = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'];
+
+function startNode(
+  store: string,
+  heartbeatMs: number,
+  workerId = 'auto',
+  options: { nodeId?: string; ownPidNamespace?: boolean } = {},
+): Promise<Node> {
+  const node = [process.execPath, '--import', 'tsx', NODE, store, String(heartbeatMs), workerId];
+  if (options.nodeId) node.push(options.nodeId);
+  const argv = options.ownPidNamespace ? [...OWN_PID_NAMESPACE, ...node] : node;
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  const node: Node = { child, workerId: '', started: [] };
+  const started: Node = { child, workerId: '', started: [] };
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -48,9 +59,9 @@ function startNode(store: string, heartbeatMs: number, workerId = 'auto'): Promi
         const line = output.slice(0, end);
         output = output.slice(end + 1);
         if (line.startsWith('READY ')) {
-          node.workerId = line.slice(6);
-          resolve(node);
-        } else if (line.startsWith('STARTED ')) node.started.push(line.slice(8));
+          started.workerId = line.slice(6);
+          resolve(started);
+        } else if (line.startsWith('STARTED ')) started.started.push(line.slice(8));
       }
     });
     child.once('exit', (code) => reject(new Error(`node exited (${code}) before it was ready`)));
@@ -93,11 +104,18 @@ async function rescued(store: JobStore, id: number, killedAt: number, timeoutMs:
 }
 
 describe('worker ids that prove a process dead', { skip: NO_PROC }, () => {
-  it('carry host, pid, boot id, pid namespace and start time', () => {
-    const id = newWorkerId();
-    const parsed = parseWorkerId(id);
-    assert.equal(parsed?.host, hostname());
+  it('carry node (the host name unless named), pid, boot id, pid namespace and start time', () => {
+    const parsed = parseWorkerId(newWorkerId());
+    assert.equal(parsed?.node, hostname());
     assert.deepEqual(parsed?.identity, own);
+    assert.equal(parseWorkerId(newWorkerId(own, 'jobs-0'))?.node, 'jobs-0');
+    assert.equal(nodeOf('jobs-0:8445:abcdef12'), 'jobs-0', 'without /proc: a node, no identity');
+    assert.equal(parseWorkerId('jobs-0:8445:abcdef12'), undefined);
+    assert.equal(nodeOf(newWorkerId()), hostname());
+    assert.equal(nodeOf('node-a'), undefined, 'an id given by the user');
+    assert.throws(() => checkNodeId('a b'), /node id "a b": use 1 to 100 letters/);
+    assert.throws(() => checkNodeId(''), RangeError);
+    assert.equal(checkNodeId('kjobs-1.example_2'), 'kjobs-1.example_2');
   });
 
   it('tell a dead process (gone, or its pid reused) from a live one, and leave what they cannot tell', async () => {
@@ -126,7 +144,11 @@ describe('worker ids that prove a process dead', { skip: NO_PROC }, () => {
       false,
       'another boot',
     );
-    assert.equal(isCertainlyDead(idOf(live.pid!, '1', undefined, undefined, 'elsewhere'), own), false);
+    assert.equal(
+      isCertainlyDead(idOf(live.pid!, '1', undefined, undefined, 'named-node'), own),
+      true,
+      'another node name on this boot and pid namespace (--node-id): /proc still tells',
+    );
     assert.equal(isCertainlyDead('node-a', own), false, 'an id given by the user');
     live.kill('SIGKILL');
     await new Promise((resolve) => live.once('exit', resolve));
@@ -154,6 +176,59 @@ describe('a restarted node rescues the jobs of its previous incarnation at once'
     t.diagnostic(`SQLite, one node: SIGKILL to the job running again (restart included): ${ms} ms`);
   });
 });
+
+// Containers: a restarted container has a pid namespace of its own, where /proc cannot tell whether the
+// previous run's process is gone; the worker locks in the store can.
+const UNSHARE =
+  spawnSync('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'true']).status === 0
+    ? false
+    : 'unshare cannot make a pid namespace here (needs root or user namespaces)';
+
+describe(
+  'a node restarted in a new pid namespace (a container) rescues its earlier run at once',
+  { skip: UNSHARE },
+  () => {
+    async function restartInNewNamespace(store: string, check: JobStore, nodeId?: string): Promise<number> {
+      const heartbeatMs = 60_000; // a lease of 90 s: the rescue does not wait for it
+      const first = await startNode(store, heartbeatMs, 'auto', { nodeId, ownPidNamespace: true });
+      const [id] = await check.schedule([newJob('test.Hang')]);
+      await eventually(
+        () => first.started,
+        (started) => started.includes(`${id} 1`),
+        20_000,
+      );
+      // A second run of the same node while the first lives (its lock held): the first keeps its job.
+      const sibling = await startNode(store, heartbeatMs, 'auto', { nodeId, ownPidNamespace: true });
+      const held = await check.get(id!);
+      assert.equal(held?.status, 'RUNNING');
+      assert.equal(held?.executions, 1, 'a live worker of the node is not rescued');
+      assert.equal(held?.workerId, first.workerId);
+      await kill(sibling);
+      const killedAt = await kill(first);
+      await startNode(store, heartbeatMs, 'auto', { nodeId, ownPidNamespace: true });
+      return rescued(check, id!, killedAt, 20_000);
+    }
+
+    it('SQLite, the host name as node', async (t) => {
+      const db = join(tempFolder(), 'container.db');
+      const store = new SqliteJobStore({ path: db });
+      await store.migrate();
+      after(() => store.close());
+      const ms = await restartInNewNamespace(db, store);
+      t.diagnostic(`SQLite, restarted in a new pid namespace: SIGKILL to the job running again: ${ms} ms`);
+    });
+
+    it('PostgreSQL, --node-id', { skip: POSTGRES_SKIP }, async (t) => {
+      const store = await openTestStore({ schema: freshSchema('container') });
+      after(() => store.close());
+      const url = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}schema=${store.schema}`;
+      const ms = await restartInNewNamespace(url, store, 'jobs-0');
+      t.diagnostic(
+        `PostgreSQL, restarted in a new pid namespace: SIGKILL to the job running again: ${ms} ms`,
+      );
+    });
+  },
+);
 
 describe('PostgreSQL, 3 nodes', { skip: POSTGRES_SKIP }, () => {
   async function threeNodes(

@@ -906,6 +906,19 @@ export function runStoreContract(
           [id],
         );
       });
+
+      it("holds a worker's lock: not gone while held, held again after release", async () => {
+        // A gone worker (its process killed) is shown with real processes in test/executor/rescue.test.ts.
+        const lock = await store.holdWorkerLock(WORKER);
+        assert.ok(lock, 'a store on a file or a server holds worker locks');
+        assert.equal(await store.isWorkerGone(WORKER), false);
+        assert.equal(await store.isWorkerGone(WORKER), false, 'looking does not take it');
+        await lock.release();
+        const again = await store.holdWorkerLock(WORKER);
+        assert.ok(again);
+        assert.equal(await store.isWorkerGone(WORKER), false);
+        await again.release();
+      });
     });
 
     describe('cancel, requeue and update data in every state', () => {

@@ -45,6 +45,7 @@ import {
   type ListQuery,
   type StatusCounts,
   type ConcurrencyLimits,
+  type WorkerLock,
 } from '../job-store.js';
 import {
   checkBulkIds,
@@ -76,6 +77,7 @@ import {
 } from '../rows.js';
 
 import { Notifier } from './notifier.js';
+import { PostgresWorkerLock, WORKER_LOCK_KEY } from './worker-lock.js';
 import {
   channelOf,
   migrationStatements,
@@ -626,6 +628,21 @@ export class PostgresJobStore implements JobStore {
         (row) => row.worker_id,
       ),
     );
+  }
+
+  async holdWorkerLock(workerId: string): Promise<WorkerLock | undefined> {
+    return this.guard(() => PostgresWorkerLock.hold(this.clientConfig, this.schema, workerId, this.log));
+  }
+
+  /** Tries the worker's lock in a transaction of its own (so it is given back at once): taken means free. */
+  async isWorkerGone(workerId: string): Promise<boolean> {
+    return this.guard(async () => {
+      const result = await this.pool.query<{ free: boolean }>(
+        `SELECT pg_try_advisory_xact_lock(${WORKER_LOCK_KEY}) AS free`,
+        [this.schema, workerId],
+      );
+      return result.rows[0]!.free;
+    });
   }
 
   async expireLeasesOf(workerId: string): Promise<number> {

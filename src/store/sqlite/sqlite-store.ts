@@ -45,6 +45,7 @@ import {
   type StatsSample,
   type ListQuery,
   type StatusCounts,
+  type WorkerLock,
 } from '../job-store.js';
 import {
   checkBulkIds,
@@ -66,6 +67,7 @@ import {
   type StartRow,
 } from '../limits.js';
 import { readMigrations } from '../migrations.js';
+import { SqliteWorkerLocks } from './worker-locks.js';
 import {
   claimOrder,
   LIST_COLUMN,
@@ -145,8 +147,14 @@ export class SqliteJobStore implements JobStore {
   /** Told when a parent's end released children in this process (other processes poll). */
   private readonly listeners = new Set<() => void>();
 
+  /** Worker locks next to the database file; none for an in-memory store, which no other process can open. */
+  private readonly workerLocks: SqliteWorkerLocks | undefined;
+
   constructor(options: SqliteStoreOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path !== ':memory:') {
+      mkdirSync(dirname(options.path), { recursive: true });
+      this.workerLocks = new SqliteWorkerLocks(options.path);
+    }
     this.db = new Database(options.path);
     // First, so that processes opening one file at once (--workers) wait for each other rather than fail.
     this.db.pragma('busy_timeout = 5000');
@@ -637,6 +645,14 @@ export class SqliteJobStore implements JobStore {
 
   async expireLeasesOf(workerId: string): Promise<number> {
     return this.sql.expireLeasesOf.run(workerId).changes;
+  }
+
+  async holdWorkerLock(workerId: string): Promise<WorkerLock | undefined> {
+    return this.workerLocks?.hold(workerId);
+  }
+
+  async isWorkerGone(workerId: string): Promise<boolean> {
+    return this.workerLocks?.isGone(workerId) ?? false;
   }
 
   async cancel(id: number, now: number): Promise<Job> {
