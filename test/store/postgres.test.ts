@@ -6,6 +6,16 @@ import { allowedFrom, StoreUnavailableError } from '../../src/core/index.js';
 import { readMigrations } from '../../src/store/migrations.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { isConnectionError } from '../../src/store/postgres/unavailable.js';
+import type { ClaimPositionsOptions } from '../../src/store/postgres/claim-positions.js';
+
+/** Positions looked up before every claim, and used however fast the look was. */
+const ALWAYS_FROM_POSITIONS: ClaimPositionsOptions = {
+  slowClaimMs: 0,
+  slowLookMs: 0,
+  lookEvery: 0,
+  minLookMs: 0,
+  maxLookMs: 0,
+};
 import { eventually } from '../helpers.js';
 import { newJob, runStoreContract } from './contract.js';
 import { dropSchema, freshSchema, openTestStore, POSTGRES_SKIP, POSTGRES_URL } from './postgres-helpers.js';
@@ -13,6 +23,13 @@ import { dropSchema, freshSchema, openTestStore, POSTGRES_SKIP, POSTGRES_URL } f
 // The contract travels in time through the `now` it passes: the store trusts it (clock: 'caller'); the database's
 // clock, the default, is tested in postgres-clock.test.ts.
 runStoreContract('PostgreSQL', () => openTestStore({ clock: 'caller' }), { skip: POSTGRES_SKIP });
+// Every claim from positions looked up just before it (as while a long transaction holds VACUUM back): the same
+// contract holds (claim_jobs_from and claim_positions of migration 006 apply every rule claim_jobs does).
+runStoreContract(
+  'PostgreSQL, claims from positions',
+  () => openTestStore({ clock: 'caller', claimPositions: ALWAYS_FROM_POSITIONS }),
+  { skip: POSTGRES_SKIP },
+);
 
 const LEASE = 60_000;
 
@@ -53,6 +70,104 @@ async function withStores<T>(
     await dropSchema(schema);
   }
 }
+
+describe(
+  'PostgreSQL claims from positions (a long transaction holding VACUUM back)',
+  { skip: POSTGRES_SKIP },
+  () => {
+    const LOOK_MS = 400;
+    const claimOne = (store: PostgresJobStore, now = Date.now()) =>
+      store
+        .claim({ workerId: 'w', limit: 10, now, leaseMs: 60_000 })
+        .then((jobs) => jobs.map((job) => job.id));
+    const finish = (store: PostgresJobStore, ids: number[]) =>
+      store.complete(
+        ids.map((jobId) => ({
+          kind: 'succeed' as const,
+          jobId,
+          workerId: 'w',
+          now: Date.now(),
+          responseData: {},
+        })),
+      );
+    const fail = (store: PostgresJobStore, ids: number[]) =>
+      store.complete(
+        ids.map((jobId) => ({
+          kind: 'fail' as const,
+          jobId,
+          workerId: 'w',
+          now: Date.now(),
+          error: { message: 'failed', stacktrace: null },
+          retries: 0,
+          scheduledAt: Date.now(),
+        })),
+      );
+
+    it("this store's requeue moves its position back at once; another node's, at the next look", async () => {
+      const positioned = {
+        clock: 'caller' as const,
+        claimPositions: {
+          slowClaimMs: 0,
+          slowLookMs: 0,
+          lookEvery: 0,
+          minLookMs: LOOK_MS,
+          maxLookMs: LOOK_MS,
+        },
+      };
+      const store = await openTestStore(positioned);
+      const other = await openTestStore({ schema: store.schema, clock: 'caller' });
+      try {
+        const now = Date.now();
+        const old = await store.schedule(
+          [30, 20, 10].map((ago) => newJob({ scheduledAt: now - ago * 1000 })),
+        );
+        assert.deepEqual(await claimOne(store), old, 'the first claim looks, and starts at the oldest job');
+        await fail(store, old); // ERROR: requeued below, with the scheduled time of their run, before the next jobs
+        await new Promise((resolve) => setTimeout(resolve, LOOK_MS));
+        const [fresh] = await store.schedule([newJob({ scheduledAt: Date.now() })]);
+        assert.deepEqual(await claimOne(store), [fresh], 'a new look: the position is now the fresh job');
+        await finish(store, [fresh!]);
+
+        await store.requeue(old[0]!, Date.now()); // keeps its scheduled time, 30 s ago: before the position
+        assert.deepEqual(await claimOne(store), [old[0]], 'rewound by its own requeue: claimed at once');
+
+        await other.requeue(old[1]!, Date.now()); // another node: this store cannot know
+        const started = Date.now();
+        const ids = await eventually(
+          () => claimOne(store),
+          (claimed) => claimed.length > 0,
+          5000,
+        );
+        assert.deepEqual(ids, [old[1]]);
+        assert.ok(
+          Date.now() - started <= LOOK_MS + 300,
+          `claimed by the next look (${Date.now() - started} ms)`,
+        );
+      } finally {
+        await other.close();
+        await store.close();
+      }
+    });
+
+    it('claims from positions while a transaction holds a snapshot, and from the start again once it ends', async () => {
+      // Thresholds as shipped, but for how slow a claim must be: every claim is "slow" here, so the store looks, and
+      // keeps the positions only while looking is slow, which it is not on a small table: back to the start.
+      const store = await openTestStore({ claimPositions: { slowClaimMs: 0, slowLookMs: 1_000_000 } });
+      try {
+        const ids = await store.schedule(Array.from({ length: 50 }, () => newJob()));
+        const claimed: number[] = [];
+        for (let round = 0; round < 10 && claimed.length < 50; round++)
+          claimed.push(...(await claimOne(store)));
+        assert.deepEqual(
+          claimed.sort((a, b) => a - b),
+          ids,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  },
+);
 
 describe('PostgreSQL store', { skip: POSTGRES_SKIP }, () => {
   it('applies migrations once when several nodes start at the same moment', async () => {

@@ -76,6 +76,12 @@ import {
   type JobRow as Row,
 } from '../rows.js';
 
+import {
+  CLAIM_POSITIONS_DEFAULTS,
+  ClaimPositions,
+  type ClaimPosition,
+  type ClaimPositionsOptions,
+} from './claim-positions.js';
 import { Notifier } from './notifier.js';
 import { PostgresWorkerLock, WORKER_LOCK_KEY } from './worker-lock.js';
 import {
@@ -113,6 +119,21 @@ export interface PostgresStoreOptions {
    * time).
    */
   clock?: 'database' | 'caller';
+  /** When claims start from looked-up positions instead of the start of the index (claim-positions.ts); tests. */
+  claimPositions?: Partial<ClaimPositionsOptions>;
+}
+
+/** Positions as claim_jobs_from and claim_candidates_from take them: priorities, scheduled times, ids. */
+function positionArrays(positions: readonly ClaimPosition[]): [number[], number[], number[]] {
+  return [positions.map((p) => p.priority), positions.map((p) => p.scheduledAt), positions.map((p) => p.id)];
+}
+
+/** A row of claim_positions (migration 006). */
+interface PositionRow {
+  priority: number;
+  scheduled_at: number;
+  id: number;
+  took_ms: number;
 }
 
 /** bigint columns (ids, epoch milliseconds, counts) come back as JS numbers: all stay below 2^53. */
@@ -142,6 +163,8 @@ export class PostgresJobStore implements JobStore {
   private readonly clientConfig: pg.ClientConfig;
   private readonly log: Logger;
   private notifier: Notifier | undefined;
+  /** Where plain claims start reading jobs_due while a long transaction holds VACUUM back (claim-positions.ts). */
+  private readonly claimPositions: ClaimPositions;
   private closed = false;
   /** Leases, due times and rescues on PostgreSQL's clock (see PostgresStoreOptions.clock). */
   readonly databaseClock: boolean;
@@ -159,6 +182,7 @@ export class PostgresJobStore implements JobStore {
     });
     this.sql = storeStatements(this.schema);
     this.databaseClock = (options.clock ?? 'database') === 'database';
+    this.claimPositions = new ClaimPositions({ ...CLAIM_POSITIONS_DEFAULTS, ...options.claimPositions });
     this.channel = channelOf(this.schema);
     this.clientConfig = {
       connectionString: options.connectionString,
@@ -387,16 +411,73 @@ export class PostgresJobStore implements JobStore {
     const rows = await this.guard(async () => {
       // Paused commands and containers (a small table) are read first: when any, the claim leaves them out.
       const paused = await this.pausedRows(this.pool);
+      const positions = await this.claimPositionsNow(due[0]);
       return hasLimits(options.limits) || paused.length > 0
-        ? this.transaction((client) => this.claimWithinLimits(client, options, due, options.limits ?? {}))
-        : this.query<JobRow>(this.pool, this.sql.claim, [
-            ...due,
-            options.workerId,
-            options.leaseMs,
-            options.limit,
-          ]);
+        ? this.transaction((client) =>
+            this.claimWithinLimits(client, options, due, options.limits ?? {}, positions),
+          )
+        : this.claimDue(options, due, positions);
     });
     return rows.map((row) => toJob(row) as ClaimedJob).sort(claimOrder);
+  }
+
+  /**
+   * Where this claim starts reading jobs_due: undefined for its start (normally), or, while that is slow because a
+   * long transaction keeps VACUUM from removing the entries of claimed jobs, from where each priority's waiting
+   * jobs begin, looked up now and then (claim-positions.ts). Looked up outside the claim's transaction.
+   */
+  private async claimPositionsNow(dueBy: unknown): Promise<readonly ClaimPosition[] | undefined> {
+    if (this.claimPositions.shouldLook(Date.now())) {
+      const rows = await this.query<PositionRow>(this.pool, this.sql.claimPositions, [dueBy]);
+      const tookMs = rows[0]?.took_ms ?? 0;
+      const change = this.claimPositions.found(
+        rows.map((row) => ({ priority: row.priority, scheduledAt: row.scheduled_at, id: row.id })),
+        tookMs,
+        Date.now(),
+      );
+      if (change === 'started') await this.warnOfHeldVacuum(tookMs);
+      if (change === 'ended') this.log.info('claims read the queue from its start again: it is clean');
+    }
+    return this.claimPositions.current();
+  }
+
+  /** A claim without limits: claim_jobs from the start of jobs_due, or claim_jobs_from the positions. */
+  private async claimDue(
+    options: ClaimOptions,
+    due: unknown[],
+    positions: readonly ClaimPosition[] | undefined,
+  ): Promise<JobRow[]> {
+    const claim = [...due, options.workerId, options.leaseMs, options.limit];
+    if (positions)
+      return this.query<JobRow>(this.pool, this.sql.claimFrom, [...claim, ...positionArrays(positions)]);
+    const started = performance.now();
+    const rows = await this.query<JobRow>(this.pool, this.sql.claim, claim);
+    this.claimPositions.claimedFromStart(performance.now() - started);
+    return rows;
+  }
+
+  /**
+   * Claims got slow because something keeps VACUUM from removing finished rows: says so, naming the oldest
+   * transaction that holds it back when this connection may see it (pg_stat_activity), so an operator can end it.
+   */
+  private async warnOfHeldVacuum(tookMs: number): Promise<void> {
+    const [oldest] = await this.pool
+      .query<{ pid: number; seconds: number; state: string; query: string }>(
+        `SELECT pid, extract(epoch FROM now() - xact_start)::integer AS seconds, state, left(query, 200) AS query
+         FROM pg_stat_activity WHERE backend_xmin IS NOT NULL AND pid <> pg_backend_pid()
+         ORDER BY age(backend_xmin) DESC LIMIT 1`,
+      )
+      .then((result) => result.rows)
+      .catch(() => []);
+    this.log.warn(
+      { lookMs: Math.round(tookMs * 10) / 10, oldestTransaction: oldest },
+      `claims are slow: reading where the waiting jobs begin took ${Math.round(tookMs)} ms, as VACUUM cannot ` +
+        'remove the index entries of claimed jobs' +
+        (oldest
+          ? ` while transaction ${oldest.pid} (${oldest.state}, open ${oldest.seconds} s) may still see them`
+          : '') +
+        '; claims now start from where the waiting jobs begin, looked up now and then',
+    );
   }
 
   /**
@@ -408,6 +489,7 @@ export class PostgresJobStore implements JobStore {
     options: ClaimOptions,
     due: unknown[],
     limits: ConcurrencyLimits,
+    positions: readonly ClaimPosition[] | undefined,
   ): Promise<JobRow[]> {
     await this.query(client, this.sql.limitsLock, [`kjobs.limits:${this.schema}`]);
     await this.query(client, this.sql.noSorts, []);
@@ -431,8 +513,8 @@ export class PostgresJobStore implements JobStore {
         rates.containers,
       ]);
     }
-    const chosen = await pickWithinLimitsAsync(limitOptions, limits, state, (query) =>
-      this.query<CandidateRow>(client, this.sql.candidates, [
+    const chosen = await pickWithinLimitsAsync(limitOptions, limits, state, async (query) => {
+      const values = [
         due[0],
         due[1],
         due[2],
@@ -440,8 +522,18 @@ export class PostgresJobStore implements JobStore {
         options.limit,
         query.excludeContainers,
         query.excludeKeys,
-      ]),
-    );
+      ];
+      if (positions) {
+        return this.query<CandidateRow>(client, this.sql.candidatesFrom, [
+          ...values,
+          ...positionArrays(positions),
+        ]);
+      }
+      const started = performance.now();
+      const rows = await this.query<CandidateRow>(client, this.sql.candidates, values);
+      this.claimPositions.claimedFromStart(performance.now() - started);
+      return rows;
+    });
     if (chosen.length === 0) return [];
     return this.query<JobRow>(client, this.sql.claimChosen, [
       due[0],
@@ -484,6 +576,8 @@ export class PostgresJobStore implements JobStore {
       (outcome) => outcome.kind === 'release' || outcome.kind === 'retry' || outcome.reschedule !== undefined,
     );
     const single = rounds.length === 1 && !wakesOthers && new Set(outcomes.map((o) => o.kind)).size === 1;
+    // Jobs given back are due again where they were claimed: claims from positions must not start past them.
+    if (outcomes.some((outcome) => outcome.kind === 'release')) this.claimPositions.forget();
     return this.guard(async () => {
       const written = new Set<number>();
       const write = async (db: Queryable) => {
@@ -612,6 +706,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async resume(target: FlowTarget): Promise<boolean> {
+    this.claimPositions.forget(); // the jobs it held back are where they were
     const rows = await this.guard(() =>
       this.query<{ n: number }>(this.pool, this.sql.resume, [target.kind, target.name, this.channel]),
     );
@@ -661,6 +756,13 @@ export class PostgresJobStore implements JobStore {
   }
 
   async requeue(id: number, now: number): Promise<Job> {
+    const job = await this.requeueJob(id, now);
+    // It keeps its scheduled time (as in KIE): claims from positions must not start past it.
+    this.claimPositions.rewind(job.priority, job.scheduledAt, job.id);
+    return job;
+  }
+
+  private async requeueJob(id: number, now: number): Promise<Job> {
     return this.guard(async () => {
       const [job] = await this.query<JobRow>(this.pool, this.sql.getFull, [id]);
       const key = job && !ACTIVE_STATUSES.includes(job.status) ? uniqueKeyOf(job) : null;
@@ -770,6 +872,7 @@ export class PostgresJobStore implements JobStore {
                   this.channel,
                 ]);
           recordChanged(result, rows, new Set(changed.map((row) => row.id)));
+          if (query.event === 'requeue') this.claimPositions.forget();
         }
         result.refused.sort((a, b) => a.id - b.id);
         return result;

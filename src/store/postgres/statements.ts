@@ -182,6 +182,17 @@ export function storeStatements(schema: string) {
       `SELECT * FROM ${quoteIdent(schema)}.claim_jobs(${nowOr('$1')}, $2::text, $3::text[], $4::text[], $5::text,
         $6::bigint, $7::integer)`,
     ),
+    /** Where each priority's waiting jobs due by $1 begin (migration 006), and how long finding that took. */
+    claimPositions: named(
+      'claim_positions',
+      `SELECT * FROM ${quoteIdent(schema)}.claim_positions(${nowOr('$1')})`,
+    ),
+    /** The claim, each priority read from a position on: $8 priorities, $9 scheduled times, $10 ids. */
+    claimFrom: named(
+      'claim_from',
+      `SELECT * FROM ${quoteIdent(schema)}.claim_jobs_from(${nowOr('$1')}, $2::text, $3::text[], $4::text[],
+        $5::text, $6::bigint, $7::integer, $8::integer[], $9::bigint[], $10::bigint[])`,
+    ),
     /**
      * With concurrency limits (under the limits lock, sorting off as in claim_jobs): due jobs to pick from; $5 limit,
      * $6 containers left out, $7 concurrency keys left out.
@@ -194,6 +205,12 @@ export function storeStatements(schema: string) {
       ORDER BY priority DESC, scheduled_at, id
       LIMIT $5
       FOR UPDATE SKIP LOCKED`,
+    ),
+    /** The candidates, each priority read from a position on: $8 priorities, $9 scheduled times, $10 ids. */
+    candidatesFrom: named(
+      'candidates_from',
+      `SELECT * FROM ${schemaOf}.claim_candidates_from(${nowOr('$1')}, $2::text, $3::text[], $4::text[],
+        $5::integer, $6::text[], $7::text[], $8::integer[], $9::bigint[], $10::bigint[])`,
     ),
     /** The chosen candidates: $2 worker, $3 lease length, $4 ids. */
     claimChosen: named(
