@@ -19,6 +19,7 @@
  *   --hold-at D       ... starting this long into the run (default 1m)
  *   --retention D     delete finished jobs older than this, as `--retention` does (default 0: keep them)
  *   --retention-every D   how often retention sweeps (default 1m, as kjobs serve does)
+ *   --vacuum-every D  VACUUM the jobs table this often, as autovacuum would where it is off (default 0: never)
  *   --sample D        time between samples (default 5s)
  *   --out DIR         where the CSV, the SVG plots and summary.json go (default bench/results/soak-<time>)
  *   --keep            leave the schema (default: dropped at the end)
@@ -47,6 +48,7 @@ const { values: args } = parseArgs({
     'hold-at': { type: 'string', default: '1m' },
     retention: { type: 'string', default: '0' },
     'retention-every': { type: 'string', default: '1m' },
+    'vacuum-every': { type: 'string', default: '0' },
     sample: { type: 'string', default: '5s' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -141,6 +143,22 @@ if (prefill > 0) {
 
 await kjobs.start();
 retention?.start();
+// Where autovacuum is off (this project's machine), VACUUM as it would: space freed by retention is then reused.
+const vacuumEveryMs = parseTimeExpression(args['vacuum-every']);
+let vacuuming = false;
+const vacuumer =
+  vacuumEveryMs > 0
+    ? setInterval(() => {
+        if (vacuuming) return;
+        vacuuming = true;
+        const started = Date.now();
+        admin
+          .query(`VACUUM ${jobs}`)
+          .then(() => console.log(`vacuumed the jobs table in ${Date.now() - started} ms`))
+          .catch((error: unknown) => console.error(error))
+          .finally(() => (vacuuming = false));
+      }, vacuumEveryMs)
+    : undefined;
 const samples: Sample[] = [];
 const start = Date.now();
 let scheduled = 0;
@@ -218,6 +236,7 @@ while (Date.now() - start < durationMs) {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 clearInterval(sampler);
+clearInterval(vacuumer);
 await retention?.stop();
 if (holding) {
   await holdClient!.query('COMMIT');

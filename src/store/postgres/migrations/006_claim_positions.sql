@@ -8,8 +8,9 @@
 
 -- For each priority a job may have (0 to 9, as KIE clamps it), the first waiting job due by due_by in the claim's
 -- order, or (due_by, 0) when there is none: every job of that priority due by then is taken. took_ms: this
--- statement's time in the server, what the positions save each claim that starts from them. No sorts (the caller
--- orders the rows) and no JIT: with sorts off, a plan that sorts costs 10^10 and would be compiled, 60 ms each.
+-- statement's time in the server when the row was made (the largest: the whole look), what the positions save each
+-- claim that starts from them. No sorts (the caller orders the rows) and no JIT: with sorts off, a plan that sorts
+-- costs 10^10 and would be compiled, 60 ms each.
 CREATE FUNCTION claim_positions(due_by bigint)
 RETURNS TABLE (priority integer, scheduled_at bigint, id bigint, took_ms double precision) LANGUAGE sql
 SET enable_sort = off SET jit = off SET search_path FROM CURRENT
