@@ -45,6 +45,28 @@ describe('claim positions', () => {
     assert.equal(positions.current(), undefined);
   });
 
+  it('one look at a time; what changed while it ran applies to what it found', () => {
+    const positions = new ClaimPositions();
+    positions.claimedFromStart(50);
+    assert.equal(positions.waitsForLook(), true, 'the first look is waited for');
+    positions.looking();
+    assert.equal(positions.shouldLook(0), false, 'one look at a time');
+    positions.found([at(5, 100, 50)], 40, 0);
+    assert.equal(positions.waitsForLook(), false, 'later ones run beside the claims');
+    positions.looking();
+    positions.rewind(5, 80, 7); // a requeue the look's snapshot may not show
+    positions.found([at(5, 120, 60)], 40, 2000);
+    assert.deepEqual(positions.current()?.[0], at(5, 80, 7));
+    positions.looking();
+    positions.forget(); // a release meanwhile
+    positions.found([at(5, 120, 60)], 40, 4000);
+    assert.equal(positions.current(), undefined);
+    positions.looking();
+    positions.lookFailed();
+    positions.claimedFromStart(50);
+    assert.equal(positions.shouldLook(5000), true, 'a failed look lets the next claim look again');
+  });
+
   it('moves a position back for a job due before it, never forward', () => {
     const positions = new ClaimPositions();
     positions.claimedFromStart(50);

@@ -36,7 +36,14 @@ describe('migration 006 on a PostgreSQL database of schema 005', { skip: POSTGRE
     const store = new PostgresJobStore({
       connectionString: POSTGRES_URL,
       schema,
-      claimPositions: { slowClaimMs: 0, slowLookMs: 0, lookEvery: 0, minLookMs: 0, maxLookMs: 0 },
+      claimPositions: {
+        slowClaimMs: 0,
+        slowLookMs: 0,
+        lookEvery: 0,
+        minLookMs: 0,
+        maxLookMs: 0,
+        waitForLooks: true,
+      },
     });
     try {
       await store.migrate();

@@ -15,6 +15,7 @@ const ALWAYS_FROM_POSITIONS: ClaimPositionsOptions = {
   lookEvery: 0,
   minLookMs: 0,
   maxLookMs: 0,
+  waitForLooks: true,
 };
 import { eventually } from '../helpers.js';
 import { newJob, runStoreContract } from './contract.js';

@@ -31,6 +31,8 @@ export interface ClaimPositionsOptions {
   minLookMs: number;
   /** ... nor later. */
   maxLookMs: number;
+  /** Claims wait for every look, not only the first (tests: each claim from fresh positions). */
+  waitForLooks: boolean;
 }
 
 export const CLAIM_POSITIONS_DEFAULTS: ClaimPositionsOptions = {
@@ -39,6 +41,7 @@ export const CLAIM_POSITIONS_DEFAULTS: ClaimPositionsOptions = {
   lookEvery: 20,
   minLookMs: 500,
   maxLookMs: 5000,
+  waitForLooks: false,
 };
 
 export class ClaimPositions {
@@ -46,12 +49,33 @@ export class ClaimPositions {
   private lookAgainAt = 0;
   /** A look is due (positions in use and out of date, or a slow claim): the next claim looks first. */
   private lookDue = false;
+  /**
+   * While a look runs: the rewinds and forgets meanwhile, applied again to what it finds (it reads a snapshot taken
+   * as it started, which may not show a job requeued since).
+   */
+  private sinceLook: Array<ClaimPosition | 'forget'> | undefined;
 
   constructor(private readonly options: ClaimPositionsOptions = CLAIM_POSITIONS_DEFAULTS) {}
 
-  /** Whether the next claim should look for positions first. */
+  /** Whether claims wait for a look (the first, or every one with waitForLooks). */
+  waitsForLook(): boolean {
+    return this.options.waitForLooks || this.positions === undefined;
+  }
+
+  /** Whether a claim should look for positions (none is looking). */
   shouldLook(now: number): boolean {
+    if (this.sinceLook) return false;
     return this.lookDue || (this.positions !== undefined && now >= this.lookAgainAt);
+  }
+
+  /** A look starts: what changes until it is found() is kept to be applied to what it finds. */
+  looking(): void {
+    this.sinceLook = [];
+  }
+
+  /** A look failed: the next claim may look again. */
+  lookFailed(): void {
+    this.sinceLook = undefined;
   }
 
   /** The positions to claim from, or undefined: claim from the start of the index. */
@@ -70,19 +94,26 @@ export class ClaimPositions {
    */
   found(positions: readonly ClaimPosition[], tookMs: number, now: number): 'started' | 'ended' | undefined {
     this.lookDue = false;
+    const meanwhile = this.sinceLook ?? [];
+    this.sinceLook = undefined;
     const before = this.positions !== undefined;
     if (tookMs < this.options.slowLookMs) {
       this.positions = undefined; // the start of the index is cheap to read again: claim from it
       return before ? 'ended' : undefined;
     }
-    this.positions = [...positions].sort((a, b) => b.priority - a.priority);
+    this.positions = positions.map((p) => ({ ...p })).sort((a, b) => b.priority - a.priority);
     const { lookEvery, minLookMs, maxLookMs } = this.options;
     this.lookAgainAt = now + Math.min(maxLookMs, Math.max(minLookMs, lookEvery * tookMs));
+    for (const change of meanwhile) {
+      if (change === 'forget') this.forget();
+      else this.rewind(change.priority, change.scheduledAt, change.id);
+    }
     return before ? undefined : 'started';
   }
 
   /** A job of `priority` became due at (scheduledAt, id): claims of that priority start there at the latest. */
   rewind(priority: number, scheduledAt: number, id: number): void {
+    this.sinceLook?.push({ priority, scheduledAt, id });
     const position = this.positions?.find((p) => p.priority === priority);
     if (!position) {
       // A priority outside the positions (the store holds 0 to 9): only a claim from the start finds it.
@@ -97,6 +128,7 @@ export class ClaimPositions {
 
   /** Many jobs moved at once: claim from the start again (and look again if that is slow). */
   forget(): void {
+    this.sinceLook?.push('forget');
     this.positions = undefined;
   }
 }

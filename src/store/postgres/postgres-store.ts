@@ -428,18 +428,29 @@ export class PostgresJobStore implements JobStore {
    */
   private async claimPositionsNow(dueBy: unknown): Promise<readonly ClaimPosition[] | undefined> {
     if (this.claimPositions.shouldLook(Date.now())) {
-      const rows = await this.query<PositionRow>(this.pool, this.sql.claimPositions, [dueBy]);
-      // Each row tells the time so far when it was made: the last row, the whole look.
-      const tookMs = Math.max(0, ...rows.map((row) => row.took_ms));
-      const change = this.claimPositions.found(
-        rows.map((row) => ({ priority: row.priority, scheduledAt: row.scheduled_at, id: row.id })),
-        tookMs,
-        Date.now(),
-      );
-      if (change === 'started') await this.warnOfHeldVacuum(tookMs);
-      if (change === 'ended') this.log.info('claims read the queue from its start again: it is clean');
+      this.claimPositions.looking();
+      const look = this.lookForPositions(dueBy).catch((error: unknown) => {
+        this.claimPositions.lookFailed();
+        this.log.warn({ err: error }, 'looking up where the waiting jobs begin failed');
+      });
+      // The first look is waited for (the claim from the start would be slow); later ones run beside the claims,
+      // which use the positions they have meanwhile, so that no claim waits for a look.
+      if (this.claimPositions.waitsForLook()) await look;
     }
     return this.claimPositions.current();
+  }
+
+  private async lookForPositions(dueBy: unknown): Promise<void> {
+    const rows = await this.query<PositionRow>(this.pool, this.sql.claimPositions, [dueBy]);
+    // Each row tells the time so far when it was made: the last row, the whole look.
+    const tookMs = Math.max(0, ...rows.map((row) => row.took_ms));
+    const change = this.claimPositions.found(
+      rows.map((row) => ({ priority: row.priority, scheduledAt: row.scheduled_at, id: row.id })),
+      tookMs,
+      Date.now(),
+    );
+    if (change === 'started') await this.warnOfHeldVacuum(tookMs);
+    if (change === 'ended') this.log.info('claims read the queue from its start again: it is clean');
   }
 
   /** A claim without limits: claim_jobs from the start of jobs_due, or claim_jobs_from the positions. */
