@@ -165,6 +165,8 @@ export class PostgresJobStore implements JobStore {
   private notifier: Notifier | undefined;
   /** Where plain claims start reading jobs_due while a long transaction holds VACUUM back (claim-positions.ts). */
   private readonly claimPositions: ClaimPositions;
+  /** The worker locks held through this store, given back when it closes. */
+  private readonly workerLocks = new Set<PostgresWorkerLock>();
   private closed = false;
   /** Leases, due times and rescues on PostgreSQL's clock (see PostgresStoreOptions.clock). */
   readonly databaseClock: boolean;
@@ -409,10 +411,10 @@ export class PostgresJobStore implements JobStore {
       [...(options.excludeCommands ?? [])],
     ];
     const rows = await this.guard(async () => {
-      // Paused commands and containers (a small table) are read first: when any, the claim leaves them out.
-      const paused = await this.pausedRows(this.pool);
+      // Paused commands and containers: claim_jobs leaves them out itself (one round trip), the claim with limits
+      // reads them under its lock.
       const positions = await this.claimPositionsNow(due[0]);
-      return hasLimits(options.limits) || paused.length > 0
+      return hasLimits(options.limits)
         ? this.transaction((client) =>
             this.claimWithinLimits(client, options, due, options.limits ?? {}, positions),
           )
@@ -738,7 +740,16 @@ export class PostgresJobStore implements JobStore {
   }
 
   async holdWorkerLock(workerId: string): Promise<WorkerLock | undefined> {
-    return this.guard(() => PostgresWorkerLock.hold(this.clientConfig, this.schema, workerId, this.log));
+    const lock = await this.guard(() =>
+      PostgresWorkerLock.hold(this.clientConfig, this.schema, workerId, this.log),
+    );
+    this.workerLocks.add(lock);
+    return {
+      release: async () => {
+        this.workerLocks.delete(lock);
+        await lock.release();
+      },
+    };
   }
 
   /** Tries the worker's lock in a transaction of its own (so it is given back at once): taken means free. */
@@ -974,6 +985,8 @@ export class PostgresJobStore implements JobStore {
     if (this.closed) return;
     this.closed = true;
     await this.notifier?.close();
+    // Locks of workers not stopped: their connections would keep the process alive.
+    await Promise.all([...this.workerLocks].map((lock) => lock.release()));
     await this.pool.end();
   }
 

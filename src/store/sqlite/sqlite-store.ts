@@ -844,6 +844,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async close(): Promise<void> {
+    await this.workerLocks?.releaseAll();
     if (this.db.open) this.db.close();
   }
 }

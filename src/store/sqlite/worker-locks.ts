@@ -14,6 +14,8 @@ import type { WorkerLock } from '../job-store.js';
 
 export class SqliteWorkerLocks {
   private readonly folder: string;
+  /** Locks held now, given back by releaseAll() when the store closes. */
+  private readonly held = new Set<WorkerLock>();
 
   constructor(databasePath: string) {
     this.folder = `${databasePath}-workers`;
@@ -33,13 +35,20 @@ export class SqliteWorkerLocks {
         cause: error,
       });
     }
-    return {
+    const lock: WorkerLock = {
       release: async () => {
+        this.held.delete(lock);
         if (!db.open) return;
         removeFile(file); // while still holding the lock: nobody may find the file unlocked in between
         db.close();
       },
     };
+    this.held.add(lock);
+    return lock;
+  }
+
+  async releaseAll(): Promise<void> {
+    await Promise.all([...this.held].map((lock) => lock.release()));
   }
 
   /**

@@ -26,6 +26,31 @@ AS $$
     LIMIT 1) AS first ON true
 $$;
 
+-- claim_jobs of 005, which leaves out paused commands and containers itself: a claim without limits is then one
+-- round trip (the store read the small paused table before each claim to choose its way). Merging: keep the
+-- conditions of claim_jobs, claim_jobs_from and the candidates statement in step.
+CREATE OR REPLACE FUNCTION claim_jobs(due_by bigint, owner_id text, container_ids text[], left_out_commands text[],
+                                      worker text, lease_ms bigint, max_jobs integer)
+RETURNS SETOF jobs LANGUAGE sql
+SET enable_sort = off SET search_path FROM CURRENT
+AS $$
+  UPDATE jobs SET status = 'RUNNING', executions = executions + 1, scheduled_at = due_by, started_at = due_by,
+    worker_id = worker, lease_expires_at = due_by + lease_ms
+  WHERE id IN (
+    SELECT j.id FROM jobs j
+    WHERE j.status IN ('QUEUED', 'RETRYING') AND j.waiting_for = 0 AND j.scheduled_at <= due_by
+      AND (j.owner IS NULL OR j.owner = owner_id)
+      AND (container_ids IS NULL OR j.container_id IS NULL OR j.container_id = ANY (container_ids))
+      AND j.command <> ALL (left_out_commands)
+      AND NOT EXISTS (SELECT 1 FROM paused p WHERE p.kind = 'command' AND p.name = j.command)
+      AND (j.container_id IS NULL
+           OR NOT EXISTS (SELECT 1 FROM paused p WHERE p.kind = 'container' AND p.name = j.container_id))
+    ORDER BY j.priority DESC, j.scheduled_at, j.id
+    LIMIT max_jobs
+    FOR UPDATE SKIP LOCKED)
+  RETURNING *
+$$;
+
 -- claim_jobs (keep the conditions in step with the latest claim_jobs), reading each priority of jobs_due from a
 -- position on (from_priorities in claim order, highest first, with the (scheduled_at, id) to start at), so that
 -- the entries before it are not walked again. Jobs placed before a position since it was found wait for the next
@@ -52,6 +77,9 @@ BEGIN
           AND (j.owner IS NULL OR j.owner = owner_id)
           AND (container_ids IS NULL OR j.container_id IS NULL OR j.container_id = ANY (container_ids))
           AND j.command <> ALL (left_out_commands)
+          AND NOT EXISTS (SELECT 1 FROM paused p WHERE p.kind = 'command' AND p.name = j.command)
+          AND (j.container_id IS NULL
+               OR NOT EXISTS (SELECT 1 FROM paused p WHERE p.kind = 'container' AND p.name = j.container_id))
         ORDER BY j.scheduled_at, j.id
         LIMIT max_jobs - claimed
         FOR UPDATE SKIP LOCKED)
