@@ -32,7 +32,7 @@ $$;
 CREATE OR REPLACE FUNCTION claim_jobs(due_by bigint, owner_id text, container_ids text[], left_out_commands text[],
                                       worker text, lease_ms bigint, max_jobs integer)
 RETURNS SETOF jobs LANGUAGE sql
-SET enable_sort = off SET search_path FROM CURRENT
+SET enable_sort = off SET jit = off SET search_path FROM CURRENT
 AS $$
   UPDATE jobs SET status = 'RUNNING', executions = executions + 1, scheduled_at = due_by, started_at = due_by,
     worker_id = worker, lease_expires_at = due_by + lease_ms
