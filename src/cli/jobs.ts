@@ -425,12 +425,14 @@ function getCommand(jobs: Command, run: Runner): void {
         withData: options.data,
         withErrors: options.errors,
       });
-      if (flags.json) return json(job);
       // kjobs extensions (KIE Server has neither: then the KIE fields alone).
       const [progress, links] = await Promise.all([
         client.getJobProgress(job.requestInstanceId).catch(() => undefined),
         client.getJobDependencies(job.requestInstanceId).catch(() => undefined),
       ]);
+      if (flags.json) {
+        return json({ ...job, ...(progress && { progress }), ...(links && { dependencies: links }) });
+      }
       return jobDetails(job) + extensionDetails(progress, links);
     }),
   );

@@ -152,6 +152,24 @@ for (const [storeName, open, skip] of STORES) {
       const shown = await cli(['jobs', 'get', String(id), '--url', `${origin}/kie-server/services/rest`]);
       assert.equal(shown.code, 0, shown.stderr);
       assert.match(shown.stdout, /^Progress\s+100% \{"step":1000\} \(at \d{4}-/m);
+      const asJson = await cli([
+        'jobs',
+        'get',
+        String(id),
+        '--json',
+        '--url',
+        `${origin}/kie-server/services/rest`,
+      ]);
+      assert.equal(asJson.code, 0, asJson.stderr);
+      const printed = JSON.parse(asJson.stdout) as {
+        requestInstanceId: number;
+        progress?: { value: number; data: unknown };
+        dependencies?: { id: number; waitingFor: number; parents: unknown[]; children: unknown[] };
+      };
+      assert.equal(printed.requestInstanceId, id, 'the KIE fields as before');
+      assert.equal(printed.progress?.value, 100);
+      assert.deepEqual(printed.progress?.data, { step: 1000 });
+      assert.deepEqual(printed.dependencies, { id, waitingFor: 0, parents: [], children: [] });
       gates.get(id)!();
       await kjobs.waitFor(id, { timeoutMs: 30_000 });
       await assert.rejects(
