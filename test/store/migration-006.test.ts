@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
-import { dropSchema, freshSchema, POSTGRES_SKIP, POSTGRES_URL } from './postgres-helpers.js';
+import {
+  ALWAYS_FROM_POSITIONS,
+  dropSchema,
+  freshSchema,
+  POSTGRES_SKIP,
+  POSTGRES_URL,
+} from './postgres-helpers.js';
 
 const BEFORE = ['001_jobs.sql', '003_console.sql', '004_flow_control.sql', '005_dependencies_progress.sql'];
 const sqlOf = (file: string) =>
@@ -36,14 +42,7 @@ describe('migration 006 on a PostgreSQL database of schema 005', { skip: POSTGRE
     const store = new PostgresJobStore({
       connectionString: POSTGRES_URL,
       schema,
-      claimPositions: {
-        slowClaimMs: 0,
-        slowLookMs: 0,
-        lookEvery: 0,
-        minLookMs: 0,
-        maxLookMs: 0,
-        waitForLooks: true,
-      },
+      claimPositions: ALWAYS_FROM_POSITIONS,
     });
     try {
       await store.migrate();

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
+import type { ClaimPositionsOptions } from '../../src/store/postgres/claim-positions.js';
 import { PostgresJobStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.js';
 
 export const POSTGRES_URL = process.env.KJOBS_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -91,3 +92,13 @@ export async function openTestStore(options: Partial<PostgresStoreOptions> = {})
   };
   return store;
 }
+
+/** Positions looked up before every claim, and used however fast the look was. */
+export const ALWAYS_FROM_POSITIONS: ClaimPositionsOptions = {
+  slowClaimMs: 0,
+  slowLookMs: 0,
+  lookEvery: 0,
+  minLookMs: 0,
+  maxLookMs: 0,
+  waitForLooks: true,
+};

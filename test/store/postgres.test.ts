@@ -6,20 +6,17 @@ import { allowedFrom, StoreUnavailableError } from '../../src/core/index.js';
 import { readMigrations } from '../../src/store/migrations.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { isConnectionError } from '../../src/store/postgres/unavailable.js';
-import type { ClaimPositionsOptions } from '../../src/store/postgres/claim-positions.js';
 
-/** Positions looked up before every claim, and used however fast the look was. */
-const ALWAYS_FROM_POSITIONS: ClaimPositionsOptions = {
-  slowClaimMs: 0,
-  slowLookMs: 0,
-  lookEvery: 0,
-  minLookMs: 0,
-  maxLookMs: 0,
-  waitForLooks: true,
-};
 import { eventually } from '../helpers.js';
 import { newJob, runStoreContract } from './contract.js';
-import { dropSchema, freshSchema, openTestStore, POSTGRES_SKIP, POSTGRES_URL } from './postgres-helpers.js';
+import {
+  ALWAYS_FROM_POSITIONS,
+  dropSchema,
+  freshSchema,
+  openTestStore,
+  POSTGRES_SKIP,
+  POSTGRES_URL,
+} from './postgres-helpers.js';
 
 // The contract travels in time through the `now` it passes: the store trusts it (clock: 'caller'); the database's
 // clock, the default, is tested in postgres-clock.test.ts.
