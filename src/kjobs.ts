@@ -3,6 +3,10 @@ import pino, { type Logger } from 'pino';
 import {
   allowedFrom,
   buildNewJob,
+  checkLinkCount,
+  checkParentCount,
+  DEFAULT_DEPENDENCY_LIMITS,
+  type DependencyLimits,
   canApply,
   callbacksOf,
   dependsOnOf,
@@ -33,6 +37,7 @@ import { builtinCommands } from './commands/builtins.js';
 import type { Command, CommandCallback, ContainerDefinition } from './commands/command.js';
 import { CommandRegistry } from './commands/registry.js';
 import { Executor, type ExecutorOptions } from './executor/executor.js';
+import { DependencyReleaser } from './executor/dependency-releaser.js';
 import { RetentionSweeper } from './executor/retention.js';
 import { StatsSampler } from './executor/stats-sampler.js';
 import { breakdownRows, type BreakdownRow } from './store/breakdown.js';
@@ -91,6 +96,12 @@ export interface KjobsOptions {
    * instance with an executor samples.
    */
   statsIntervalMs?: number;
+  /**
+   * Bounds of dependency graphs (request data `dependsOn`): parents per job (default 100), depth (the longest
+   * chain above a job, default 1,000) and links per schedule call (default 10,000). Past one, the schedule is
+   * refused with a ValidationError naming it.
+   */
+  dependencyLimits?: Partial<DependencyLimits>;
   /** Run jobs in this process (default true), with these options; false for an API-only node. */
   executor?: boolean | ExecutorOptions;
   /**
@@ -185,6 +196,8 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   private readonly ownsStore: boolean;
   private readonly retention: RetentionSweeper | undefined;
   private readonly statsSampler: StatsSampler | undefined;
+  private readonly releaser: DependencyReleaser;
+  private readonly dependencyLimits: DependencyLimits;
   private readonly maxBulkJobs: number;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -209,6 +222,8 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
       });
     }
     this.maxBulkJobs = options.maxBulkJobs ?? DEFAULT_MAX_BULK_JOBS;
+    this.dependencyLimits = { ...DEFAULT_DEPENDENCY_LIMITS, ...definedOf(options.dependencyLimits ?? {}) };
+    this.releaser = new DependencyReleaser(this.store, { logger: this.log, clock: this.clock });
     if (options.executor !== false && options.statsIntervalMs !== 0) {
       this.statsSampler = new StatsSampler(this.store, {
         intervalMs: options.statsIntervalMs,
@@ -260,6 +275,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   /** Starts running jobs (when this instance has an executor). */
   async start(): Promise<void> {
     await this.executor?.start();
+    this.releaser.start();
     this.retention?.start();
     this.statsSampler?.start();
     if (this.lifecycle === 'created') this.lifecycle = 'started';
@@ -268,6 +284,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   /** Stops running jobs (running ones get `deadlineMs` to finish), then closes the store if kjobs opened it. */
   async stop(deadlineMs?: number): Promise<void> {
     this.lifecycle = 'stopping';
+    await this.releaser.stop();
     await this.retention?.stop();
     await this.statsSampler?.stop();
     await this.executor?.stop(deadlineMs);
@@ -328,7 +345,9 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
         this.registry.validate(job.command, job.containerId, callbacksOf(job.requestData));
         this.checkDataSize(job.requestData, 'request-data');
         if (traceParent) job.traceParent = traceParent;
-        const dependsOn = toReferences(dependsOnOf(job.requestData), index, indexErrors);
+        const entries = dependsOnOf(job.requestData);
+        checkParentCount(entries, this.dependencyLimits);
+        const dependsOn = toReferences(entries, index, indexErrors);
         if (dependsOn.length > 0) {
           job.dependsOn = dependsOn;
           job.onParentFailure = onParentFailureOf(job.requestData);
@@ -341,6 +360,10 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
       }
     });
     if (jobs.length === 0) return [];
+    checkLinkCount(
+      jobs.reduce((links, job) => links + (job.dependsOn?.length ?? 0), 0),
+      this.dependencyLimits,
+    );
     const ids = await this.insert(jobs);
     this.emit(
       'scheduled',
@@ -372,7 +395,10 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
         const calls = this.insertQueue.splice(0);
         if (calls.length > 1) {
           try {
-            const ids = await this.store.schedule(calls.flatMap((call) => call.jobs));
+            const ids = await this.store.schedule(
+              calls.flatMap((call) => call.jobs),
+              this.scheduleOptions,
+            );
             let next = 0;
             for (const call of calls) {
               call.resolve(ids.slice(next, next + call.jobs.length));
@@ -384,12 +410,16 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
           }
         }
         for (const call of calls) {
-          await this.store.schedule(call.jobs).then(call.resolve, call.reject);
+          await this.store.schedule(call.jobs, this.scheduleOptions).then(call.resolve, call.reject);
         }
       }
     } finally {
       this.inserting--;
     }
+  }
+
+  private get scheduleOptions() {
+    return { maxDependencyDepth: this.dependencyLimits.depth };
   }
 
   /** One job; throws JobNotFoundError when there is none. */
@@ -701,6 +731,11 @@ function checkFlowTarget(target: FlowTarget): FlowTarget {
     throw new ValidationError(`a ${target.kind} to pause or resume needs a name of 1 to 255 characters`);
   }
   return { kind: target.kind, name: target.name };
+}
+
+/** The fields of `options` that are set. */
+function definedOf<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function checkId(id: number): number {

@@ -5,6 +5,7 @@
  */
 import pino, { type Logger } from 'pino';
 import type { LogFormat, LogLevel } from '../config/config.js';
+import { boundedError } from '../observability/bounded-error.js';
 
 /** JSON unless stdout is a terminal. */
 export function defaultLogFormat(stream: { isTTY?: boolean } = process.stdout): LogFormat {
@@ -64,6 +65,6 @@ export function prettyDestination(stream: NodeJS.WritableStream & { isTTY?: bool
 
 /** The service's logger: JSON lines on stdout, or readable ones. */
 export function createLogger(level: LogLevel, format: LogFormat): Logger {
-  const options = { level, base: { pid: process.pid } };
+  const options = { level, base: { pid: process.pid }, serializers: { err: boundedError } };
   return format === 'pretty' ? pino(options, prettyDestination()) : pino(options);
 }

@@ -41,6 +41,11 @@ async function startKjobs(
       maxPageSize: config.maxPageSize,
       maxBulkJobs: config.bulkLimit,
       maxDataBytes: config.maxDataSize,
+      dependencyLimits: {
+        parents: config.maxParents,
+        depth: config.maxDependencyDepth,
+        linksPerCall: config.maxDependencyLinks,
+      },
       retentionMs: config.retentionMs,
       executor: executor
         ? {
@@ -158,8 +163,9 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
       trustProxy: config.trustProxy,
       logger,
     });
-    await kjobs.start();
+    // Listening first: the node answers at once (its probes say it is not ready until kjobs has started).
     const address = await app.listen({ port: config.port, host: config.host });
+    await kjobs.start();
     const summary = startupSummary(config, kjobs, config.executor, users.length);
     logger.info(
       {

@@ -98,6 +98,12 @@ export interface Config {
   bulkLimit: number;
   /** Largest request data of a job in bytes (`--max-data-size`, KJOBS_MAX_DATA_SIZE: bytes, 512kb, 1mb). */
   maxDataSize: number;
+  /** Most parents one job may name in `dependsOn` (`--max-parents`, KJOBS_MAX_PARENTS). Default 100. */
+  maxParents: number;
+  /** Longest chain of parents above a job (`--max-dependency-depth`, KJOBS_MAX_DEPENDENCY_DEPTH). Default 1000. */
+  maxDependencyDepth: number;
+  /** Most `dependsOn` links in one request (`--max-dependency-links`, KJOBS_MAX_DEPENDENCY_LINKS). Default 10000. */
+  maxDependencyLinks: number;
   /** Behind a reverse proxy: trust X-Forwarded-For and X-Forwarded-Host (`--trust-proxy`, KJOBS_TRUST_PROXY). */
   trustProxy: boolean;
   /** Failed logins a client address may make per minute before it gets 429 (`--login-failures`); 0: no limit. */

@@ -1,5 +1,64 @@
 import { ValidationError } from './errors.js';
 import type { DataMap, JobReference, JobStatus, ParentFailurePolicy } from './job.js';
+import { isFinal } from './states.js';
+
+/**
+ * Bounds of a dependency graph, checked when jobs are scheduled: no sane workflow meets them, and they keep what
+ * one request can make a parent's end do (its release walks the graph) small.
+ */
+export interface DependencyLimits {
+  /** Parents one job may name in `dependsOn`. */
+  parents: number;
+  /** Longest chain of parents above a job: a job without parents is at depth 0, its child at 1, and so on. */
+  depth: number;
+  /** Links (one per parent named) in one schedule call: a batch, or a single job. */
+  linksPerCall: number;
+}
+
+export const DEFAULT_DEPENDENCY_LIMITS: Readonly<DependencyLimits> = {
+  parents: 100,
+  depth: 1000,
+  linksPerCall: 10_000,
+};
+
+/** The setting behind each limit, as the errors name them. */
+const LIMIT_SETTINGS: Record<keyof DependencyLimits, string> = {
+  parents: 'dependencyLimits.parents, --max-parents',
+  depth: 'dependencyLimits.depth, --max-dependency-depth',
+  linksPerCall: 'dependencyLimits.linksPerCall, --max-dependency-links',
+};
+
+/** Refuses a job naming more parents than the limit. */
+export function checkParentCount(entries: readonly DependsOnEntry[], limits: DependencyLimits): void {
+  if (entries.length > limits.parents) {
+    throw new ValidationError(
+      `dependsOn names ${entries.length} jobs, more than the limit of ${limits.parents} parents per job ` +
+        `(${LIMIT_SETTINGS.parents})`,
+    );
+  }
+}
+
+/** Refuses a schedule call whose jobs name more parents, all together, than the limit. */
+export function checkLinkCount(links: number, limits: DependencyLimits): void {
+  if (links > limits.linksPerCall) {
+    throw new ValidationError(
+      `the jobs of this request name ${links} parents in all, more than the limit of ${limits.linksPerCall} ` +
+        `dependency links per request (${LIMIT_SETTINGS.linksPerCall}): schedule the graph in several requests`,
+    );
+  }
+}
+
+/** The depth of a job with these parents; refused past the limit. */
+export function dependencyDepth(parentDepths: readonly number[], maxDepth: number): number {
+  const depth = parentDepths.length === 0 ? 0 : Math.max(...parentDepths) + 1;
+  if (depth > maxDepth) {
+    throw new ValidationError(
+      `dependsOn would put this job ${depth} parents deep (the longest chain of jobs above it), more than the ` +
+        `limit of ${maxDepth} (${LIMIT_SETTINGS.depth})`,
+    );
+  }
+  return depth;
+}
 
 /** A `dependsOn` entry: an existing job's id, or (in a batch) the index of an earlier request, written `$0`. */
 export type DependsOnEntry = { id: number } | { batchIndex: number };
@@ -84,14 +143,32 @@ export interface DependencyPlan {
   waitingFor: number;
   /** A parent that already ended ERROR or CANCELLED, when the job is to be cancelled for it. */
   cancelledBy: { parentId: number; status: JobStatus } | null;
+  /** The job's dependency depth (dependencyDepth). */
+  depth: number;
 }
 
-/** Decides the links of a job (the same rule as the stores' trigger, for parents that already ended). */
+/** A parent as the link reads it when a child is scheduled. */
+export interface LinkedParent {
+  id: number;
+  status: JobStatus;
+  /** Its dependency depth. */
+  depth: number;
+}
+
+/**
+ * Decides the links of a job (the release rule of planRelease, for parents that already ended); refuses a job
+ * deeper than `maxDepth`.
+ */
 export function planDependencies(
-  parents: readonly { id: number; status: JobStatus }[],
+  parents: readonly LinkedParent[],
   policy: ParentFailurePolicy,
+  maxDepth: number = DEFAULT_DEPENDENCY_LIMITS.depth,
 ): DependencyPlan {
-  const plan: DependencyPlan = { edges: [], waitingFor: 0, cancelledBy: null };
+  const depth = dependencyDepth(
+    parents.map((parent) => parent.depth),
+    maxDepth,
+  );
+  const plan: DependencyPlan = { edges: [], waitingFor: 0, cancelledBy: null, depth };
   for (const parent of parents) {
     const failed = parent.status === 'ERROR' || parent.status === 'CANCELLED';
     const ended = parent.status === 'DONE' || failed;
@@ -104,7 +181,67 @@ export function planDependencies(
   return plan;
 }
 
-/** The error record of a child cancelled because of its parent (the stores' trigger writes the same). */
+/** A parent whose children are being released: its status now, and when it ended. */
+export interface EndedParent {
+  id: number;
+  status: JobStatus;
+  finishedAt: number | null;
+}
+
+/** A link from a parent to a child that the parent's end has not released yet. */
+export interface OpenLink {
+  parentId: number;
+  childId: number;
+  runOnFailure: boolean;
+}
+
+/** What the end of some parents does to their children (store/dependency-release.ts writes it). */
+export interface ReleasePlan {
+  /** Children waiting for fewer parents, and by how many: a parent DONE, or failed for a child that runs anyway. */
+  decrements: { childId: number; by: number }[];
+  /**
+   * Children cancelled, if they still wait, for a parent that ended ERROR or CANCELLED; the error record names it.
+   * A child is in one list only: one failed parent cancels it, whatever its other parents did.
+   */
+  cancels: { childId: number; message: string; at: number }[];
+  /** The links this plan releases (each counted once). */
+  links: OpenLink[];
+}
+
+/**
+ * The release rule: a parent DONE counts one less for each child; a parent ERROR or CANCELLED cancels each child
+ * that waits for it, unless the child asked to run anyway (`onParentFailure: "run"`), for which it counts one
+ * less. Links of parents that are not ended (requeued since) are left as they are.
+ */
+export function planRelease(parents: readonly EndedParent[], links: readonly OpenLink[]): ReleasePlan {
+  const ended = new Map(parents.filter((parent) => isFinal(parent.status)).map((p) => [p.id, p]));
+  const decrements = new Map<number, number>();
+  const cancels = new Map<number, ReleasePlan['cancels'][number]>();
+  const released: OpenLink[] = [];
+  for (const link of links) {
+    const parent = ended.get(link.parentId);
+    if (!parent) continue;
+    released.push(link);
+    if (parent.status === 'DONE' || link.runOnFailure) {
+      decrements.set(link.childId, (decrements.get(link.childId) ?? 0) + 1);
+    } else if (!cancels.has(link.childId)) {
+      cancels.set(link.childId, {
+        childId: link.childId,
+        message: parentFailureMessage(parent.id, parent.status),
+        at: parent.finishedAt ?? 0,
+      });
+    }
+  }
+  for (const childId of cancels.keys()) decrements.delete(childId);
+  const byId = (a: { childId: number }, b: { childId: number }) => a.childId - b.childId;
+  return {
+    decrements: [...decrements].map(([childId, by]) => ({ childId, by })).sort(byId),
+    cancels: [...cancels.values()].sort(byId),
+    links: released,
+  };
+}
+
+/** The error record of a child cancelled because of its parent. */
 export function parentFailureMessage(parentId: number, status: JobStatus): string {
   return `Parent job ${parentId} ended ${status}`;
 }

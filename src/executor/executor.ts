@@ -181,6 +181,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         workerId: this.workerId,
         isStopped: () => this.state === 'stopped',
         onSuperseded: (job) => this.emit('superseded', job),
+        onUnwritable: (job, error) =>
+          this.log.error(
+            { jobId: job.id, command: job.command, err: error },
+            `the store refused every outcome of job ${job.id}, even recording the failure; it stays RUNNING ` +
+              'and this worker leaves it alone: see the error, then cancel or requeue it',
+          ),
         reportError,
       },
       Math.min(this.options.pollIntervalMs, 1000),
@@ -191,7 +197,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         workerId: this.workerId,
         isRunning: () => this.isRunning,
         runningIds: () => [...this.running.keys()],
-        isRunningHere: (jobId) => this.running.has(jobId),
+        // Ours, or one whose outcome the store refused every time (rescuing it would fail the same way).
+        isRunningHere: (jobId) => this.running.has(jobId) || this.writer.isUnwritable(jobId),
         prefetchedIds: () => this.fetcher.prefetchedIds(),
         failLostAttempt: async (job, error) => {
           await this.runner.recordFailedAttempt(

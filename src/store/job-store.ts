@@ -1,4 +1,11 @@
 import type { ClaimedJob, DataMap, Job, JobStatus, NewJob } from '../core/index.js';
+import type { ReleaseBudget, ReleaseOutcome } from './dependency-release.js';
+
+/** Options of a schedule call. */
+export interface ScheduleOptions {
+  /** The deepest a new job may be in its dependency graph (DependencyLimits.depth). */
+  maxDependencyDepth?: number;
+}
 
 /** Which column a list query filters on (the five KIE list operations). */
 export type ListFilter =
@@ -243,8 +250,11 @@ export const DEFAULT_CHILD_LIMIT = 1000;
 export interface JobStore {
   /** Creates or upgrades the schema. */
   migrate(): Promise<void>;
-  /** Inserts jobs atomically; answers their ids in order. */
-  schedule(jobs: readonly NewJob[]): Promise<number[]>;
+  /**
+   * Inserts jobs atomically; answers their ids in order. A job whose parents would put it deeper than
+   * `options.maxDependencyDepth` (default DEFAULT_DEPENDENCY_LIMITS.depth) is refused with a ValidationError.
+   */
+  schedule(jobs: readonly NewJob[], options?: ScheduleOptions): Promise<number[]>;
   get(id: number, options?: GetOptions): Promise<Job | undefined>;
   list(query: ListQuery): Promise<Job[]>;
   /** Moves due jobs to RUNNING for one worker, by priority then time; answers them with their data. */
@@ -311,6 +321,24 @@ export interface JobStore {
    * at most `childLimit`, default 1,000, in id order); with `withData`, the parents' data. Unknown ids: both empty.
    */
   dependencies(id: number, options?: DependencyOptions): Promise<JobDependencies>;
+  /**
+   * Releases children of ended parents that are still marked (left by a release that reached its budget, or
+   * stopped halfway), within `budget` (default RELEASE_IN_BACKGROUND), in one transaction; see
+   * dependency-release.ts. From any marked parent, or from those of `parentIds`. `more`: call again.
+   */
+  releasePending(budget?: ReleaseBudget, parentIds?: readonly number[]): Promise<ReleaseOutcome>;
+  /**
+   * Calls `listener` when a release right after an end left work for releasePending (a large graph, or a failed
+   * release); answers a function that stops the calls. Optional: without it, the background release polls.
+   */
+  watchReleases?(listener: () => void): () => void;
+  /** Parents whose release is pending (marked), at most `limit`, in id order. */
+  pendingReleases(limit: number): Promise<number[]>;
+  /**
+   * Gives up the release of a parent that fails every time (a poison): clears its mark and records `message` among
+   * its errors, so that an operator sees why its children still wait. Answers whether it was marked.
+   */
+  abandonRelease(parentId: number, message: string, now: number): Promise<boolean>;
   /** Calls `listener` when another process makes jobs available (e.g. PostgreSQL NOTIFY). Optional. */
   subscribe?(listener: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -18,5 +18,5 @@ export function openStore(database: string, options: { logger?: Logger } = {}): 
   }
   const path = database.replace(/^sqlite:(\/\/)?/i, '');
   if (!path) throw new Error('The database path is empty');
-  return new SqliteJobStore({ path });
+  return new SqliteJobStore({ path, logger: options.logger });
 }

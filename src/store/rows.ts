@@ -36,6 +36,8 @@ export interface JobRow<Data> {
   worker_id: string | null;
   lease_expires_at: number | null;
   waiting_for?: number;
+  /** 1 or true once the job has children (SQLite answers 1, PostgreSQL true). */
+  has_children?: number | boolean;
   progress?: Data | null;
   progress_at?: number | null;
   trace_parent?: string | null;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError, type JobReference, type NewJob } from '../../src/core/index.js';
 import type { JobStore } from '../../src/store/job-store.js';
+import type { ReleaseBudget } from '../../src/store/dependency-release.js';
 
 const WORKER = 'worker-deps';
 const LEASE = 60_000;
@@ -168,6 +169,94 @@ export function dependencyCases(store: () => JobStore): void {
       assert.deepEqual(await claimAll(), [parent], 'the child still waits');
       await finish(parent!, 'succeed');
       assert.deepEqual(await claimAll(), [kid]);
+    });
+
+    /** Runs the background release until nothing is left; answers how many transactions it took. */
+    async function releaseAll(budget?: ReleaseBudget): Promise<number> {
+      for (let rounds = 1; rounds <= 10_000; rounds++) {
+        if (!(await store().releasePending(budget)).more) return rounds;
+      }
+      throw new Error('the release never ended');
+    }
+
+    /** A chain scheduled in batches of `$n` links: each job depends on the one before it. */
+    async function chain(length: number, first: Partial<NewJob> = {}): Promise<number[]> {
+      const [root] = await store().schedule([job(first)]);
+      const ids = [root!];
+      while (ids.length < length) {
+        const size = Math.min(500, length - ids.length);
+        const batch = [
+          child([ids.at(-1)!]),
+          ...Array.from({ length: size - 1 }, () => child([{ earlier: 1 }])),
+        ];
+        ids.push(...(await store().schedule(batch)));
+      }
+      return ids;
+    }
+
+    it('a chain 1,000 deep whose root fails: the outcome is written, the release goes on in bounded steps, all end CANCELLED', async () => {
+      const ids = await chain(1001);
+      assert.equal((await store().get(ids.at(-1)!))?.waitingFor, 1);
+      assert.deepEqual(await claimAll(), [ids[0]]);
+      await finish(ids[0]!, 'fail');
+      // What the outcome's own release left: walked by the background release, 50 links a transaction.
+      const rounds = await releaseAll({ steps: 50, links: 50 });
+      assert.ok(rounds > 1, `the rest took more than one transaction (${rounds})`);
+      const counts = await store().countByStatus();
+      assert.equal(counts.CANCELLED, 1000, 'every descendant cancelled');
+      assert.equal(counts.QUEUED, 0);
+      const last = await store().get(ids.at(-1)!, { withErrors: true });
+      assert.equal(last?.errors?.[0]?.message, `Parent job ${ids.at(-2)} ended CANCELLED`);
+      assert.deepEqual(await store().releasePending(), { links: 0, cancelled: 0, released: 0, more: false });
+    });
+
+    it('a chain whose root succeeds runs link by link; a dense graph cancelled at its root ends whole', async () => {
+      const ids = await chain(5);
+      for (const id of ids) {
+        assert.deepEqual(await claimAll(), [id], 'one link at a time');
+        await finish(id, 'succeed');
+      }
+      const [root] = await store().schedule([job({ scheduledAt: Date.now() + 3_600_000 })]);
+      // 60 jobs, each waiting for every job before it (1,770 links): more than the release right after an end.
+      const dense = await store().schedule(
+        Array.from({ length: 60 }, (_, n) =>
+          child([root!, ...Array.from({ length: n }, (_, k) => ({ earlier: k + 1 }))]),
+        ),
+      );
+      await store().cancel(root!, Date.now());
+      await releaseAll();
+      for (const id of dense) assert.equal((await store().get(id))?.status, 'CANCELLED', `job ${id}`);
+    });
+
+    it('refuses a job deeper than the depth limit with a ValidationError naming it; the chain below stays', async () => {
+      const ids = await chain(4);
+      await assert.rejects(
+        store().schedule([child([ids[3]!])], { maxDependencyDepth: 3 }),
+        (error: unknown) => {
+          assert.ok(error instanceof ValidationError);
+          assert.match(error.message, /4 parents deep.*limit of 3.*--max-dependency-depth/);
+          return true;
+        },
+      );
+      const [ok] = await store().schedule([child([ids[2]!])], { maxDependencyDepth: 3 });
+      assert.equal((await store().get(ok!))?.waitingFor, 1, 'depth 3 is within the limit');
+    });
+
+    it('keeps a parent whose children are not all released when deleting finished jobs', async () => {
+      const [parent] = await store().schedule([job({ scheduledAt: Date.now() + 3_600_000 })]);
+      const kids = await store().schedule(Array.from({ length: 1500 }, () => child([parent!])));
+      await store().cancel(parent!, Date.now());
+      // The release right after the cancel stops at its budget: the parent keeps its mark until the rest is done.
+      const deleted = await store().deleteFinished({ olderThan: Date.now() + 60_000, statuses: [] });
+      assert.ok(
+        (await store().get(parent!)) !== undefined,
+        'the parent is kept while its release is pending',
+      );
+      assert.ok(deleted.jobs > 0, 'its cancelled children are not');
+      await releaseAll();
+      assert.equal((await store().get(kids.at(-1)!))?.status, 'CANCELLED');
+      await store().deleteFinished({ olderThan: Date.now() + 60_000, statuses: [] });
+      assert.equal(await store().get(parent!), undefined, 'deleted once released');
     });
 
     it('many children of one parent are released together by its end', async () => {

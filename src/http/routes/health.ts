@@ -34,6 +34,10 @@ export async function healthRoutes(app: FastifyInstance, { kjobs }: { kjobs: Kjo
 
   // The store answers: a primary-key read, bounded in time.
   app.get('/readyz', { schema: ROUTE_SCHEMAS.ready }, async (request, reply) => {
+    // Listening comes first (a node answers at once); ready once its jobs' services have started.
+    if (kjobs.state === 'created') {
+      return reply.code(503).send({ status: 'NOT_READY', reason: 'kjobs is starting' });
+    }
     const probe = await probeStore(kjobs);
     if (probe.ok) return reply.code(200).send({ status: 'READY' });
     // The details (a database address, a driver message) go to the log only: this endpoint needs no credentials.

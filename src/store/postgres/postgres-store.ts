@@ -45,6 +45,7 @@ import {
   type ListQuery,
   type StatusCounts,
   type ConcurrencyLimits,
+  type ScheduleOptions,
   type WorkerLock,
 } from '../job-store.js';
 import {
@@ -66,6 +67,14 @@ import {
   type RunningKeyCount,
   type StartRow,
 } from '../limits.js';
+import {
+  releaseChildrenAsync,
+  RELEASE_AFTER_END,
+  RELEASE_IN_BACKGROUND,
+  type AsyncReleaseOperations,
+  type ReleaseBudget,
+  type ReleaseOutcome,
+} from '../dependency-release.js';
 import { readMigrations } from '../migrations.js';
 import {
   claimOrder,
@@ -227,7 +236,7 @@ export class PostgresJobStore implements JobStore {
     );
   }
 
-  async schedule(jobs: readonly NewJob[]): Promise<number[]> {
+  async schedule(jobs: readonly NewJob[], options: ScheduleOptions = {}): Promise<number[]> {
     if (jobs.length === 0) return [];
     const uniqueKeys = jobs
       .filter((job) => job.unique && job.businessKey !== null)
@@ -247,7 +256,8 @@ export class PostgresJobStore implements JobStore {
         // In batch order: a request's earlier requests are linked (or cancelled) before it reads their status.
         for (const [index, job] of jobs.entries()) {
           if (!job.dependsOn?.length || replaced[index] !== undefined) continue;
-          await this.linkParents(client, ids[index]!, job, resolveReferences(job.dependsOn, ids, index), now);
+          const parents = resolveReferences(job.dependsOn, ids, index);
+          await this.linkParents(client, ids[index]!, job, parents, now, options);
         }
         return ids;
       });
@@ -291,18 +301,21 @@ export class PostgresJobStore implements JobStore {
     job: NewJob,
     parentIds: number[],
     now: number,
+    options: ScheduleOptions,
   ): Promise<void> {
-    const rows = await this.query<{ id: number; status: JobStatus }>(client, this.sql.parentsForUpdate, [
-      parentIds,
-    ]);
-    const statuses = new Map(rows.map((row) => [row.id, row.status]));
+    const rows = await this.query<{ id: number; status: JobStatus; dependency_depth: number }>(
+      client,
+      this.sql.parentsForUpdate,
+      [parentIds],
+    );
+    const found = new Map(rows.map((row) => [row.id, row]));
     const parents = parentIds.map((parentId) => {
-      const status = statuses.get(parentId);
-      if (status === undefined)
+      const row = found.get(parentId);
+      if (row === undefined)
         throw new ValidationError(`dependsOn names job ${parentId}, which does not exist`);
-      return { id: parentId, status };
+      return { id: parentId, status: row.status, depth: row.dependency_depth };
     });
-    const plan = planDependencies(parents, job.onParentFailure ?? 'cancel');
+    const plan = planDependencies(parents, job.onParentFailure ?? 'cancel', options.maxDependencyDepth);
     const waitingOn = plan.edges.filter((edge) => !edge.resolved).map((edge) => edge.parentId);
     if (waitingOn.length > 0) await this.query(client, this.sql.markParents, [waitingOn]);
     await this.query(client, this.sql.insertEdges, [
@@ -311,7 +324,8 @@ export class PostgresJobStore implements JobStore {
       plan.edges.map((edge) => edge.resolved),
       job.onParentFailure === 'run',
     ]);
-    if (plan.waitingFor > 0) await this.query(client, this.sql.setWaiting, [id, plan.waitingFor]);
+    if (plan.waitingFor > 0 || plan.depth > 0)
+      await this.query(client, this.sql.setLinks, [id, plan.waitingFor, plan.depth]);
     if (plan.cancelledBy) {
       const message = parentFailureMessage(plan.cancelledBy.parentId, plan.cancelledBy.status);
       await this.query(client, this.sql.cancelForParent, [id, now, message]);
@@ -592,11 +606,15 @@ export class PostgresJobStore implements JobStore {
     const single = rounds.length === 1 && !wakesOthers && new Set(outcomes.map((o) => o.kind)).size === 1;
     // Jobs given back are due again where they were claimed: claims from positions must not start past them.
     if (outcomes.some((outcome) => outcome.kind === 'release')) this.claimPositions.forget();
-    return this.guard(async () => {
-      const written = new Set<number>();
+    const written = new Set<number>();
+    const parents: number[] = [];
+    const result = await this.guard(async () => {
       const write = async (db: Queryable) => {
         for (const round of rounds) {
-          for (const n of await this.writeRound(db, outcomes, round)) written.add(n);
+          for (const row of await this.writeRound(db, outcomes, round)) {
+            written.add(row.n);
+            if (row.has_children) parents.push(outcomes[row.n]!.jobId);
+          }
         }
         const reschedules = outcomes.flatMap((outcome, n) =>
           written.has(n) && outcome.kind !== 'release' && outcome.reschedule
@@ -617,6 +635,118 @@ export class PostgresJobStore implements JobStore {
       else await this.transaction(write);
       return outcomes.map((_, n) => written.has(n));
     });
+    await this.releaseAfterEnd(parents);
+    return result;
+  }
+
+  /**
+   * Right after the write that ended `ids` (jobs with children) committed: releases their children, and what
+   * follows, within a small budget, in a transaction of its own; a larger graph is left marked for releasePending,
+   * and so is this part when it fails: the end is written whatever the release does.
+   */
+  private async releaseAfterEnd(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      const outcome = await this.transaction((client) =>
+        releaseChildrenAsync(this.releaseOperations(client), ids, RELEASE_AFTER_END),
+      );
+      if (outcome.more) this.releaseLeft();
+    } catch (error) {
+      this.releaseLeft();
+      this.log.warn(
+        { err: error, jobs: ids.slice(0, 10) },
+        'releasing the children of ended jobs failed; the background release will try again',
+      );
+    }
+  }
+
+  private readonly releaseWatchers = new Set<() => void>();
+
+  watchReleases(listener: () => void): () => void {
+    this.releaseWatchers.add(listener);
+    return () => this.releaseWatchers.delete(listener);
+  }
+
+  /** A release after an end left work: tell the background release (once the caller's write is answered). */
+  private releaseLeft(): void {
+    if (this.releaseWatchers.size === 0) return;
+    setImmediate(() => {
+      for (const watcher of this.releaseWatchers) watcher();
+    });
+  }
+
+  async releasePending(
+    budget: ReleaseBudget = RELEASE_IN_BACKGROUND,
+    parentIds?: readonly number[],
+  ): Promise<ReleaseOutcome> {
+    return this.guard(() =>
+      this.transaction((client) =>
+        releaseChildrenAsync(this.releaseOperations(client), parentIds ?? null, budget),
+      ),
+    );
+  }
+
+  async pendingReleases(limit: number): Promise<number[]> {
+    return this.guard(async () =>
+      (await this.query<{ id: number }>(this.pool, this.sql.pendingReleaseIds, [limit])).map((row) => row.id),
+    );
+  }
+
+  async abandonRelease(parentId: number, message: string, now: number): Promise<boolean> {
+    const rows = await this.guard(() =>
+      this.query(this.pool, this.sql.abandonRelease, [
+        parentId,
+        storableError({ message, stacktrace: null }).message,
+        now,
+      ]),
+    );
+    return rows.length > 0;
+  }
+
+  /** The SQL of the release walk (dependency-release.ts), on the connection of its transaction. */
+  private releaseOperations(client: pg.PoolClient): AsyncReleaseOperations {
+    return {
+      parents: async (ids, limit) => {
+        const rows = await this.query<{ id: number; status: JobStatus; finished_at: number | null }>(
+          client,
+          ids === null ? this.sql.pendingParents : this.sql.pendingParentsOf,
+          ids === null ? [limit] : [ids, limit],
+        );
+        return rows.map((row) => ({ id: row.id, status: row.status, finishedAt: row.finished_at }));
+      },
+      links: async (parentIds, limit) =>
+        (
+          await this.query<{ parent_id: number; job_id: number; run_on_failure: boolean }>(
+            client,
+            this.sql.openLinks,
+            [parentIds, limit],
+          )
+        ).map((row) => ({ parentId: row.parent_id, childId: row.job_id, runOnFailure: row.run_on_failure })),
+      apply: async (plan, parentIds) => {
+        const children = [...plan.decrements.map((d) => d.childId), ...plan.cancels.map((c) => c.childId)];
+        let rows: { kind: 'cancelled' | 'released'; id: number; has_children: boolean }[] = [];
+        if (children.length > 0 || plan.links.length > 0) {
+          if (children.length > 0) await this.query(client, this.sql.lockChildren, [children]);
+          rows = await this.query(client, this.sql.applyRelease, [
+            plan.decrements.map((d) => d.childId),
+            plan.decrements.map((d) => d.by),
+            plan.cancels.map((c) => c.childId),
+            plan.cancels.map((c) => c.message),
+            plan.cancels.map((c) => c.at),
+            plan.links.map((link) => link.parentId),
+            plan.links.map((link) => link.childId),
+          ]);
+        }
+        const cancelled = rows.filter((row) => row.kind === 'cancelled');
+        const released = rows.length - cancelled.length;
+        await this.query(client, this.sql.unmarkParents, [parentIds, released > 0, this.channel]);
+        return {
+          cascade: cancelled.filter((row) => row.has_children).map((row) => row.id),
+          cancelled: cancelled.length,
+          released,
+        };
+      },
+    };
   }
 
   /** Writes the outcomes at `indexes` (no job twice), answering the indexes written. */
@@ -624,7 +754,7 @@ export class PostgresJobStore implements JobStore {
     db: Queryable,
     outcomes: readonly Completion[],
     indexes: number[],
-  ): Promise<number[]> {
+  ): Promise<WrittenRow[]> {
     const succeeded: number[] = [];
     const failed: number[] = [];
     const released: number[] = [];
@@ -632,11 +762,11 @@ export class PostgresJobStore implements JobStore {
       const kind = outcomes[n]!.kind;
       (kind === 'succeed' ? succeeded : kind === 'release' ? released : failed).push(n);
     }
-    const written: number[] = [];
+    const written: WrittenRow[] = [];
     const pick = <T>(list: number[], value: (outcome: Completion) => T) =>
       list.map((n) => value(outcomes[n]!));
     if (succeeded.length > 0) {
-      const rows = await this.query<{ n: number }>(db, this.sql.succeed, [
+      const rows = await this.query<WrittenRow>(db, this.sql.succeed, [
         pick(succeeded, (o) => o.jobId),
         pick(succeeded, (o) => o.workerId),
         pick(succeeded, (o) => (o.kind === 'succeed' ? JSON.stringify(o.responseData) : '{}')),
@@ -644,12 +774,12 @@ export class PostgresJobStore implements JobStore {
         succeeded,
         this.databaseClock,
       ]);
-      written.push(...rows.map((row) => row.n));
+      written.push(...rows);
     }
     if (failed.length > 0) {
       const failures = failed.map((n) => outcomes[n] as Extract<Completion, { kind: 'retry' | 'fail' }>);
       const errors = failures.map((o) => storableError(o.error));
-      const rows = await this.query<{ n: number }>(db, this.sql.failOrRetry, [
+      const rows = await this.query<WrittenRow>(db, this.sql.failOrRetry, [
         failures.map((o) => o.jobId),
         failures.map((o) => o.workerId),
         failures.map((o) => (o.kind === 'retry' ? 'RETRYING' : 'ERROR')),
@@ -662,15 +792,15 @@ export class PostgresJobStore implements JobStore {
         failures.map((o) => o.now),
         this.databaseClock,
       ]);
-      written.push(...rows.map((row) => row.n));
+      written.push(...rows);
     }
     if (released.length > 0) {
-      const rows = await this.query<{ n: number }>(db, this.sql.release, [
+      const rows = await this.query<WrittenRow>(db, this.sql.release, [
         pick(released, (o) => o.jobId),
         pick(released, (o) => o.workerId),
         released,
       ]);
-      written.push(...rows.map((row) => row.n));
+      written.push(...rows);
     }
     return written;
   }
@@ -775,7 +905,14 @@ export class PostgresJobStore implements JobStore {
   }
 
   async cancel(id: number, now: number): Promise<Job> {
-    return this.guard(() => this.transition(id, 'cancel', this.sql.cancel, [id, this.nowParam(now)]));
+    let hasChildren = false;
+    const job = await this.guard(() =>
+      this.transition(id, 'cancel', this.sql.cancel, [id, this.nowParam(now)], this.pool, (row) => {
+        hasChildren = row.has_children === true;
+      }),
+    );
+    if (hasChildren) await this.releaseAfterEnd([id]);
+    return job;
   }
 
   async requeue(id: number, now: number): Promise<Job> {
@@ -807,9 +944,13 @@ export class PostgresJobStore implements JobStore {
     statement: Statement,
     values: unknown[],
     db: Queryable = this.pool,
+    onRow?: (row: JobRow) => void,
   ): Promise<Job> {
     const [row] = await this.query<JobRow>(db, statement, values);
-    if (row) return toJob(row);
+    if (row) {
+      onRow?.(row);
+      return toJob(row);
+    }
     const [current] = await this.query<{ status: JobStatus }>(db, this.sql.statusOf, [id]);
     if (!current) throw new JobNotFoundError(id);
     throw new InvalidStateError(id, event, current.status);
@@ -868,7 +1009,8 @@ export class PostgresJobStore implements JobStore {
 
   async bulk(query: BulkQuery): Promise<BulkResult> {
     checkBulkIds(query);
-    return this.guard(() =>
+    const parents: number[] = [];
+    const outcome = await this.guard(() =>
       this.transaction(async (client) => {
         let rows: BulkPgRow[];
         if ('ids' in query.selection) {
@@ -888,19 +1030,27 @@ export class PostgresJobStore implements JobStore {
         if (ids.length > 0) {
           const changed =
             query.event === 'cancel'
-              ? await this.query<{ id: number }>(client, this.sql.bulkCancel, [ids, query.now])
+              ? await this.query<{ id: number; has_children: boolean }>(client, this.sql.bulkCancel, [
+                  ids,
+                  query.now,
+                ])
               : await this.query<{ id: number }>(client, this.sql.bulkRequeue, [
                   ids,
                   query.now,
                   this.channel,
                 ]);
           recordChanged(result, rows, new Set(changed.map((row) => row.id)));
+          parents.push(
+            ...changed.filter((row) => 'has_children' in row && row.has_children).map((row) => row.id),
+          );
           if (query.event === 'requeue') this.claimPositions.forget();
         }
         result.refused.sort((a, b) => a.id - b.id);
         return result;
       }),
     );
+    await this.releaseAfterEnd(parents);
+    return outcome;
   }
 
   /**
@@ -1073,6 +1223,8 @@ function uniqueKeyOf(row: { business_key: string | null; request_data?: unknown 
 }
 
 type JobRow = Row<DataMap>;
+/** An outcome written: its index in the batch, and whether its job ended with children to release. */
+type WrittenRow = { n: number; has_children?: boolean };
 type BulkPgRow = BulkRow & { business_key: string | null; request_data: DataMap };
 
 const toJob = (row: JobRow): Job => rowToJob(row, (data) => data);

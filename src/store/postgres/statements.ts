@@ -128,7 +128,7 @@ export function storeStatements(schema: string) {
      */
     parentsForUpdate: named(
       'parents_for_update',
-      `SELECT id, status FROM ${jobs} WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE`,
+      `SELECT id, status, dependency_depth FROM ${jobs} WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE`,
     ),
     markParents: named(
       'mark_parents',
@@ -140,7 +140,91 @@ export function storeStatements(schema: string) {
       `INSERT INTO ${quoteIdent(schema)}.job_dependencies (job_id, parent_id, resolved, run_on_failure)
       SELECT $1::bigint, parent_id, resolved, $4::boolean FROM unnest($2::bigint[], $3::boolean[]) AS e (parent_id, resolved)`,
     ),
-    setWaiting: named('set_waiting', `UPDATE ${jobs} SET waiting_for = $2 WHERE id = $1`),
+    /** $1 the new job, $2 parents it waits for, $3 its dependency depth. */
+    setLinks: named('set_links', `UPDATE ${jobs} SET waiting_for = $2, dependency_depth = $3 WHERE id = $1`),
+    /**
+     * The release of ended parents' children (dependency-release.ts, migration 008). Marked parents, locked for
+     * this walk and skipped when another walk has them: any ($1 how many), or among $1 ($2 how many).
+     */
+    pendingParents: named(
+      'pending_parents',
+      `SELECT id, status, finished_at FROM ${jobs} WHERE release_pending ORDER BY id LIMIT $1
+      FOR UPDATE SKIP LOCKED`,
+    ),
+    pendingParentsOf: named(
+      'pending_parents_of',
+      `SELECT id, status, finished_at FROM ${jobs} WHERE id = ANY ($1::bigint[]) AND release_pending
+      ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    ),
+    /** Marked parents' ids, without locking them ($1 how many). */
+    pendingReleaseIds: named(
+      'pending_release_ids',
+      `SELECT id FROM ${jobs} WHERE release_pending ORDER BY id LIMIT $1`,
+    ),
+    /** A release that fails every time, given up: $1 the parent, $2 the error record's message, $3 its date. */
+    abandonRelease: named(
+      'abandon_release',
+      `WITH unmarked AS (
+        UPDATE ${jobs} SET release_pending = false WHERE id = $1 AND release_pending RETURNING id
+      ), recorded AS (
+        INSERT INTO ${errors} (job_id, message, stacktrace, error_date) SELECT id, $2, NULL, $3 FROM unmarked
+      )
+      SELECT id FROM unmarked`,
+    ),
+    /** Links of the parents $1 not yet released, at most $2. */
+    openLinks: named(
+      'open_links',
+      `SELECT parent_id, job_id, run_on_failure FROM ${quoteIdent(schema)}.job_dependencies
+      WHERE parent_id = ANY ($1::bigint[]) AND NOT resolved ORDER BY parent_id, job_id LIMIT $2`,
+    ),
+    /** The children a release step changes, locked in id order (two walks meeting on a child take turns). */
+    lockChildren: named(
+      'lock_children',
+      `SELECT id FROM ${jobs} WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE`,
+    ),
+    /**
+     * One release step: children $1 wait for $2 parents fewer; children $3 are cancelled (if still waiting) with
+     * the error records $4 at $5; the links ($6 parents, $7 children) are released. Answers the cancelled children
+     * (kind 'cancelled', with has_children) and the released ones (kind 'released').
+     */
+    applyRelease: named(
+      'apply_release',
+      `WITH released AS (
+        UPDATE ${jobs} AS j SET waiting_for = greatest(j.waiting_for - u.by, 0)
+        FROM unnest($1::bigint[], $2::integer[]) AS u (id, by)
+        WHERE j.id = u.id AND j.waiting_for > 0
+        RETURNING j.id
+      ), cancelled AS (
+        UPDATE ${jobs} AS j SET status = 'CANCELLED', finished_at = u.at
+        FROM unnest($3::bigint[], $4::text[], $5::bigint[]) AS u (id, message, at)
+        WHERE j.id = u.id AND j.status = 'QUEUED' AND j.waiting_for > 0
+        RETURNING j.id, j.has_children, u.message, u.at
+      ), recorded AS (
+        INSERT INTO ${errors} (job_id, message, stacktrace, error_date)
+        SELECT id, message, NULL, at FROM cancelled ORDER BY id
+      ), resolved AS (
+        UPDATE ${quoteIdent(schema)}.job_dependencies AS d SET resolved = true
+        FROM unnest($6::bigint[], $7::bigint[]) AS l (parent_id, job_id)
+        WHERE d.parent_id = l.parent_id AND d.job_id = l.job_id AND NOT d.resolved
+      )
+      SELECT 'cancelled' AS kind, id, has_children FROM cancelled
+      UNION ALL SELECT 'released', id, false FROM released`,
+    ),
+    /**
+     * Clears the mark of the parents $1 that are not ended any more (requeued) or have no open link left; with $2,
+     * wakes the listening nodes: children may be due (delivered on commit).
+     */
+    unmarkParents: named(
+      'unmark_parents',
+      `WITH unmarked AS (
+        UPDATE ${jobs} SET release_pending = false
+        WHERE id = ANY ($1::bigint[]) AND release_pending
+          AND (status NOT IN ('DONE', 'ERROR', 'CANCELLED') OR NOT EXISTS (
+            SELECT 1 FROM ${quoteIdent(schema)}.job_dependencies d WHERE d.parent_id = ${jobs}.id AND NOT d.resolved))
+        RETURNING 1
+      )
+      SELECT count(*) AS n, (SELECT CASE WHEN $2::boolean THEN pg_notify($3, '') END) AS notified FROM unmarked`,
+    ),
     /** A child whose parent already failed: $1 child, $2 now, $3 the error record's message. */
     cancelForParent: named(
       'cancel_for_parent',
@@ -259,7 +343,7 @@ export function storeStatements(schema: string) {
       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::integer[])
         AS u (id, worker_id, response_data, now, n)
       WHERE j.id = u.id AND ${from('succeed', 'j.status')} AND j.worker_id = u.worker_id
-      RETURNING u.n`,
+      RETURNING u.n, j.has_children`,
     ),
     failOrRetry: named(
       'fail_or_retry',
@@ -272,7 +356,7 @@ export function storeStatements(schema: string) {
           AS u (id, worker_id, status, retries, scheduled_at, finished_at, n, now)
         WHERE j.id = u.id AND j.worker_id = u.worker_id
           AND (u.status = 'RETRYING' AND ${from('retry', 'j.status')} OR u.status = 'ERROR' AND ${from('fail', 'j.status')})
-        RETURNING u.n, j.started_at
+        RETURNING u.n, j.started_at, j.has_children AND u.status = 'ERROR' AS has_children
       ), recorded AS (
         INSERT INTO ${errors} (job_id, message, stacktrace, error_date, started_at)
         SELECT e.job_id, e.message, e.stacktrace,
@@ -282,7 +366,7 @@ export function storeStatements(schema: string) {
         JOIN written USING (n)
         ORDER BY e.n
       )
-      SELECT n FROM written`,
+      SELECT n, has_children FROM written`,
     ),
     release: named(
       'release',
@@ -359,11 +443,11 @@ export function storeStatements(schema: string) {
         SELECT id, status FROM ${jobs} WHERE id = ANY ($1::bigint[]) AND ${from('cancel')}
       ), cancelled AS (
         UPDATE ${jobs} AS j SET status = 'CANCELLED', finished_at = $2, worker_id = NULL, lease_expires_at = NULL
-        FROM old WHERE j.id = old.id RETURNING j.id
+        FROM old WHERE j.id = old.id RETURNING j.id, j.has_children
       ), logged AS (
         INSERT INTO ${actions} (job_id, kind, at, from_status) SELECT id, 'cancel', $2, status FROM old ORDER BY id
       )
-      SELECT id FROM cancelled ORDER BY id`,
+      SELECT id, has_children FROM cancelled ORDER BY id`,
     ),
     /** Bulk: the chosen jobs requeued ($1 ids, $2 now, $3 channel), their actions recorded. */
     bulkRequeue: named(
@@ -455,7 +539,7 @@ export function storeStatements(schema: string) {
       'delete_finished',
       `WITH doomed AS (
         SELECT id FROM ${jobs}
-        WHERE status = ANY ($1::text[]) AND ($3::text IS NULL OR container_id = $3)
+        WHERE status = ANY ($1::text[]) AND ($3::text IS NULL OR container_id = $3) AND NOT release_pending
           AND finished_at < (CASE WHEN $5::bigint IS NULL THEN $2::bigint ELSE $2::bigint - $5::bigint + ${DB_NOW} END)
         ORDER BY finished_at LIMIT $4
       ), errors_gone AS (

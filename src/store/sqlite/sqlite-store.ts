@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import pino, { type Logger } from 'pino';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,7 @@ import {
 } from '../../core/index.js';
 import {
   emptyCounts,
+  MAX_ERROR_MESSAGE,
   trimAttemptError,
   type ClaimOptions,
   type Completion,
@@ -44,6 +46,7 @@ import {
   type StatsMinute,
   type StatsSample,
   type ListQuery,
+  type ScheduleOptions,
   type StatusCounts,
   type WorkerLock,
 } from '../job-store.js';
@@ -66,6 +69,14 @@ import {
   type RunningKeyCount,
   type StartRow,
 } from '../limits.js';
+import {
+  releaseChildren,
+  RELEASE_AFTER_END,
+  RELEASE_IN_BACKGROUND,
+  type ReleaseBudget,
+  type ReleaseOperations,
+  type ReleaseOutcome,
+} from '../dependency-release.js';
 import { readMigrations } from '../migrations.js';
 import { SqliteWorkerLocks } from './worker-locks.js';
 import {
@@ -88,6 +99,8 @@ export interface SqliteStoreOptions {
    * last commits on power loss; FULL survives power loss too, at the cost of an fsync per commit.
    */
   synchronous?: 'NORMAL' | 'FULL';
+  /** Where failures the store gets over by itself are logged (a release left to the background). Default: silent. */
+  logger?: Logger;
 }
 
 const MARK_RUNNING = `UPDATE jobs SET status = 'RUNNING', executions = executions + 1, scheduled_at = @now,
@@ -150,7 +163,10 @@ export class SqliteJobStore implements JobStore {
   /** Worker locks next to the database file; none for an in-memory store, which no other process can open. */
   private readonly workerLocks: SqliteWorkerLocks | undefined;
 
+  private readonly log: Logger;
+
   constructor(options: SqliteStoreOptions) {
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ store: 'sqlite' });
     if (options.path !== ':memory:') {
       mkdirSync(dirname(options.path), { recursive: true });
       this.workerLocks = new SqliteWorkerLocks(options.path);
@@ -162,8 +178,6 @@ export class SqliteJobStore implements JobStore {
     whileBusy(() => this.db.pragma('journal_mode = WAL'));
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
-    // A child cancelled for its parent ends too: its own children follow (jobs_release_children, migration 005).
-    this.db.pragma('recursive_triggers = ON');
   }
 
   async migrate(): Promise<void> {
@@ -275,13 +289,31 @@ export class SqliteJobStore implements JobStore {
       runningKeys: db.prepare(`SELECT command, ${CONCURRENCY_KEY} AS concurrency_key, count(*) AS n FROM jobs
         WHERE status = 'RUNNING' AND ${CONCURRENCY_KEY} IS NOT NULL GROUP BY 1, 2`),
       statusOf: db.prepare('SELECT status FROM jobs WHERE id = ?'),
+      parentOf: db.prepare('SELECT status, dependency_depth FROM jobs WHERE id = ?'),
       setProgress: db.prepare(`UPDATE jobs SET progress = ?, progress_at = ?
         WHERE id = ? AND status = 'RUNNING' AND worker_id = ?`),
-      hasChildren: db.prepare('SELECT has_children FROM jobs WHERE id = ?').pluck(),
       markParent: db.prepare('UPDATE jobs SET has_children = 1 WHERE id = ? AND has_children = 0'),
       insertEdge: db.prepare(`INSERT INTO job_dependencies (parent_id, job_id, run_on_failure, resolved)
         VALUES (?, ?, ?, ?)`),
-      setWaiting: db.prepare('UPDATE jobs SET waiting_for = ? WHERE id = ?'),
+      hasChildren: db.prepare('SELECT has_children FROM jobs WHERE id = ?').pluck(),
+      setLinks: db.prepare('UPDATE jobs SET waiting_for = ?, dependency_depth = ? WHERE id = ?'),
+      // The release of ended parents' children (dependency-release.ts); parents by id are read with
+      // cachedStatement, one shape per count.
+      pendingParents: db.prepare(`SELECT id, status, finished_at FROM jobs INDEXED BY jobs_release_pending
+        WHERE release_pending = 1 ORDER BY id LIMIT ?`),
+      releaseOne: db.prepare(
+        'UPDATE jobs SET waiting_for = max(waiting_for - ?, 0) WHERE id = ? AND waiting_for > 0',
+      ),
+      cancelForParent: db.prepare(`UPDATE jobs SET status = 'CANCELLED', finished_at = ?
+        WHERE id = ? AND status = 'QUEUED' AND waiting_for > 0 RETURNING has_children`),
+      parentError: db.prepare(
+        'INSERT INTO job_errors (job_id, message, stacktrace, error_date) VALUES (?, ?, NULL, ?)',
+      ),
+      abandonRelease: db.prepare('UPDATE jobs SET release_pending = 0 WHERE id = ? AND release_pending = 1'),
+      resolveLink: db.prepare('UPDATE job_dependencies SET resolved = 1 WHERE parent_id = ? AND job_id = ?'),
+      unmarkParent: db.prepare(`UPDATE jobs SET release_pending = 0 WHERE id = ? AND release_pending = 1
+        AND (status NOT IN (${sqlList(FINAL_STATUSES)})
+          OR NOT EXISTS (SELECT 1 FROM job_dependencies WHERE parent_id = jobs.id AND resolved = 0))`),
       parents: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM jobs
         WHERE id IN (SELECT parent_id FROM job_dependencies WHERE job_id = ?) ORDER BY id`),
       parentsFull: db.prepare(`SELECT * FROM jobs
@@ -296,7 +328,7 @@ export class SqliteJobStore implements JobStore {
     return this.prepared;
   }
 
-  async schedule(jobs: readonly NewJob[]): Promise<number[]> {
+  async schedule(jobs: readonly NewJob[], options: ScheduleOptions = {}): Promise<number[]> {
     const now = Date.now();
     const insert = this.sql.insert;
     return this.db
@@ -316,7 +348,7 @@ export class SqliteJobStore implements JobStore {
             );
           ids.push(id);
           if (replaced[index] === undefined && job.dependsOn?.length)
-            this.linkParents(id, job, resolveReferences(job.dependsOn, ids, index), now);
+            this.linkParents(id, job, resolveReferences(job.dependsOn, ids, index), now, options);
         });
         return ids;
       })
@@ -324,19 +356,26 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** Links a new job to its parents (inside the schedule's write transaction): it waits, or is cancelled. */
-  private linkParents(id: number, job: NewJob, parentIds: readonly number[], now: number): void {
+  private linkParents(
+    id: number,
+    job: NewJob,
+    parentIds: readonly number[],
+    now: number,
+    options: ScheduleOptions,
+  ): void {
     const parents = parentIds.map((parentId) => {
-      const row = this.sql.statusOf.get(parentId) as { status: JobStatus } | undefined;
+      const row = this.sql.parentOf.get(parentId) as
+        { status: JobStatus; dependency_depth: number } | undefined;
       if (!row) throw new ValidationError(`dependsOn names job ${parentId}, which does not exist`);
-      return { id: parentId, status: row.status };
+      return { id: parentId, status: row.status, depth: row.dependency_depth };
     });
     const runOnFailure = job.onParentFailure === 'run' ? 1 : 0;
-    const plan = planDependencies(parents, job.onParentFailure ?? 'cancel');
+    const plan = planDependencies(parents, job.onParentFailure ?? 'cancel', options.maxDependencyDepth);
     for (const edge of plan.edges) {
       this.sql.insertEdge.run(edge.parentId, id, runOnFailure, edge.resolved ? 1 : 0);
       if (!edge.resolved) this.sql.markParent.run(edge.parentId);
     }
-    if (plan.waitingFor > 0) this.sql.setWaiting.run(plan.waitingFor, id);
+    this.sql.setLinks.run(plan.waitingFor, plan.depth, id);
     if (plan.cancelledBy) {
       this.sql.setStatus.run('CANCELLED', now, id);
       const { parentId, status } = plan.cancelledBy;
@@ -545,7 +584,8 @@ export class SqliteJobStore implements JobStore {
 
   async complete(outcomes: readonly Completion[]): Promise<boolean[]> {
     const sql = this.sql;
-    return this.db
+    const ended: number[] = [];
+    const written = this.db
       .transaction(() =>
         outcomes.map((outcome) => {
           let changes: number;
@@ -586,8 +626,13 @@ export class SqliteJobStore implements JobStore {
               changes = sql.release.run(outcome.jobId, outcome.workerId).changes;
               break;
           }
-          if (changes > 0 && outcome.kind !== 'retry' && outcome.kind !== 'release')
-            this.noteEnd(outcome.jobId);
+          if (
+            changes > 0 &&
+            outcome.kind !== 'retry' &&
+            outcome.kind !== 'release' &&
+            sql.hasChildren.get(outcome.jobId)
+          )
+            ended.push(outcome.jobId);
           if (changes > 0 && outcome.kind !== 'release' && outcome.reschedule) {
             sql.insert.run({
               ...outcome.reschedule,
@@ -600,7 +645,113 @@ export class SqliteJobStore implements JobStore {
         }),
       )
       .immediate();
+    this.releaseAfterEnd(ended);
+    return written;
   }
+
+  /**
+   * Right after the transaction that ended `ids` (jobs with children): releases their children, and what follows,
+   * within a small budget, in a transaction of its own; a larger graph is left marked for releasePending, and so
+   * is this part when it fails: the end is written whatever the release does.
+   */
+  private releaseAfterEnd(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    try {
+      const outcome = this.db
+        .transaction(() => releaseChildren(this.releaseOperations, ids, RELEASE_AFTER_END))
+        .immediate();
+      if (outcome.more) this.releaseLeft();
+    } catch (error) {
+      this.releaseLeft();
+      this.log.warn(
+        { err: error, jobs: ids.slice(0, 10) },
+        'releasing the children of ended jobs failed; the background release will try again',
+      );
+    }
+  }
+
+  private readonly releaseWatchers = new Set<() => void>();
+
+  watchReleases(listener: () => void): () => void {
+    this.releaseWatchers.add(listener);
+    return () => this.releaseWatchers.delete(listener);
+  }
+
+  /** A release after an end left work: tell the background release (once the caller's write is answered). */
+  private releaseLeft(): void {
+    if (this.releaseWatchers.size === 0) return;
+    setImmediate(() => {
+      for (const watcher of this.releaseWatchers) watcher();
+    });
+  }
+
+  async releasePending(
+    budget: ReleaseBudget = RELEASE_IN_BACKGROUND,
+    parentIds?: readonly number[],
+  ): Promise<ReleaseOutcome> {
+    return this.db
+      .transaction(() => releaseChildren(this.releaseOperations, parentIds ?? null, budget))
+      .immediate();
+  }
+
+  async pendingReleases(limit: number): Promise<number[]> {
+    return (this.sql.pendingParents.all(limit) as { id: number }[]).map((row) => row.id);
+  }
+
+  async abandonRelease(parentId: number, message: string, now: number): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        if (this.sql.abandonRelease.run(parentId).changes === 0) return false;
+        this.sql.parentError.run(parentId, message.slice(0, MAX_ERROR_MESSAGE), now);
+        return true;
+      })
+      .immediate();
+  }
+
+  /** The SQL of the release walk (dependency-release.ts), run inside a write transaction. */
+  private readonly releaseOperations: ReleaseOperations = {
+    parents: (ids, limit) => {
+      const rows = (
+        ids === null
+          ? this.sql.pendingParents.all(limit)
+          : this.cachedStatement(
+              `SELECT id, status, finished_at FROM jobs WHERE id IN (${ids.map(() => '?').join(', ')})
+              AND release_pending = 1 ORDER BY id LIMIT ?`,
+            ).all(...ids, limit)
+      ) as { id: number; status: JobStatus; finished_at: number | null }[];
+      return rows.map((row) => ({ id: row.id, status: row.status, finishedAt: row.finished_at }));
+    },
+    links: (parentIds, limit) => {
+      const rows = this.cachedStatement(
+        `SELECT parent_id, job_id, run_on_failure FROM job_dependencies
+        WHERE parent_id IN (${parentIds.map(() => '?').join(', ')}) AND resolved = 0
+        ORDER BY parent_id, job_id LIMIT ?`,
+      ).all(...parentIds, limit) as { parent_id: number; job_id: number; run_on_failure: number }[];
+      return rows.map((row) => ({
+        parentId: row.parent_id,
+        childId: row.job_id,
+        runOnFailure: row.run_on_failure === 1,
+      }));
+    },
+    apply: (plan, parentIds) => {
+      const sql = this.sql;
+      let released = 0;
+      for (const { childId, by } of plan.decrements) released += sql.releaseOne.run(by, childId).changes;
+      const cascade: number[] = [];
+      let cancelled = 0;
+      for (const { childId, message, at } of plan.cancels) {
+        const row = sql.cancelForParent.get(at, childId) as { has_children: number } | undefined;
+        if (!row) continue;
+        cancelled++;
+        sql.parentError.run(childId, message, at);
+        if (row.has_children === 1) cascade.push(childId);
+      }
+      for (const link of plan.links) sql.resolveLink.run(link.parentId, link.childId);
+      for (const id of parentIds) sql.unmarkParent.run(id);
+      if (released > 0) this.wakeListeners();
+      return { cascade, cancelled, released };
+    },
+  };
 
   async setProgress(jobId: number, workerId: string, progress: ProgressReport, at: number): Promise<boolean> {
     return this.sql.setProgress.run(JSON.stringify(progress), at, jobId, workerId).changes > 0;
@@ -623,9 +774,9 @@ export class SqliteJobStore implements JobStore {
     return (this.sql.expired.all(now, limit) as JobRow[]).map((row) => toJob(row) as ClaimedJob);
   }
 
-  /** After a job ended (in the write transaction): when it has children, some may be due now; wake listeners. */
-  private noteEnd(id: number): void {
-    if (this.listeners.size === 0 || !this.sql.hasChildren.get(id)) return;
+  /** Children of this process's releases may be due now: tell the listeners (after the transaction commits). */
+  private wakeListeners(): void {
+    if (this.listeners.size === 0) return;
     setImmediate(() => {
       for (const listener of this.listeners) listener();
     });
@@ -656,7 +807,13 @@ export class SqliteJobStore implements JobStore {
   }
 
   async cancel(id: number, now: number): Promise<Job> {
-    return this.transition(id, 'cancel', (row) => this.cancelRow(row, now));
+    let hasChildren = false;
+    const job = this.transition(id, 'cancel', (row) => {
+      this.cancelRow(row, now);
+      hasChildren = row.has_children === 1;
+    });
+    if (hasChildren) this.releaseAfterEnd([id]);
+    return job;
   }
 
   async requeue(id: number, now: number): Promise<Job> {
@@ -666,7 +823,6 @@ export class SqliteJobStore implements JobStore {
   private cancelRow(row: { id: number; status: JobStatus }, now: number): void {
     this.sql.setStatus.run('CANCELLED', now, row.id);
     this.sql.insertAction.run(row.id, 'cancel', now, row.status);
-    this.noteEnd(row.id);
   }
 
   /** Inside a write transaction, the status already checked. */
@@ -689,8 +845,9 @@ export class SqliteJobStore implements JobStore {
 
   async bulk(query: BulkQuery): Promise<BulkResult> {
     checkBulkIds(query);
+    const parents: number[] = [];
     const columns = `id, status, command, container_id, business_key${query.event === 'requeue' ? ', request_data' : ''}`;
-    return this.db
+    const outcome = this.db
       .transaction(() => {
         let rows: BulkSqlRow[];
         if ('ids' in query.selection) {
@@ -741,10 +898,14 @@ export class SqliteJobStore implements JobStore {
             result.refused.push({ id: row.id, status: row.status, reason: error.message });
           }
         }
+        if (query.event === 'cancel')
+          parents.push(...[...changed].filter((id) => this.sql.hasChildren.get(id)));
         recordChanged(result, rows, changed);
         return result;
       })
       .immediate();
+    this.releaseAfterEnd(parents);
+    return outcome;
   }
 
   async actionsOf(jobId: number): Promise<JobAction[]> {
@@ -814,7 +975,12 @@ export class SqliteJobStore implements JobStore {
 
   async deleteFinished(query: DeleteFinishedQuery): Promise<{ jobs: number; errors: number }> {
     const statuses = query.statuses.length ? query.statuses : FINAL_STATUSES;
-    const where = [`status IN (${statuses.map(() => '?').join(', ')})`, 'finished_at < ?'];
+    // A parent whose children are not all released yet is kept until they are: its links go with it.
+    const where = [
+      `status IN (${statuses.map(() => '?').join(', ')})`,
+      'finished_at < ?',
+      'release_pending = 0',
+    ];
     const params: unknown[] = [...statuses, query.olderThan];
     if (query.containerId) {
       where.push('container_id = ?');
