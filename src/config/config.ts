@@ -3,6 +3,7 @@
  * KJOBS_CONFIG), then `KJOBS_*` environment variables, then command-line flags (flags win). Every setting is one
  * row of SETTINGS (settings.ts). Printed at start-up with secrets masked (describeConfig).
  */
+import type { TrustedProxies } from '../http/proxies.js';
 import { readFileSync } from 'node:fs';
 import type { User } from '../http/auth.js';
 import type { JsonDatesSetting } from '../http/formats/dates.js';
@@ -104,8 +105,11 @@ export interface Config {
   maxDependencyDepth: number;
   /** Most `dependsOn` links in one request (`--max-dependency-links`, KJOBS_MAX_DEPENDENCY_LINKS). Default 10000. */
   maxDependencyLinks: number;
-  /** Behind a reverse proxy: trust X-Forwarded-For and X-Forwarded-Host (`--trust-proxy`, KJOBS_TRUST_PROXY). */
-  trustProxy: boolean;
+  /**
+   * Behind reverse proxies (`--trust-proxy [hops|addresses]`, KJOBS_TRUST_PROXY): the proxy hops to trust in
+   * X-Forwarded-For and X-Forwarded-Host (the flag alone: 1), or the proxies' addresses; false: neither is trusted.
+   */
+  trustProxy: TrustedProxies;
   /** Failed logins a client address may make per minute before it gets 429 (`--login-failures`); 0: no limit. */
   loginFailures: number;
   /**
@@ -230,7 +234,12 @@ function readConfigFile(config: Config, path: string): void {
 }
 
 function readFileValue(setting: Setting, config: Config, value: unknown, name: string): void {
-  const scalar = typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+  const scalar =
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    (setting.kind === 'value' && setting.fileBoolean && typeof value === 'boolean')
+      ? String(value)
+      : undefined;
   if (setting.kind === 'value') {
     const joined =
       setting.fileList && Array.isArray(value) && value.every((item) => typeof item === 'string')

@@ -14,6 +14,7 @@ import {
   parseRateLimit,
   parseOneOf,
   parseSize,
+  parseTrustProxy,
   parseUser,
   splitList,
   ConfigError,
@@ -51,6 +52,8 @@ export interface ValueSetting extends SettingBase {
   shownDefault?: string;
   /** In the config file, a list stands for its items joined by commas (`["a", "b"]` for `a,b`). */
   fileList?: boolean;
+  /** In the config file, `true` and `false` stand for the texts `true` and `false`. */
+  fileBoolean?: boolean;
   read(config: Config, text: string, name: string): void;
 }
 
@@ -230,14 +233,19 @@ export const SETTINGS: readonly Setting[] = [
     read: (config, text) => (config.allowedHosts = splitList(text, /,/)),
   },
   {
-    kind: 'switch',
+    kind: 'value',
     key: 'trustProxy',
-    flag: '--trust-proxy',
+    flag: '--trust-proxy [hops|addresses]',
     env: 'KJOBS_TRUST_PROXY',
-    help: 'behind a reverse proxy: take the client address and host from X-Forwarded-For/-Host',
-    default: false,
+    help:
+      'behind reverse proxies: take the client address and host from X-Forwarded-For/-Host, trusting this many ' +
+      'proxy hops (the flag alone: 1) or the proxies at these addresses or networks',
+    default: 'false',
+    shownDefault: 'off',
+    fileList: true,
+    fileBoolean: true,
     commands: SERVE,
-    read: (config, on) => (config.trustProxy = on),
+    read: (config, text, name) => (config.trustProxy = parseTrustProxy(name, text)),
   },
   {
     kind: 'value',

@@ -2,6 +2,7 @@
  * Readers of setting values: each turns the text of a flag, variable or config-file key into a value, or throws a
  * ConfigError whose message starts with the name it was given (the flag, the variable, or the file and key).
  */
+import { badProxyAddress, type TrustedProxies } from '../http/proxies.js';
 import { parseTimeExpression } from '../core/time-expression.js';
 import type { User } from '../http/auth.js';
 
@@ -167,4 +168,24 @@ export function parseOneOf<T extends string>(name: string, text: string, allowed
   if (!allowed.includes(value))
     throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(text)}`);
   return value;
+}
+
+/**
+ * `--trust-proxy`: on (`true`, `yes`, or the flag alone) is one hop; a number of hops; off (`false`, `0`); or the
+ * proxies' addresses and networks, comma-separated.
+ */
+export function parseTrustProxy(name: string, text: string): TrustedProxies {
+  const normalized = text.trim().toLowerCase();
+  if (['true', 'yes', 'on'].includes(normalized)) return 1;
+  if (['false', 'no', 'off', '', '0'].includes(normalized)) return false;
+  if (/^\d+$/.test(normalized)) return parseInteger(name, normalized, 1);
+  const addresses = splitList(text, /,/);
+  const bad = badProxyAddress(addresses);
+  if (bad) {
+    throw new ConfigError(
+      `${name} takes a number of proxy hops to trust (1: one proxy in front), or the proxies' addresses or ` +
+        `networks (10.0.0.0/8,127.0.0.1): ${bad}`,
+    );
+  }
+  return addresses;
 }

@@ -13,6 +13,7 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import type { DoneFuncWithErrOrRes, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './errors.js';
+import { fastifyTrustProxy, forwardedHost, type TrustedProxies } from './proxies.js';
 
 /** Options of the guard. */
 export interface RequestGuardOptions {
@@ -23,8 +24,8 @@ export interface RequestGuardOptions {
    * configured; `*.example.com` matches subdomains; `*` alone turns the check off.
    */
   allowedHosts?: readonly string[];
-  /** Trust `X-Forwarded-Host` as the public host (behind a reverse proxy). */
-  trustProxy?: boolean;
+  /** Trust `X-Forwarded-Host` as the public host (behind a reverse proxy): any setting but off. */
+  trustProxy?: TrustedProxies | boolean;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -51,7 +52,7 @@ export class RequestGuard {
   constructor(options: RequestGuardOptions) {
     const allowed = (options.allowedHosts ?? []).map((host) => host.trim().toLowerCase()).filter(Boolean);
     this.checkHost = !options.authenticated && !allowed.includes('*');
-    this.trustProxy = options.trustProxy ?? false;
+    this.trustProxy = fastifyTrustProxy(options.trustProxy) !== false;
     const machine = hostname().toLowerCase();
     this.exactHosts.add(machine);
     this.exactHosts.add(machine.split('.')[0] as string);
@@ -107,7 +108,7 @@ export class RequestGuard {
       throw crossSite(`a page of origin ${origin}`);
     }
     const publicHost =
-      (this.trustProxy && header(request, 'x-forwarded-host')?.split(',')[0]?.trim()) || host;
+      (this.trustProxy && forwardedHost(header(request, 'x-forwarded-host'))) || host;
     if (publicHost !== undefined && originHost === publicHost.toLowerCase()) return;
     throw crossSite(`a page of origin ${origin}`);
   }

@@ -29,6 +29,7 @@ import { consoleExtensionRoutes } from './routes/console-extensions.js';
 import { containerRoutes } from './routes/containers.js';
 import { flowControlRoutes } from './routes/flow-control.js';
 import { jobRoutes } from './routes/jobs.js';
+import { fastifyTrustProxy, type TrustedProxies } from './proxies.js';
 import { probeRoutes } from './routes/probes.js';
 import { serverInfoRoutes } from './routes/server-info.js';
 
@@ -78,8 +79,12 @@ export interface ServerOptions {
    * (DNS rebinding protection); `*.example.com` matches subdomains, `*` answers any host.
    */
   allowedHosts?: readonly string[];
-  /** Behind a reverse proxy: trust `X-Forwarded-Host` (cross-site checks) and `X-Forwarded-For` (client address). */
-  trustProxy?: boolean;
+  /**
+   * Behind reverse proxies: the hops to trust (a number; `true` is one) or the proxies' addresses, for
+   * `X-Forwarded-For` (the client's address: the right-most entry no trusted proxy wrote) and `X-Forwarded-Host`
+   * (the public host, for the cross-site checks). Default: neither is trusted. See proxies.ts.
+   */
+  trustProxy?: TrustedProxies | boolean;
   /** Failed logins allowed per client address, user name and window before 429 (default 10 a minute; 0: no limit). */
   loginLimit?: LoginLimiterOptions;
   /** Serve HTTPS (HTTP/1.1 over TLS) with this certificate and key; none: plain HTTP. */
@@ -137,7 +142,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     // request.ip (failed-login limiting, logs) comes from X-Forwarded-For only when the operator says so.
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: fastifyTrustProxy(options.trustProxy),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096, querystringParser: parseQueryString },

@@ -94,7 +94,7 @@ describe('config file', () => {
       },
       keyLimits: { all: 2, commands: { 'com.acme.Sync': 1 } },
       allowedHosts: ['jobs.internal', '*.corp.example'],
-      trustProxy: true,
+      trustProxy: 1,
       maxPageSize: 500,
       bulkLimit: 250,
       maxDataSize: 64 * 1024,

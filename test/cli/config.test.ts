@@ -26,14 +26,23 @@ describe('config', () => {
     const env = { KJOBS_ALLOWED_HOSTS: 'jobs.internal, *.corp.example', KJOBS_TRUST_PROXY: 'yes' };
     const fromEnv = loadConfig(env, {});
     assert.deepEqual(fromEnv.allowedHosts, ['jobs.internal', '*.corp.example']);
-    assert.equal(fromEnv.trustProxy, true);
+    assert.equal(fromEnv.trustProxy, 1, 'on is one hop');
     const withFlags = loadConfig(env, { allowedHosts: 'other.example', trustProxy: false });
     assert.deepEqual(withFlags.allowedHosts, ['other.example']);
     assert.equal(withFlags.trustProxy, false);
+    // The flag alone (commander hands over true), a hop count, addresses and networks.
+    assert.equal(loadConfig({}, { trustProxy: true }).trustProxy, 1);
+    assert.equal(loadConfig({}, { trustProxy: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ KJOBS_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy, [
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+    ]);
     assert.throws(
       () => loadConfig({ KJOBS_TRUST_PROXY: 'maybe' }),
-      /KJOBS_TRUST_PROXY must be true or false/,
+      /KJOBS_TRUST_PROXY takes a number of proxy hops to trust .*"maybe" is not an IP address or network/,
     );
+    assert.throws(() => loadConfig({}, { trustProxy: '10.0.0.0/33' }), /--trust-proxy .* bad prefix length/);
   });
 
   it('reads the maximum page size and data size', () => {

@@ -130,6 +130,48 @@ describe('rate limiting of failed logins', () => {
     assert.equal((await from('203.0.113.8', 'ops:right')).status, 200);
   });
 
+  it('behind a proxy, a client cannot choose the address it is counted by (issue 27, finding 2)', async () => {
+    // The proxy in front appends the address it saw (nginx's $proxy_add_x_forwarded_for); the client writes the rest.
+    const oneHop = await startServer({
+      server: { users: [USER], loginLimit: { maxFailures: 2 }, trustProxy: true },
+    });
+    const spoofed = (proxied: TestServer, chain: string, credentials: string) =>
+      proxied.call('GET', '/jobs', {
+        headers: { 'x-forwarded-for': chain, authorization: basic(credentials) },
+      });
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await spoofed(oneHop, `198.51.100.${i}, 203.0.113.7`, 'ops:wrong')).status, 401);
+    }
+    assert.equal(
+      (await spoofed(oneHop, '198.51.100.99, 203.0.113.7', 'ops:right')).status,
+      429,
+      'the address the proxy appended is counted, whatever the client wrote before it',
+    );
+    // Two proxies in front: the second from the right is the client.
+    const twoHops = await startServer({
+      server: { users: [USER], loginLimit: { maxFailures: 2 }, trustProxy: 2 },
+    });
+    for (let i = 0; i < 2; i++) {
+      assert.equal(
+        (await spoofed(twoHops, `198.51.100.${i}, 203.0.113.8, 10.0.0.5`, 'ops:wrong')).status,
+        401,
+      );
+    }
+    assert.equal((await spoofed(twoHops, '198.51.100.9, 203.0.113.8, 10.0.0.5', 'ops:right')).status, 429);
+    // The proxies' addresses: the right-most address that is not one of them.
+    const byAddress = await startServer({
+      server: { users: [USER], loginLimit: { maxFailures: 2 }, trustProxy: ['127.0.0.1', '10.0.0.0/8'] },
+    });
+    for (let i = 0; i < 2; i++) {
+      assert.equal(
+        (await spoofed(byAddress, `198.51.100.${i}, 203.0.113.9, 10.1.2.3`, 'ops:wrong')).status,
+        401,
+      );
+    }
+    assert.equal((await spoofed(byAddress, '203.0.113.9', 'ops:right')).status, 429);
+    assert.equal((await spoofed(byAddress, '203.0.113.10', 'ops:right')).status, 200);
+  });
+
   it('is off with maxFailures 0', async () => {
     const open = await startServer({ server: { users: [USER], loginLimit: { maxFailures: 0 } } });
     for (let i = 0; i < 20; i++) {
