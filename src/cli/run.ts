@@ -139,6 +139,15 @@ function warnAboutExposure(config: Config, users: readonly User[], tls: boolean,
   }
 }
 
+/**
+ * Failed logins each process allows. The processes of --workers count apart (a client's connections are spread
+ * among them), so each allows its share of --login-failures: together, about the allowance of one process.
+ */
+export function loginAllowance(config: Pick<Config, 'loginFailures' | 'workers'>): number {
+  if (config.loginFailures === 0 || !isClusterWorker() || config.workers <= 1) return config.loginFailures;
+  return Math.max(1, Math.floor(config.loginFailures / config.workers));
+}
+
 /** `kjobs serve`: the REST API, and the executor unless disabled. */
 export async function serve(config: Config, logger: Logger): Promise<Running> {
   const users = usersOf(config);
@@ -158,7 +167,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
       serverVersion: KJOBS_VERSION,
       ...(config.location ? { location: config.location } : {}),
       metrics: createMetrics(kjobs, undefined, { cluster: isClusterWorker() }),
-      loginLimit: { maxFailures: config.loginFailures },
+      loginLimit: { maxFailures: loginAllowance(config) },
       allowedHosts: config.allowedHosts,
       trustProxy: config.trustProxy,
       logger,

@@ -8,7 +8,9 @@
  *   successful check is remembered as an HMAC of the password under a key made for this process, so the next
  *   request of that user costs one HMAC, not a slow hash; a wrong password always pays the slow hash.
  * Every refused login costs the same: an unknown user is checked against a decoy, and when slow hashes are
- * configured, every refusal waits for one slow check (so timing tells neither which users exist nor their kind).
+ * configured, every refusal waits for a slow check at the highest cost of the configured hashes (a user whose hash
+ * is cheaper is checked beside such a decoy), so timing tells neither which users exist, nor their kind, nor their
+ * cost. Slow checks are bounded per client address and in all (SlowCheckQueue): past that, 429 or 503 at once.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -19,6 +21,8 @@ import {
   decoyScryptHash,
   kieDigest,
   parseScryptHash,
+  scryptCost,
+  SlowCheckBusyError,
   SlowCheckQueue,
   verifyScrypt,
   type ScryptHash,
@@ -76,11 +80,14 @@ export class BasicAuthenticator {
   private users = new Map<string, StoredUser>();
   /** Compared against when the user is unknown, so unknown and known users take the same time. */
   private readonly decoy = sha256('kjobs: no such user');
-  /** Checked on every refusal while slow hashes are configured; undefined otherwise. */
+  /**
+   * Checked on every refusal while slow hashes are configured, at the highest of their costs (and beside the
+   * check of a user whose hash is cheaper); undefined otherwise.
+   */
   private slowDecoy: ScryptHash | undefined;
   /** Key of the HMACs that remember verified passwords; made for this process, never stored. */
   private readonly cacheKey = randomBytes(32);
-  private readonly slowChecks = new SlowCheckQueue(2);
+  private readonly slowChecks = new SlowCheckQueue();
   /** Slow checks under way by user and password HMAC: concurrent first requests share one. */
   private readonly pending = new Map<string, Promise<boolean>>();
 
@@ -101,8 +108,11 @@ export class BasicAuthenticator {
     const next = new Map<string, StoredUser>();
     for (const user of users)
       next.set(user.name, { name: user.name, verifier: verifierOf(user), roles: new Set(user.roles) });
-    const slow = [...next.values()].find((user) => user.verifier.kind === 'scrypt');
-    this.slowDecoy = slow?.verifier.kind === 'scrypt' ? decoyScryptHash(slow.verifier.hash) : undefined;
+    const hashes = [...next.values()].flatMap((user) =>
+      user.verifier.kind === 'scrypt' ? [user.verifier.hash] : [],
+    );
+    const costliest = hashes.sort((a, b) => scryptCost(b) - scryptCost(a))[0];
+    this.slowDecoy = costliest ? decoyScryptHash(costliest) : undefined;
     this.users = next;
     this.pending.clear();
   }
@@ -116,16 +126,28 @@ export class BasicAuthenticator {
     return this.slowChecks.count;
   }
 
+  /** Hashes checked so far by scrypt cost (log2 N): decoys and users' own. */
+  get slowChecksByCost(): ReadonlyMap<number, number> {
+    return this.slowChecks.byCost;
+  }
+
   /**
    * The user's name when the header holds valid credentials with a required role (or the viewer role, for a read);
-   * rejects with 401 or 403 otherwise.
+   * rejects with 401 or 403 otherwise, and with 429 (or 503) when `client` (or everyone) has too many slow checks
+   * under way.
    */
-  async authenticate(header: string | undefined, method = 'GET'): Promise<string> {
+  async authenticate(header: string | undefined, method = 'GET', client = ''): Promise<string> {
     const credentials = parseBasic(header);
     if (!credentials) throw unauthorized('This API needs HTTP basic authentication');
     const stored = this.users.get(credentials.name);
-    if (!(await this.passwordMatches(stored, credentials.password)) || !stored)
-      throw unauthorized('Invalid user name or password');
+    let matches: boolean;
+    try {
+      matches = await this.passwordMatches(stored, credentials.password, client);
+    } catch (error) {
+      if (!(error instanceof SlowCheckBusyError)) throw error;
+      throw new HttpError(error.scope === 'client' ? 429 : 503, error.message, { 'retry-after': '1' });
+    }
+    if (!matches || !stored) throw unauthorized('Invalid user name or password');
     if (!this.requiredRoles.some((role) => stored.roles.has(role))) {
       if (stored.roles.has(VIEWER_ROLE)) {
         if (READ_METHODS.has(method)) return credentials.name;
@@ -142,7 +164,11 @@ export class BasicAuthenticator {
     return credentials.name;
   }
 
-  private async passwordMatches(stored: StoredUser | undefined, password: string): Promise<boolean> {
+  private async passwordMatches(
+    stored: StoredUser | undefined,
+    password: string,
+    client: string,
+  ): Promise<boolean> {
     let matches: boolean;
     const verifier = stored?.verifier;
     if (!stored || !verifier) {
@@ -154,22 +180,38 @@ export class BasicAuthenticator {
       matches = timingSafeEqual(kieDigest(stored.name, verifier.realm, password), verifier.digest);
     } else {
       // A slow check ran (or was remembered): no decoy needed.
-      return this.scryptMatches(stored, verifier.hash, password);
+      return this.scryptMatches(stored, verifier.hash, password, client);
     }
     if (!matches && this.slowDecoy) {
       const decoy = this.slowDecoy;
-      await this.slowChecks.run(() => verifyScrypt(password, decoy));
+      await this.slowChecks.run(() => verifyScrypt(password, decoy), client, [decoy.ln]);
     }
     return matches;
   }
 
-  private async scryptMatches(stored: StoredUser, hash: ScryptHash, password: string): Promise<boolean> {
+  private async scryptMatches(
+    stored: StoredUser,
+    hash: ScryptHash,
+    password: string,
+    client: string,
+  ): Promise<boolean> {
     const mac = createHmac('sha256', this.cacheKey).update(password, 'utf8').digest();
     if (stored.verified && timingSafeEqual(mac, stored.verified)) return true;
     const key = `${stored.name}\0${mac.toString('base64')}`;
     let check = this.pending.get(key);
     if (!check) {
-      check = this.slowChecks.run(() => verifyScrypt(password, hash));
+      const decoy = this.slowDecoy;
+      // A hash cheaper than the costliest is checked beside a decoy of that cost (both in the thread pool at
+      // once): a refusal takes as long as any other.
+      check =
+        decoy && scryptCost(hash) < scryptCost(decoy)
+          ? this.slowChecks.run(
+              async () =>
+                (await Promise.all([verifyScrypt(password, hash), verifyScrypt(password, decoy)]))[0],
+              client,
+              [hash.ln, decoy.ln],
+            )
+          : this.slowChecks.run(() => verifyScrypt(password, hash), client, [hash.ln]);
       this.pending.set(key, check);
       void check.finally(() => this.pending.delete(key)).catch(() => undefined);
     }
@@ -198,7 +240,7 @@ export class BasicAuthenticator {
       }
       let user: string;
       try {
-        user = await this.authenticate(request.headers.authorization, request.method);
+        user = await this.authenticate(request.headers.authorization, request.method, request.ip);
       } catch (error) {
         const wrongCredentials = error instanceof HttpError && error.statusCode === 401 && limiterKey;
         if (wrongCredentials) {

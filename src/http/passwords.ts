@@ -93,21 +93,58 @@ export function kieDigest(user: string, realm: string, password: string): Buffer
   return createHash('md5').update(`${user}:${realm}:${password}`, 'utf8').digest();
 }
 
+/** A login refused before any hashing: its client (`client`), or everyone (`server`), has too many under way. */
+export class SlowCheckBusyError extends Error {
+  override name = 'SlowCheckBusyError';
+  constructor(readonly scope: 'client' | 'server') {
+    super(
+      scope === 'client'
+        ? 'Too many logins under way from this address: try again in a second'
+        : 'Too many logins under way: try again in a second',
+    );
+  }
+}
+
+export interface SlowCheckQueueOptions {
+  /** Checks run at once. Default 2. */
+  concurrency?: number;
+  /** Checks one client (address) may have running or waiting; more are refused at once. Default 4. */
+  perClient?: number;
+  /** Checks waiting for a turn; more are refused at once. Default 64. */
+  maxWaiting?: number;
+}
+
 /**
- * Runs at most `max` slow checks at once; the others wait their turn. Bounds the memory (32 MiB a check) and the
- * thread pool time that a flood of logins with wrong passwords can take, so file reads and DNS still get threads.
+ * Runs at most `concurrency` slow checks at once; the others wait their turn. Bounds the memory (32 MiB a check)
+ * and the thread pool time that a flood of logins with wrong passwords can take, so file reads and DNS still get
+ * threads. The wait is bounded too: a client with `perClient` checks under way, or a queue of `maxWaiting`, is
+ * refused before any hashing (SlowCheckBusyError), so one address flooding wrong logins (with a new user name each
+ * time, past the failed-login limiter) takes a few turns, not the whole queue, and other users' logins go on.
  */
 export class SlowCheckQueue {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  private readonly perClient = new Map<string, number>();
+  private readonly options: Required<SlowCheckQueueOptions>;
   /** Checks run so far. */
   count = 0;
+  /** Checks run so far by scrypt cost (log2 N). */
+  readonly byCost = new Map<number, number>();
 
-  constructor(private readonly max = 2) {}
+  constructor(options: SlowCheckQueueOptions = {}) {
+    this.options = { concurrency: 2, perClient: 4, maxWaiting: 64, ...options };
+  }
 
-  async run<T>(check: () => Promise<T>): Promise<T> {
+  /** Runs `check` in turn for `client`, whose costs (log2 N of each hash it checks) are counted. */
+  async run<T>(check: () => Promise<T>, client = '', costs: readonly number[] = []): Promise<T> {
+    const mine = this.perClient.get(client) ?? 0;
+    if (mine >= this.options.perClient) throw new SlowCheckBusyError('client');
+    const mustWait = this.running >= this.options.concurrency;
+    if (mustWait && this.waiting.length >= this.options.maxWaiting) throw new SlowCheckBusyError('server');
+    this.perClient.set(client, mine + 1);
     this.count++;
-    if (this.running >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    for (const cost of costs) this.byCost.set(cost, (this.byCost.get(cost) ?? 0) + 1);
+    if (mustWait) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.running++;
     try {
       return await check();
@@ -115,6 +152,14 @@ export class SlowCheckQueue {
       const next = this.waiting.shift();
       if (next) next();
       else this.running--;
+      const left = (this.perClient.get(client) ?? 1) - 1;
+      if (left > 0) this.perClient.set(client, left);
+      else this.perClient.delete(client);
     }
   }
+}
+
+/** What a scrypt check costs: N * r * p. */
+export function scryptCost(hash: Pick<ScryptHash, 'ln' | 'r' | 'p'>): number {
+  return 2 ** hash.ln * hash.r * hash.p;
 }

@@ -107,8 +107,7 @@ export class RequestGuard {
     } catch {
       throw crossSite(`a page of origin ${origin}`);
     }
-    const publicHost =
-      (this.trustProxy && forwardedHost(header(request, 'x-forwarded-host'))) || host;
+    const publicHost = (this.trustProxy && forwardedHost(header(request, 'x-forwarded-host'))) || host;
     if (publicHost !== undefined && originHost === publicHost.toLowerCase()) return;
     throw crossSite(`a page of origin ${origin}`);
   }

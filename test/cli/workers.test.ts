@@ -19,6 +19,7 @@ function callAlone(
   method: string,
   path: string,
   body?: unknown,
+  credentials = authorization,
 ): Promise<{ status: number; text: string }> {
   const url = new URL(path.startsWith('/jobs') ? API_PATH + path : path, service.address);
   return new Promise((resolve, reject) => {
@@ -28,7 +29,7 @@ function callAlone(
         method,
         agent: false,
         headers: {
-          authorization,
+          authorization: credentials,
           accept: 'application/json',
           connection: 'close',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -147,6 +148,28 @@ describe('kjobs serve --workers', () => {
       await new Promise((r) => setTimeout(r, 50));
     assert.equal(listeningPids(service).length, 3, 'a replacement listens');
     await runJobs(service, 4);
+    service.child.kill('SIGTERM');
+    assert.equal(await service.exited, 0);
+  });
+
+  it('shares --login-failures among the processes: together they allow about what one would', async () => {
+    const service = await startService([
+      '--workers',
+      '2',
+      '--login-failures',
+      '4',
+      '--db',
+      join(tempFolder(), 'kjobs.db'),
+    ]);
+    await waitForLine(service, clusterUp(2));
+    const wrong = `Basic ${Buffer.from('ops:wrong').toString('base64')}`;
+    const statuses: number[] = [];
+    while (!statuses.includes(429) && statuses.length < 20) {
+      statuses.push((await callAlone(service, 'GET', '/jobs', undefined, wrong)).status);
+    }
+    // Each process allows 2 (4 / 2): the cluster hands connections out in turn, so the fifth is refused (each
+    // allowing the whole 4, it took 8 wrong passwords).
+    assert.deepEqual(statuses, [401, 401, 401, 401, 429]);
     service.child.kill('SIGTERM');
     assert.equal(await service.exited, 0);
   });

@@ -193,6 +193,45 @@ describe('users file', () => {
     assert.equal(auth.slowCheckCount, 6, 'a right plain password needs no slow check');
   });
 
+  it('a flood of wrong logins from one address takes a few turns; other users still log in (issue 27, finding 3)', async () => {
+    const hash = await hashPassword('pw', { ln: 12, r: 8, p: 1 });
+    const auth = new BasicAuthenticator([{ name: 'ops', passwordHash: hash, roles: ['kie-server'] }]);
+    // 300 wrong logins at once from one address, a new user name each (the failed-login limiter counts per name).
+    const flood = Array.from({ length: 300 }, (_, n) =>
+      auth.authenticate(header(`intruder${n}:guess`), 'GET', '198.51.100.7').then(
+        () => 200,
+        (error: { statusCode: number }) => error.statusCode,
+      ),
+    );
+    // The real user, from another address, asks meanwhile: at most the flood's few turns are ahead of it.
+    const real = auth.authenticate(header('ops:pw'), 'GET', '203.0.113.1');
+    assert.equal(await real, 'ops');
+    const checksBeforeReal = auth.slowCheckCount;
+    const statuses = await Promise.all(flood);
+    assert.equal(statuses.filter((status) => status === 401).length, 4, 'four checks of the flood were run');
+    assert.equal(
+      statuses.filter((status) => status === 429).length,
+      296,
+      'the rest refused before any hashing',
+    );
+    assert.ok(checksBeforeReal <= 5, `slow checks before the real login was answered: ${checksBeforeReal}`);
+  });
+
+  it('a refused login takes a check at the highest cost, whatever the user, so timing shows no cheap hash', async () => {
+    const auth = new BasicAuthenticator([
+      { name: 'ops', passwordHash: await hashPassword('pw', { ln: 12, r: 8, p: 1 }), roles: ['kie-server'] },
+      { name: 'cheap', passwordHash: await hashPassword('pw', { ln: 4, r: 8, p: 1 }), roles: ['kie-server'] },
+    ]);
+    await assert.rejects(auth.authenticate(header('cheap:wrong')), { statusCode: 401 });
+    await assert.rejects(auth.authenticate(header('nobody:wrong')), { statusCode: 401 });
+    await assert.rejects(auth.authenticate(header('ops:wrong')), { statusCode: 401 });
+    assert.deepEqual(
+      Object.fromEntries(auth.slowChecksByCost),
+      { 4: 1, 12: 3 },
+      "the cheap user's own check ran beside one at the highest cost; the others at it",
+    );
+  });
+
   it('without slow hashes, no slow check runs at all', async () => {
     const auth = new BasicAuthenticator([{ name: 'dev', password: 'dev', roles: ['kie-server'] }]);
     await assert.rejects(auth.authenticate(header('nobody:x')), { statusCode: 401 });
