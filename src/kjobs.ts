@@ -18,6 +18,7 @@ import {
   JobNotFoundError,
   normalizeRequestData,
   systemClock,
+  UnknownFlowTargetError,
   ValidationError,
   type Clock,
   type DataMap,
@@ -128,6 +129,8 @@ export interface ListOptions extends Page {
 }
 
 const DEFAULT_PAGE_SIZE = 10;
+/** Paused commands and containers at most: each is a known name, so a real deployment has far fewer. */
+export const MAX_PAUSED = 1000;
 export const DEFAULT_MAX_PAGE_SIZE = 10_000;
 export const DEFAULT_MAX_DATA_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_BULK_JOBS = 1000;
@@ -489,7 +492,20 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
    * running jobs finish, none of its jobs starts; scheduling goes on. Pausing what is paused changes nothing.
    */
   async pause(target: FlowTarget): Promise<void> {
-    await this.store.pause(checkFlowTarget(target), Date.now());
+    const checked = checkFlowTarget(target);
+    const known =
+      checked.kind === 'command'
+        ? this.registry.hasCommand(checked.name)
+        : this.registry.hasContainer(checked.name);
+    if (!known) throw new UnknownFlowTargetError(checked.kind, checked.name);
+    const paused = await this.store.listPaused();
+    const already = paused.some((each) => each.kind === checked.kind && each.name === checked.name);
+    if (!already && paused.length >= MAX_PAUSED) {
+      throw new ValidationError(
+        `${paused.length} commands and containers are paused, the most there may be (${MAX_PAUSED}): resume some first`,
+      );
+    }
+    await this.store.pause(checked, this.clock.now());
   }
 
   /** Resumes a paused command or container; its due jobs start at once. Answers whether it was paused. */
@@ -700,7 +716,8 @@ function normalizeStatuses(status: ListOptions['status']): JobStatus[] | undefin
       );
     }
   }
-  return list.length ? list : undefined;
+  // Each status once: a request naming one 40,000 times is one condition, not 40,000 SQL parameters.
+  return list.length ? [...new Set(list)] : undefined;
 }
 
 function toOffset(

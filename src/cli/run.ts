@@ -163,6 +163,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
       ...(tls ? { tls } : {}),
       jsonDates: config.jsonDates,
       bodyLimit: config.bodyLimit,
+      maxConnections: config.maxConnections,
       serverId: config.serverId,
       serverVersion: KJOBS_VERSION,
       ...(config.location ? { location: config.location } : {}),

@@ -85,6 +85,11 @@ export class CommandRegistry {
     this.registerContainer(id, definition);
   }
 
+  /** Whether any container, or the global set, has a command of this name. */
+  hasCommand(name: string): boolean {
+    return this.global.commands.has(name) || [...this.containers.values()].some((c) => c.commands.has(name));
+  }
+
   hasContainer(id: string): boolean {
     return this.containers.has(id);
   }

@@ -99,6 +99,8 @@ export interface Config {
   bulkLimit: number;
   /** Largest request data of a job in bytes (`--max-data-size`, KJOBS_MAX_DATA_SIZE: bytes, 512kb, 1mb). */
   maxDataSize: number;
+  /** Most HTTP connections open at once, per process (`--max-connections`, KJOBS_MAX_CONNECTIONS). Default 10000. */
+  maxConnections: number;
   /** Most parents one job may name in `dependsOn` (`--max-parents`, KJOBS_MAX_PARENTS). Default 100. */
   maxParents: number;
   /** Longest chain of parents above a job (`--max-dependency-depth`, KJOBS_MAX_DEPENDENCY_DEPTH). Default 1000. */

@@ -279,6 +279,16 @@ export const SETTINGS: readonly Setting[] = [
   },
   {
     kind: 'value',
+    key: 'maxConnections',
+    flag: '--max-connections <n>',
+    env: 'KJOBS_MAX_CONNECTIONS',
+    help: 'most HTTP connections open at once (per process); more are closed as they come',
+    default: '10000',
+    commands: SERVE,
+    read: (config, text, name) => (config.maxConnections = parseInteger(name, text, 1)),
+  },
+  {
+    kind: 'value',
     key: 'maxParents',
     flag: '--max-parents <n>',
     env: 'KJOBS_MAX_PARENTS',

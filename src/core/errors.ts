@@ -40,6 +40,22 @@ function invalidStateMessage(jobId: number, event: JobEvent, status: JobStatus):
   }
 }
 
+/** A command or container that nothing on this node knows (pausing one is refused: it could never run). */
+export class UnknownFlowTargetError extends KjobsError {
+  override name = 'UnknownFlowTargetError';
+  constructor(
+    readonly kind: 'command' | 'container',
+    readonly target: string,
+  ) {
+    super(
+      kind === 'command'
+        ? `No command ${target} is known here: only the commands of this kjobs' containers (and the built-ins) ` +
+            'can be paused'
+        : `No container found for id ${target}: only loaded containers can be paused`,
+    );
+  }
+}
+
 /** A unique job was refused: another job with its business key is QUEUED, RUNNING or RETRYING. */
 export class DuplicateJobError extends KjobsError {
   override name = 'DuplicateJobError';

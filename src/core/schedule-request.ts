@@ -42,6 +42,8 @@ export function buildNewJob(request: ScheduleRequest, defaults: ScheduleDefaults
   if (typeof request.command !== 'string' || request.command.trim() === '') {
     throw new ValidationError('job-command is required: the name of the command to run');
   }
+  checkIndexedLength('job-command', request.command);
+  if (request.containerId) checkIndexedLength('containerId', request.containerId);
   if (request.data != null && (typeof request.data !== 'object' || Array.isArray(request.data))) {
     throw new ValidationError('request-data must be a map of names to values');
   }
@@ -223,13 +225,26 @@ function retriesOf(data: DataMap, fallback: number): number {
   return retries;
 }
 
+/** The strings kjobs indexes (business key, owner, container): at most this long, as KIE's columns. */
+export const MAX_INDEXED_STRING = 255;
+
 function optionalString(data: DataMap, key: string): string | null {
   const value = data[key];
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') {
     throw new ValidationError(`${key} must be a string, got ${JSON.stringify(value)}`);
   }
+  checkIndexedLength(key, value);
   return value;
+}
+
+/** Refuses a string longer than KIE's column for it (255 characters). */
+function checkIndexedLength(name: string, value: string): void {
+  if (value.length > MAX_INDEXED_STRING) {
+    throw new ValidationError(
+      `${name} is ${value.length} characters long, more than the ${MAX_INDEXED_STRING} KIE's column holds`,
+    );
+  }
 }
 
 function optionalInteger(data: DataMap, key: string): number | null {

@@ -10,6 +10,7 @@ import {
   InvalidStateError,
   JobNotFoundError,
   StoreUnavailableError,
+  UnknownFlowTargetError,
   ValidationError,
   type JobEvent,
 } from '../core/index.js';
@@ -40,7 +41,8 @@ export interface ErrorAnswer {
 function errorAnswer(error: unknown, bodyLimit: number): ErrorAnswer {
   if (error instanceof HttpError)
     return { status: error.statusCode, message: error.message, headers: error.headers };
-  if (error instanceof JobNotFoundError) return { status: 404, message: error.message };
+  if (error instanceof JobNotFoundError || error instanceof UnknownFlowTargetError)
+    return { status: 404, message: error.message };
   if (error instanceof InvalidStateError)
     return { status: INVALID_STATE_STATUS[error.event] ?? 409, message: error.message };
   if (error instanceof DuplicateJobError) return { status: 409, message: error.message };

@@ -47,6 +47,8 @@ const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const MAX_DRAINED_BODY = 64 * 1024 * 1024;
 /** Default time a client has to send a whole request: 30 s. */
 const DEFAULT_REQUEST_TIMEOUT = 30_000;
+/** Default most connections open at once; more are closed as they come. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 /** Options of the HTTP server; all have defaults. */
 export interface ServerOptions {
@@ -89,6 +91,11 @@ export interface ServerOptions {
   loginLimit?: LoginLimiterOptions;
   /** Serve HTTPS (HTTP/1.1 over TLS) with this certificate and key; none: plain HTTP. */
   tls?: TlsIdentity;
+  /**
+   * Most connections open at once (default 10,000): more are closed as they come, so that idle or slow
+   * connections cannot take every file descriptor.
+   */
+  maxConnections?: number;
   logger?: Logger;
 }
 
@@ -125,9 +132,12 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
   const serverId = options.serverId ?? 'kjobs';
   const serverName = options.serverName ?? serverId;
   const serverVersion = options.serverVersion ?? KJOBS_VERSION;
+  const headersTimeout = Math.min(requestTimeout, 60_000);
   const serverOptions = {
     requestTimeout,
-    headersTimeout: Math.min(requestTimeout, 60_000),
+    headersTimeout,
+    // A TLS client that never finishes its handshake is let go as soon as a plain one sending no headers.
+    handshakeTimeout: headersTimeout,
     // How often Node looks for requests over their time (its default, 30 s, would double the limit).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(requestTimeout / 4))),
   };
@@ -169,6 +179,8 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       socket.destroy();
     },
   });
+
+  app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
 
   // A failed TLS handshake never reaches a hook: log it (at debug: clients that do not trust the certificate, plain
   // HTTP sent to the HTTPS port, scanners), so that an operator can see why a client gets no answer.

@@ -114,6 +114,27 @@ describe('pause and resume over HTTP', () => {
     );
   });
 
+  test('pausing a name nothing knows answers 404 and pauses nothing; kjobs pause exits 3 (issue 27, finding 4)', async () => {
+    for (const kind of ['command', 'container'] as const) {
+      await assert.rejects(
+        kind === 'command' ? client.pauseCommand('com.acme.Nope') : client.pauseContainer('nope'),
+        (error) =>
+          error instanceof ApiError && error.status === 404 && /only .* can be paused/.test(error.message),
+      );
+    }
+    assert.deepEqual(await client.listPaused(), []);
+    const env = { KJOBS_URL: server.baseUrl, KJOBS_USER: USER.name, KJOBS_PASSWORD: USER.password };
+    const refused = await cli(['pause', 'com.acme.Nope'], env);
+    assert.equal(refused.code, 3, refused.stdout);
+    assert.match(refused.stderr, /No command com\.acme\.Nope is known here/);
+    // A container's command is known, and so is a built-in.
+    await client.pauseCommand('com.acme.Greet');
+    await client.pauseCommand('org.jbpm.executor.commands.PrintOutCommand');
+    assert.equal((await client.listPaused()).length, 2);
+    await client.resumeCommand('com.acme.Greet');
+    await client.resumeCommand('org.jbpm.executor.commands.PrintOutCommand');
+  });
+
   test('kjobs pause and kjobs resume', async () => {
     const env = { KJOBS_URL: server.baseUrl, KJOBS_USER: USER.name, KJOBS_PASSWORD: USER.password };
     const paused = await cli(['pause', 'com.acme.Mail'], env);

@@ -1,6 +1,7 @@
 // Input a single authenticated request could use to hurt the service or corrupt a job: dates and numbers out of
 // range, update-data skipping the checks schedule makes, request data growing without bound, giant pages.
 // Each is refused with 400 naming what to change, and the job stays as it was.
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { FAR_FUTURE, JSON_HEADERS, jobJson, NS, PRINT_OUT, startServer, type TestServer } from './helpers.js';
@@ -17,6 +18,8 @@ describe('input limits', () => {
     });
   });
 
+  /** Text that does not compress (what a btree index entry cannot hold when long). */
+  const randomText = (length: number) => randomBytes(length).toString('base64').slice(0, length);
   const schedule = (body: string) => server.call('POST', '/jobs', { ...JSON_HEADERS, body });
   const total = async () => Object.values(await server.kjobs.countByStatus()).reduce((a, b) => a + b, 0);
 
@@ -39,6 +42,13 @@ describe('input limits', () => {
         jobJson(PRINT_OUT, { retryDelay: '1000000d' }),
         /retryDelay 86400000000000 ms is longer than 100 years/,
       ],
+      // Indexed strings as long as KIE's columns (issue 27: an 8 KB key was a 500 naming PostgreSQL's index).
+      [
+        jobJson(PRINT_OUT, { businessKey: randomText(8192) }),
+        /businessKey is 8192 characters long, more than the 255 KIE's column holds/,
+      ],
+      [jobJson(PRINT_OUT, { owner: 'o'.repeat(256) }), /owner is 256 characters long/],
+      [jobJson('c'.repeat(300)), /job-command is 300 characters long/],
     ];
     for (const [body, message] of cases) {
       const answer = await schedule(body);

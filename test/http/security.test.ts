@@ -376,6 +376,54 @@ describe('slow clients', () => {
   });
 });
 
+describe('connections and XML bodies (issue 27, the lows)', () => {
+  it('closes connections past --max-connections as they come; those open are served', async () => {
+    const server = await startServer({ server: { maxConnections: 2 } });
+    const port = Number(new URL(server.origin).port);
+    const idle = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<ReturnType<typeof connect>>((resolve) => {
+            const socket = connect(port, '127.0.0.1', () => resolve(socket));
+          }),
+      ),
+    );
+    const third = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', () => undefined);
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    });
+    assert.equal(third, '', 'the third connection was closed unanswered');
+    const served = await new Promise<string>((resolve) => {
+      let answer = '';
+      idle[0]!.on('data', (chunk: Buffer) => {
+        answer += chunk.toString();
+        if (answer.includes('UP')) resolve(answer);
+      });
+      idle[0]!.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    });
+    assert.match(served, /^HTTP\/1\.1 200/);
+    for (const socket of idle) socket.destroy();
+  });
+
+  it('refuses an XML body of more elements than the limit before parsing it', async () => {
+    const server = await startServer();
+    const items = '<entry><key>k</key></entry>'.repeat(10_001);
+    const answer = await server.call('POST', '/jobs', {
+      contentType: 'application/xml',
+      body:
+        `<job-request-instance ${NS}><job-command>${PRINT_OUT}</job-command>` +
+        `<request-data>${items}</request-data></job-request-instance>`,
+    });
+    assert.equal(answer.status, 400, answer.text.slice(0, 200));
+    assert.match(answer.text, /more than 20000 elements/);
+    assert.equal((await server.call('GET', '/healthz')).status, 200);
+  });
+});
+
 describe('LoginLimiter', () => {
   it('slides its window, and remembers a bounded number of addresses', () => {
     const limiter = new LoginLimiter({ maxFailures: 2, windowMs: 1000, maxAddresses: 3 });

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
+import { connect } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -51,6 +52,25 @@ describe('HTTPS', { skip: OPENSSL_SKIP }, () => {
   const folder = tempFolder('kjobs-tls-');
   const ca = OPENSSL_SKIP ? undefined : makeCa(folder);
   const users = [{ name: 'ops', password: 'pw', roles: ['kie-server'] }];
+
+  it('lets go of a connection that never sends its ClientHello as soon as plain HTTP would (issue 27)', async () => {
+    const server = await startServer({
+      server: { users, tls: makeServerCertificate(ca!, 'kjobs-silent'), requestTimeoutMs: 500 },
+    });
+    const closed = await new Promise<boolean>((resolve) => {
+      const socket = connect(Number(new URL(server.origin).port), '127.0.0.1');
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve(false);
+      }, 10_000);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      socket.on('error', () => undefined);
+    });
+    assert.ok(closed, 'the server closed the silent connection (it used to wait 120 s)');
+  });
 
   it('serves HTTP/1.1 over TLS with the given certificate; clients trusting the CA get in', async () => {
     const identity = makeServerCertificate(ca!, 'kjobs-one');

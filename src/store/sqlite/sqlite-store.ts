@@ -122,10 +122,11 @@ function claimParams(options: CandidateOptions): Record<string, unknown> {
   return params;
 }
 
-/** A claim's options with what the limits leave out. */
+/** A claim's options with what the limits leave out, and whether to leave paused commands and containers out. */
 type CandidateOptions = ClaimOptions & {
   excludeContainers?: readonly string[];
   excludeKeys?: readonly string[];
+  skipPaused?: boolean;
 };
 
 /** The request-data key of fair concurrency, as text. */
@@ -282,6 +283,8 @@ export class SqliteJobStore implements JobStore {
           lease_expires_at = NULL WHERE id = ?`),
       setData: db.prepare('UPDATE jobs SET request_data = ? WHERE id = ?'),
       paused: db.prepare('SELECT kind, name, paused_at FROM paused ORDER BY kind, name'),
+      anyPaused: db.prepare('SELECT 1 FROM paused LIMIT 1'),
+      pausedCount: db.prepare('SELECT count(*) FROM paused').pluck(),
       pause: db.prepare(
         'INSERT INTO paused (kind, name, paused_at) VALUES (?, ?, ?) ON CONFLICT (kind, name) DO NOTHING',
       ),
@@ -473,18 +476,20 @@ export class SqliteJobStore implements JobStore {
     if (options.limit <= 0) return [];
     const rows = this.db
       .transaction(() => {
-        const paused = this.pausedSync();
-        if (!hasLimits(options.limits) && paused.length === 0)
-          return this.claimStatement(options, 'claim').all(claimParams(options));
-        // With limits or something paused: count what runs (and started lately), then pick due jobs that fit.
-        // The write transaction keeps other workers out meanwhile.
-        const limits = options.limits ?? {};
+        // Paused commands and containers are left out by the claim's SQL (an anti-join on the paused table's key,
+        // whatever its size), only when something is paused.
+        const claiming = { ...options, skipPaused: this.sql.anyPaused.get() !== undefined };
+        if (!hasLimits(options.limits))
+          return this.claimStatement(claiming, 'claim').all(claimParams(options));
+        // With limits: count what runs (and started lately), then pick due jobs that fit. The write transaction
+        // keeps other workers out meanwhile.
+        const limits = options.limits;
         const chosen = pickWithinLimits(
           options,
           limits,
-          this.limitState(limits, options.now, paused),
+          this.limitState(limits, options.now),
           (query) =>
-            this.claimStatement({ ...options, ...query }, 'candidates').all(
+            this.claimStatement({ ...claiming, ...query }, 'candidates').all(
               claimParams({ ...options, ...query }),
             ) as CandidateRow[],
         );
@@ -517,6 +522,11 @@ export class SqliteJobStore implements JobStore {
       const names = options.excludeKeys.map((_, i) => `@k${i}`).join(', ');
       where.push(`(${CONCURRENCY_KEY} IS NULL OR ${CONCURRENCY_KEY} NOT IN (${names}))`);
     }
+    if (options.skipPaused) {
+      where.push(`NOT EXISTS (SELECT 1 FROM paused WHERE kind = 'command' AND name = jobs.command)`);
+      where.push(`(container_id IS NULL
+        OR NOT EXISTS (SELECT 1 FROM paused WHERE kind = 'container' AND name = jobs.container_id))`);
+    }
     const key =
       kind === 'candidates' && hasKeyLimits(options.limits) ? `, ${CONCURRENCY_KEY} AS concurrency_key` : '';
     const due = `SELECT id, command, container_id${key} FROM jobs INDEXED BY jobs_due WHERE ${where.join(' AND ')}
@@ -537,8 +547,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** What the limits need to know, read inside the claim's transaction. */
-  private limitState(limits: ConcurrencyLimits, now: number, paused: PausedTarget[]): LimitState {
-    const state: LimitState = { running: this.runningCounts(), paused };
+  private limitState(limits: ConcurrencyLimits, now: number): LimitState {
+    const state: LimitState = { running: this.runningCounts() };
     if (hasKeyLimits(limits)) state.runningKeys = this.sql.runningKeys.all() as RunningKeyCount[];
     const rates = rateScope(limits);
     if (rates) {
