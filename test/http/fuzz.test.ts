@@ -229,6 +229,71 @@ function hostileRequests(storeName: string, open: () => Promise<Target>, skip: s
       );
     });
 
+    it('dependency graphs that cannot be: cycles, unknown parents, too many, dependsOn through update-data', async () => {
+      const item = (data: Record<string, unknown>) => ({
+        'job-command': PRINT_OUT,
+        'scheduled-date': { 'java.util.Date': FAR_FUTURE },
+        'request-data': data,
+      });
+      const badLink = fc.oneof(
+        // A request naming itself or a later one (a cycle), as "$n", in a list or a comma-separated string.
+        fc.record({ kind: fc.constant('cycle' as const), ahead: fc.nat({ max: 4 }), asList: fc.boolean() }),
+        fc.record({
+          kind: fc.constant('unknown' as const),
+          id: fc.integer({ min: 10_000_000, max: 2 ** 40 }),
+        }),
+        fc.record({ kind: fc.constant('many' as const), count: fc.integer({ min: 101, max: 400 }) }),
+        fc.record({ kind: fc.constant('malformed' as const), text: fc.string({ maxLength: 12 }) }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.nat(), badLink, async (size, at, link) => {
+          const index = at % size;
+          let dependsOn: unknown;
+          if (link.kind === 'cycle') {
+            const target = `$${index + link.ahead}`;
+            dependsOn = link.asList ? [target] : target;
+          } else if (link.kind === 'unknown') dependsOn = [ids[0]!, link.id];
+          else if (link.kind === 'many') dependsOn = Array.from({ length: link.count }, (_, n) => n + 1);
+          else dependsOn = `$x${link.text}`;
+          const items = Array.from({ length: size }, (_, n) =>
+            item(n === index ? { dependsOn } : n > 0 ? { dependsOn: `$${n - 1}` } : {}),
+          );
+          const answer = await raw(port, 'POST', `${API}/jobs/batch`, JSON_TYPES, JSON.stringify(items));
+          assertRefused(answer, JSON.stringify(items), [400]);
+          // Dependencies are fixed when a job is scheduled: update-data never takes them.
+          const update = await raw(
+            port,
+            'POST',
+            `${API}/jobs/${queued}/data`,
+            JSON_TYPES,
+            JSON.stringify(link.kind === 'cycle' ? { dependsOn: [queued] } : { onParentFailure: 'run' }),
+          );
+          assertRefused(update, 'update-data with dependsOn', [400]);
+        }),
+        { numRuns: RUNS },
+      );
+    });
+
+    it('pause floods: names nothing knows are refused, and nothing is paused', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('commands', 'containers'),
+          fc.string({ minLength: 1, maxLength: 255 }).filter((name) => name !== PRINT_OUT),
+          async (kind, name) => {
+            const answer = await raw(
+              port,
+              'POST',
+              `${API}/jobs/${kind}/${encodeURIComponent(name)}/pause`,
+              { accept: 'application/json' },
+            );
+            assertRefused(answer, `${kind} ${name}`, [404]);
+          },
+        ),
+        { numRuns: RUNS },
+      );
+      assert.deepEqual(await server.kjobs.listPaused(), []);
+    });
+
     it('deeply nested JSON and XML', async () => {
       await fc.assert(
         fc.asyncProperty(
