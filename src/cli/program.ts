@@ -56,7 +56,7 @@ async function start(command: Command, run: Start, env: NodeJS.ProcessEnv): Prom
   }
   try {
     const running = await run(config, logger);
-    stopOnSignals(running, logger);
+    stopOnSignals(running, logger, config.stopTimeoutMs);
   } catch (error) {
     logger.debug({ err: error }, 'kjobs could not start');
     logger.fatal(`kjobs could not start: ${startFailureMessage(error, config)}`);

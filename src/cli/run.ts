@@ -257,11 +257,14 @@ export async function worker(config: Config, logger: Logger): Promise<Running> {
   };
 }
 
+/** Time past the stop timeout for closing the server and the store before the process exits anyway. */
+const STOP_GRACE_MS = 5_000;
+
 /**
  * Stops gracefully on SIGTERM or SIGINT (server first, then running jobs get their deadline); a second signal
  * exits at once.
  */
-export function stopOnSignals(running: Running, logger: Logger): void {
+export function stopOnSignals(running: Running, logger: Logger, stopTimeoutMs = 10_000): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -270,6 +273,16 @@ export function stopOnSignals(running: Running, logger: Logger): void {
     }
     stopping = true;
     logger.info({ signal }, 'stopping kjobs');
+    // However the stop goes (a store that does not answer, a job that ignores its signal), the process ends: the
+    // running jobs' deadline, and a few seconds to give back what is left.
+    setTimeout(() => {
+      logger.error(
+        { stopTimeoutMs },
+        `kjobs did not stop within the stop timeout and ${STOP_GRACE_MS} ms more: exiting; jobs still RUNNING ` +
+          'are rescued after their lease',
+      );
+      process.exit(1);
+    }, stopTimeoutMs + STOP_GRACE_MS).unref();
     running.close().then(
       () => {
         logger.info('kjobs stopped');

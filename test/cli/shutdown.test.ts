@@ -2,11 +2,12 @@
 // back (QUEUED, the run not counted), the process exits within the deadline plus a margin, and the next start
 // runs the job. SIGINT stops it the same way.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SqliteJobStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempFolder } from '../helpers.js';
-import { startService, waitForStatus } from './service.js';
+import { API_PATH, startService, USER, waitForStatus } from './service.js';
 
 const STOP_TIMEOUT_MS = 600;
 const MARGIN_MS = 3000;
@@ -54,6 +55,22 @@ describe('graceful shutdown', () => {
     assert.equal(await second.exited, 0);
     assert.ok(second.lines.some((line) => line.includes('"signal":"SIGINT"')));
   });
+  it('exits at the stop timeout plus 5 s whatever holds the stop up (here a request half sent)', async () => {
+    const service = await startService(['--db', join(tempFolder(), 'stuck.db'), '--stop-timeout', '200']);
+    // A request in flight keeps the HTTP server from closing until its own timeout (30 s).
+    const socket = connect(Number(new URL(service.address).port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(
+      `POST ${API_PATH}/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+        `Authorization: Basic ${Buffer.from(USER).toString('base64')}\r\nContent-Length: 1000\r\n\r\n{"job-`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    service.child.kill('SIGTERM');
+    assert.equal(await service.exited, 1, 'it gave up waiting, and said so');
+    assert.ok(service.lines.some((line) => line.includes('did not stop within the stop timeout')));
+    socket.destroy();
+  });
+
   it('a second signal exits at once; the job it left RUNNING is rescued after its lease', async () => {
     const db = join(tempFolder(), 'second-signal.db');
     const args = ['--db', db, '--container', 't=test/fixtures/container-misbehave.mjs', '--lease-ms', '300'];

@@ -280,12 +280,9 @@ function hostileRequests(storeName: string, open: () => Promise<Target>, skip: s
           fc.constantFrom('commands', 'containers'),
           fc.string({ minLength: 1, maxLength: 255 }).filter((name) => name !== PRINT_OUT),
           async (kind, name) => {
-            const answer = await raw(
-              port,
-              'POST',
-              `${API}/jobs/${kind}/${encodeURIComponent(name)}/pause`,
-              { accept: 'application/json' },
-            );
+            const answer = await raw(port, 'POST', `${API}/jobs/${kind}/${encodeURIComponent(name)}/pause`, {
+              accept: 'application/json',
+            });
             assertRefused(answer, `${kind} ${name}`, [404]);
           },
         ),
