@@ -103,6 +103,10 @@ describe('kjobs serve --workers', () => {
     const folder = tempFolder();
     const service = await startService(['--workers', '2', '--db', join(folder, 'kjobs.db')]);
     await waitForLine(service, clusterUp(2));
+    // The primary's line can come before a worker's own (two pipes): wait for both workers' lines.
+    const deadline = Date.now() + 10_000;
+    while (new Set(listeningPids(service)).size < 2 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     const pids = listeningPids(service);
     assert.equal(new Set(pids).size, 2, 'two processes listen');
     assert.ok(!pids.includes(service.child.pid!), 'the primary only supervises');
