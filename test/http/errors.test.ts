@@ -70,6 +70,21 @@ describe('errors', () => {
     );
   });
 
+  it("KIE's DELETE of a RUNNING job answers 409 and leaves it RUNNING", async () => {
+    const id = await server.kjobs.schedule({ command: PRINT_OUT });
+    const [running] = await server.kjobs.store.claim({
+      workerId: 'test-worker',
+      limit: 1,
+      now: Date.now(),
+      leaseMs: 60_000,
+    });
+    assert.equal(running?.id, id);
+    await expectError(server.call('DELETE', `/jobs/${id}`), 409, /cannot be cancelled: it is RUNNING/);
+    const job = await server.kjobs.get(id);
+    assert.equal(job.status, 'RUNNING');
+    assert.equal(job.workerId, 'test-worker');
+  });
+
   it('400 for non-numeric ids and process instance ids', async () => {
     await expectError(server.call('GET', '/jobs/abc'), 400, /Job id must be a whole number/);
     await expectError(server.call('DELETE', '/jobs/1.5'), 400, /Job id must be a whole number/);
