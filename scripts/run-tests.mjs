@@ -56,9 +56,6 @@ async function postgresForRun() {
         `PostgreSQL for the tests: nothing answers at ${url}; started ${server.description} at ${server.url}, removed after the run`,
       );
       env.KJOBS_TEST_POSTGRES_URL = server.url;
-      env.KJOBS_TEST_POSTGRES_SERVER = JSON.stringify(server.control);
-      // The server is this run's own: the tests that stop and start PostgreSQL mid-run disturb nobody.
-      env.KJOBS_TEST_RESTART_POSTGRES ??= '1';
       return { env, endLine: undefined };
     } catch (error) {
       if (!(error instanceof CannotProvision)) throw error;

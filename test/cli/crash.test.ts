@@ -2,9 +2,8 @@
  * Crash safety of the service: `kjobs serve` runs under load (clients scheduling jobs over HTTP, each with a
  * unique marker as business key), is killed with SIGKILL at random moments three times and started again each
  * time. Every job acknowledged with a 201 must exist exactly once and end in a final state; no marker may be stored
- * twice; nothing may stay RUNNING. On SQLite, and on PostgreSQL (its own schema); with
- * KJOBS_TEST_RESTART_POSTGRES=1 the PostgreSQL run also restarts PostgreSQL in the middle, during which the API
- * answers 503 and loses no acknowledged job.
+ * twice; nothing may stay RUNNING. On SQLite, and on a PostgreSQL of the test's own (privatePostgres), which it
+ * also restarts in the middle, during which the API answers 503 and loses no acknowledged job.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -12,20 +11,12 @@ import { describe, it } from 'node:test';
 import { isFinal, type Job } from '../../src/core/index.js';
 import type { JobStore } from '../../src/store/job-store.js';
 import { openStore } from '../../src/store/open-store.js';
-import {
-  dropSchema,
-  freshSchema,
-  POSTGRES_SKIP,
-  POSTGRES_URL,
-  postgresReady,
-  postgresServer,
-} from '../store/postgres-helpers.js';
+import { POSTGRES_SKIP, privatePostgres, type PrivatePostgres } from '../store/postgres-helpers.js';
 import { freePort, tempFolder } from '../helpers.js';
 import { startService, type Service } from './service.js';
 
 const KILLS = 3;
 const CLIENTS = 4;
-const restartPostgres = process.env.KJOBS_TEST_RESTART_POSTGRES === '1';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
@@ -99,9 +90,10 @@ async function allJobs(store: JobStore): Promise<Job[]> {
 async function outage(
   service: Service,
   load: Load,
+  server: PrivatePostgres,
 ): Promise<{ schedule: number[]; ready: number[]; reads: number[] }> {
   const seen = { schedule: [] as number[], ready: [] as number[], reads: [] as number[] };
-  postgresServer('stop');
+  await server.stop();
   try {
     const until = Date.now() + 2500;
     while (Date.now() < until) {
@@ -125,8 +117,7 @@ async function outage(
       await sleep(100);
     }
   } finally {
-    postgresServer('start');
-    for (let i = 0; i < 100 && !(await postgresReady()); i++) await sleep(100);
+    await server.start();
   }
   return seen;
 }
@@ -134,7 +125,7 @@ async function outage(
 /** Runs the scenario and checks it; answers a summary for the test's diagnostics. */
 async function crashUnderLoad(
   database: string,
-  options: { postgresRestart?: boolean } = {},
+  options: { postgresRestart?: PrivatePostgres } = {},
 ): Promise<string> {
   const port = await freePort();
   const auth = `Basic ${Buffer.from('ops:pw').toString('base64')}`;
@@ -158,7 +149,7 @@ async function crashUnderLoad(
     for (let kill = 0; kill < KILLS; kill++) {
       await sleep(randomBetween(300, 1200));
       if (options.postgresRestart && kill === 1) {
-        outageSeen = await outage(service, load);
+        outageSeen = await outage(service, load, options.postgresRestart);
         await sleep(randomBetween(300, 800));
       }
       service.child.kill('SIGKILL');
@@ -247,18 +238,12 @@ describe('kjobs serve killed with SIGKILL under load', { timeout: 120_000 }, () 
   });
 
   it(
-    `PostgreSQL: the same${restartPostgres ? ', with a PostgreSQL restart in the middle (503 meanwhile)' : ''}`,
+    'PostgreSQL: the same, with a PostgreSQL restart in the middle (503 meanwhile)',
     { skip: POSTGRES_SKIP },
     async (t) => {
-      const schema = freshSchema('crash');
-      try {
-        t.diagnostic(
-          await crashUnderLoad(`${POSTGRES_URL}?schema=${schema}`, { postgresRestart: restartPostgres }),
-        );
-      } finally {
-        if (!(await postgresReady())) postgresServer('start');
-        await dropSchema(schema);
-      }
+      const server = await privatePostgres(t);
+      if (!server) return;
+      t.diagnostic(await crashUnderLoad(`${server.url}?schema=crash`, { postgresRestart: server }));
     },
   );
 });

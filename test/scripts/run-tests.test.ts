@@ -69,7 +69,7 @@ describe('npm test without a PostgreSQL at the tests URL', { timeout: 120_000 },
       PROVISIONED.exec(run.output) ?? assert.fail(`not provisioned:\n${run.output}`);
     assert.match(run.output, new RegExp(`nothing answers at ${url}`));
     assert.notEqual(serverUrl, url);
-    // The outage test ran (KJOBS_TEST_RESTART_POSTGRES is on for a provisioned server) and passed.
+    // The outage test ran (on a server of its own, provisioned beside the run's) and passed.
     assert.match(run.output, /^# pass 1$/m, run.output);
     assert.match(run.output, /^# skipped 0$/m, run.output);
     assert.equal(existsSync(folder!), false, `${folder} was removed`);

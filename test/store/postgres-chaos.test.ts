@@ -1,7 +1,7 @@
 /**
  * Chaos on PostgreSQL (issue 19): while 3 worker nodes process many jobs, kjobs' database connections are
- * terminated every 2 s (`pg_terminate_backend`), and, when KJOBS_TEST_RESTART_POSTGRES=1 (npm test sets it when it
- * provisioned its own server), PostgreSQL is restarted once. Every acknowledged job ends as it should (DONE, or, in
+ * terminated every 2 s (`pg_terminate_backend`), and PostgreSQL (a server of this test's own, privatePostgres) is
+ * restarted once. Every acknowledged job ends as it should (DONE, or, in
  * the dependency chains among them whose root fails, ERROR for the root and CANCELLED below it: releases cut by the
  * terminations go on from their marks, issue 27), no job runs again without a recorded reason (a failed or lost
  * attempt), and the nodes carry on without a restart.
@@ -16,24 +16,16 @@ import pg from 'pg';
 import { createKjobs } from '../../src/kjobs.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { eventually } from '../helpers.js';
-import {
-  dropSchema,
-  freshSchema,
-  POSTGRES_SKIP,
-  POSTGRES_URL,
-  postgresReady,
-  postgresServer,
-} from './postgres-helpers.js';
+import { freshSchema, POSTGRES_SKIP, privatePostgres } from './postgres-helpers.js';
 
 const WORKER = fileURLToPath(new URL('../fixtures/pg-worker.ts', import.meta.url));
 const JOBS = Number(process.env.KJOBS_CHAOS_JOBS ?? 20_000);
 const NODES = 3;
-const RESTART = process.env.KJOBS_TEST_RESTART_POSTGRES === '1';
 /** The application_name of this test's kjobs connections: only these are terminated. */
 const APP = `kjobs-chaos-${process.pid}`;
 
-function startNode(schema: string, id: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, POSTGRES_URL, schema, id, APP], {
+function startNode(url: string, schema: string, id: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, url, schema, id, APP], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -59,13 +51,15 @@ async function persist<T>(work: () => Promise<T>): Promise<T> {
 }
 
 it(
-  `chaos: ${NODES} nodes run ${JOBS} jobs while their connections are terminated every 2 s` +
-    (RESTART ? ' and PostgreSQL restarts once' : ''),
+  `chaos: ${NODES} nodes run ${JOBS} jobs while their connections are terminated every 2 s and PostgreSQL ` +
+    'restarts once',
   { skip: POSTGRES_SKIP, timeout: 600_000 },
   async (t) => {
+    const server = await privatePostgres(t);
+    if (!server) return;
     const schema = freshSchema('chaos');
     const store = new PostgresJobStore({
-      connectionString: POSTGRES_URL,
+      connectionString: server.url,
       schema,
       poolSize: 3,
       applicationName: APP,
@@ -77,7 +71,7 @@ it(
       commands: { 'test.Record': () => ({}), 'test.Fail': () => ({}) },
     });
     const admin = new pg.Pool({
-      connectionString: POSTGRES_URL,
+      connectionString: server.url,
       max: 2,
       types: { getTypeParser: numbersFor },
     });
@@ -89,7 +83,9 @@ it(
         attempt integer NOT NULL, worker text NOT NULL, pid integer NOT NULL, started_at bigint NOT NULL,
         ended_at bigint)`);
       nodes.push(
-        ...(await Promise.all(Array.from({ length: NODES }, (_, i) => startNode(schema, `node-${i}`)))),
+        ...(await Promise.all(
+          Array.from({ length: NODES }, (_, i) => startNode(server.url, schema, `node-${i}`)),
+        )),
       );
 
       let terminations = 0;
@@ -134,11 +130,10 @@ it(
           failedRoots.push(ids[root]!);
           cancelledBelow.push(...ids.slice(root + 1, root + 20));
         });
-        if (RESTART && restartedAt === undefined && i >= JOBS / 2) {
+        if (restartedAt === undefined && i >= JOBS / 2) {
           restartedAt = Date.now();
-          postgresServer('stop');
-          postgresServer('start');
-          await eventually(() => postgresReady(), Boolean, 60_000);
+          await server.stop();
+          await server.start();
         }
       }
 
@@ -209,7 +204,6 @@ it(
       );
       await admin.end();
       await store.close();
-      await dropSchema(schema);
     }
   },
 );

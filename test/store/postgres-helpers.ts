@@ -3,9 +3,9 @@
  * URL: the server on this machine, or one it provisioned for the run, or none (then the PostgreSQL tests skip).
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
+import { CannotProvision, postgresRequired, provisionPostgres } from '../../scripts/test-postgres.mjs';
 import type { ClaimPositionsOptions } from '../../src/store/postgres/claim-positions.js';
 import { PostgresJobStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.js';
 
@@ -15,38 +15,57 @@ export const POSTGRES_URL = process.env.KJOBS_TEST_POSTGRES_URL || 'postgres://p
 export const POSTGRES_SKIP: string | false =
   process.env.KJOBS_TEST_POSTGRES_SKIP === '1' && 'no PostgreSQL for the tests: the end of the run says why';
 
-/** Set by scripts/run-tests.mjs when it provisioned the server (scripts/test-postgres.mjs): how to stop and start it. */
-interface ProvisionedServer {
-  pgCtl: string;
-  dataDir: string;
-  logFile: string;
-  uid?: number;
-  gid?: number;
+/** A PostgreSQL server of one test's own, which the test may stop and start (see privatePostgres). */
+export interface PrivatePostgres {
+  /** `postgres://postgres@127.0.0.1:PORT/test` */
+  url: string;
+  /** Stops it fast (connections are cut), or starts it again; resolves once it answers (start) or is gone (stop). */
+  stop(): Promise<void>;
+  start(): Promise<void>;
 }
-const provisioned: ProvisionedServer | undefined = process.env.KJOBS_TEST_POSTGRES_SERVER
-  ? (JSON.parse(process.env.KJOBS_TEST_POSTGRES_SERVER) as ProvisionedServer)
-  : undefined;
 
 /**
- * Stops (fast: connections are cut) or starts the tests' PostgreSQL: the run's provisioned server, or else this
- * machine's Debian cluster. Only for tests gated by KJOBS_TEST_RESTART_POSTGRES=1.
+ * Starts a throwaway PostgreSQL for one test (scripts/test-postgres.mjs: this machine's server binaries, a free port,
+ * removed when the test process exits), so that a test stopping and starting PostgreSQL disturbs no other test
+ * running at the same time. Skips the test (`t.skip`, answering undefined) when that is not possible here, unless
+ * PostgreSQL is required (CI=true), where it throws.
  */
-export function postgresServer(action: 'start' | 'stop'): void {
-  const stopMode = action === 'stop' ? ['-m', 'fast'] : [];
-  if (provisioned) {
-    const { pgCtl, dataDir, logFile, uid, gid } = provisioned;
-    execFileSync(pgCtl, ['-D', dataDir, '-l', logFile, '-w', ...stopMode, action], {
-      stdio: 'ignore',
-      cwd: dirname(dataDir),
-      uid,
-      gid,
-    });
-    return;
+export async function privatePostgres(t: {
+  skip(message: string): void;
+}): Promise<PrivatePostgres | undefined> {
+  let server: Awaited<ReturnType<typeof provisionPostgres>>;
+  try {
+    server = await provisionPostgres(POSTGRES_URL);
+  } catch (error) {
+    if (!(error instanceof CannotProvision) || postgresRequired()) throw error;
+    t.skip(`needs a PostgreSQL of its own, and ${error.message}`);
+    return undefined;
   }
-  const version = readdirSync('/etc/postgresql')[0]!;
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action, ...stopMode], {
-    stdio: 'ignore',
-  });
+  const { pgCtl, dataDir, logFile, uid, gid } = server.control;
+  const control = (action: 'start' | 'stop') =>
+    execFileSync(
+      pgCtl,
+      ['-D', dataDir, '-l', logFile, '-w', ...(action === 'stop' ? ['-m', 'fast'] : []), action],
+      {
+        stdio: 'ignore',
+        cwd: dirname(dataDir),
+        uid,
+        gid,
+      },
+    );
+  return {
+    url: server.url,
+    stop: async () => {
+      control('stop');
+    },
+    start: async () => {
+      if (await postgresReady(server.url)) return;
+      control('start');
+      for (let i = 0; i < 300 && !(await postgresReady(server.url)); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+  };
 }
 
 /** Whether the tests' PostgreSQL (or the one at `url`) accepts connections. */
@@ -70,8 +89,8 @@ export function freshSchema(prefix = 't'): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${count++}`;
 }
 
-export async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
+export async function dropSchema(schema: string, url = POSTGRES_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -88,7 +107,7 @@ export async function openTestStore(options: Partial<PostgresStoreOptions> = {})
   const close = store.close.bind(store);
   store.close = async () => {
     await close();
-    await dropSchema(schema);
+    await dropSchema(schema, options.connectionString);
   };
   return store;
 }

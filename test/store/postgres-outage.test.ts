@@ -1,26 +1,26 @@
 /**
- * PostgreSQL stops and starts again under a running kjobs node. This restarts the tests' server, so on the machine's
- * own server it runs only when asked: KJOBS_TEST_RESTART_POSTGRES=1 npm test -- postgres-outage (npm test asks by
- * itself when it provisioned a server for the run).
+ * PostgreSQL stops and starts again under a running kjobs node, on a server of this test's own (privatePostgres), so
+ * no other test running meanwhile is disturbed.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { StoreUnavailableError } from '../../src/core/index.js';
 import { createKjobs } from '../../src/kjobs.js';
 import { eventually } from '../helpers.js';
-import { openTestStore, POSTGRES_SKIP, postgresReady, postgresServer } from './postgres-helpers.js';
-
-const enabled = process.env.KJOBS_TEST_RESTART_POSTGRES === '1';
+import { openTestStore, POSTGRES_SKIP, privatePostgres } from './postgres-helpers.js';
 
 it(
   'a node survives PostgreSQL going away: 503-style errors at once while down, then it carries on',
-  {
-    skip: POSTGRES_SKIP || (!enabled && 'restarts PostgreSQL: set KJOBS_TEST_RESTART_POSTGRES=1'),
-    timeout: 60_000,
-  },
-  async () => {
-    const store = await openTestStore({ poolSize: 4, connectionTimeoutMs: 1000 });
-    const other = await openTestStore({ schema: store.schema, poolSize: 2 });
+  { skip: POSTGRES_SKIP, timeout: 90_000 },
+  async (t) => {
+    const server = await privatePostgres(t);
+    if (!server) return;
+    const store = await openTestStore({
+      connectionString: server.url,
+      poolSize: 4,
+      connectionTimeoutMs: 1000,
+    });
+    const other = await openTestStore({ connectionString: server.url, schema: store.schema, poolSize: 2 });
     const kjobs = await createKjobs({
       store,
       executor: { concurrency: 5, leaseMs: 2000, pollIntervalMs: 200 },
@@ -38,7 +38,7 @@ it(
         (counts) => counts.RUNNING > 0,
       );
 
-      postgresServer('stop');
+      await server.stop();
       const started = Date.now();
       await assert.rejects(kjobs.get(before[0]!), StoreUnavailableError);
       await assert.rejects(kjobs.schedule({ command: 'slow' }), StoreUnavailableError);
@@ -48,8 +48,7 @@ it(
       await new Promise((resolve) => setTimeout(resolve, 1500));
       assert.ok(errors.length > 0, 'the executor reported the lost database');
 
-      postgresServer('start');
-      await eventually(postgresReady, Boolean, 30_000);
+      await server.start();
       const after = await eventually(
         () =>
           kjobs.scheduleMany(Array.from({ length: 5 }, () => ({ command: 'slow' }))).catch(() => undefined),
@@ -84,8 +83,7 @@ it(
         10_000,
       );
     } finally {
-      if (!(await postgresReady())) postgresServer('start');
-      await eventually(postgresReady, Boolean, 30_000);
+      await server.start();
       await unsubscribe();
       await kjobs.stop(1000);
       await other.close().catch(() => undefined);
