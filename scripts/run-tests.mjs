@@ -5,6 +5,7 @@
 // tests are skipped with one line saying why, or the run fails under CI=true or KJOBS_REQUIRE_POSTGRES=1.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers';
 import {
@@ -94,7 +95,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 const postgres = await postgresForRun();
 // The tests run in their own process group, so that a stop signal reaches all of them (and the services they
 // started) before PostgreSQL is removed.
-child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+// Test files run side by side (each has its own temporary files, PostgreSQL schemas and ports, and the tests that
+// stop PostgreSQL start a server of their own): KJOBS_TEST_CONCURRENCY files at once, by default two per core.
+const concurrency = Number(process.env.KJOBS_TEST_CONCURRENCY) || Math.max(2, 2 * availableParallelism());
+child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
   stdio: ['ignore', 'inherit', 'inherit'],
   env: postgres.env,
   detached: true,

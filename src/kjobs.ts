@@ -230,6 +230,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     if (options.executor !== false && options.statsIntervalMs !== 0) {
       this.statsSampler = new StatsSampler(this.store, {
         intervalMs: options.statsIntervalMs,
+        clock: this.clock,
         logger: this.log,
       });
     }
@@ -559,7 +560,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
    * Jobs finished (DONE, ERROR) and waiting (QUEUED + RETRYING) over the last hour by minute, or the last 24 hours
    * by hour, from the statistics the executor samples (see StatsSampler).
    */
-  async stats(range: StatsRange | string = 'hour', now = Date.now()): Promise<JobStats> {
+  async stats(range: StatsRange | string = 'hour', now = this.clock.now()): Promise<JobStats> {
     if (!Object.hasOwn(STATS_RANGES, range)) {
       throw new ValidationError(`range must be ${Object.keys(STATS_RANGES).join(' or ')}, got ${range}`);
     }
@@ -570,7 +571,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   }
 
   /** Counts per status, runs of the last hour, failure rate and run-duration percentiles, by command or container. */
-  async breakdown(by: 'command' | 'container' | string, now = Date.now()): Promise<BreakdownRow[]> {
+  async breakdown(by: 'command' | 'container' | string, now = this.clock.now()): Promise<BreakdownRow[]> {
     if (by !== 'command' && by !== 'container') {
       throw new ValidationError(`by must be command or container, got ${by}`);
     }
@@ -603,7 +604,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     const result = await this.store.bulk({
       event,
       selection: this.bulkSelection(event, selection, defaultStatuses),
-      now: Date.now(),
+      now: this.clock.now(),
       max: this.maxBulkJobs,
     });
     if (event === 'cancel' && result.changed.length > 0) {
@@ -662,19 +663,21 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
 
   /** Resolves with the job once it is DONE, ERROR or CANCELLED (or rejects after `timeoutMs`). */
   async waitFor(id: number, { timeoutMs = 30_000, pollMs = 200 } = {}): Promise<Job> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     for (;;) {
       const job = await this.get(id, { withData: true, withErrors: true });
       if (isFinal(job.status)) return job;
-      if (Date.now() >= deadline) throw new Error(`Job ${id} is still ${job.status} after ${timeoutMs} ms`);
+      const left = deadline - this.clock.now();
+      if (left <= 0) throw new Error(`Job ${id} is still ${job.status} after ${timeoutMs} ms`);
+      // Its end on this node says so at once; the poll covers an end written elsewhere.
       await new Promise<void>((resolve) => {
         const done = () => {
-          clearTimeout(timer);
+          cancel();
           this.off('finished', onFinished);
           resolve();
         };
         const onFinished = (jobId: number) => jobId === id && done();
-        const timer = setTimeout(done, Math.min(pollMs, Math.max(deadline - Date.now(), 0)));
+        const cancel = this.clock.after(Math.min(pollMs, left), done, { keepAlive: true });
         this.on('finished', onFinished);
       });
     }

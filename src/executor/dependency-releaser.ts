@@ -14,6 +14,7 @@ import { systemClock, type Clock } from '../core/index.js';
 import { isTransientStoreError } from '../store/failures.js';
 import type { JobStore } from '../store/job-store.js';
 import { POISON_TRIES } from './outcome-writer.js';
+import { PeriodicTask } from './periodic-task.js';
 
 export interface DependencyReleaserOptions {
   /** How often to look for marked parents when nothing is left. Default 2 s. */
@@ -26,12 +27,9 @@ export interface DependencyReleaserOptions {
 const ISOLATED_PER_ROUND = 100;
 
 export class DependencyReleaser {
-  private timer: NodeJS.Timeout | undefined;
+  /** The schedule of walks (start, stop; tests wait on its runs). */
+  readonly task: PeriodicTask;
   private unwatch: (() => void) | undefined;
-  /** Told of new work while walking: walk again at once. */
-  private kicked = false;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   private readonly intervalMs: number;
   /** Walks in a row that failed with a poison error. */
   private failures = 0;
@@ -43,52 +41,29 @@ export class DependencyReleaser {
     private readonly options: DependencyReleaserOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 2_000;
+    this.task = new PeriodicTask(() => this.walk(), {
+      clock: options.clock ?? systemClock,
+      // After a failure, sooner (and later with each one in a row), so a poison is isolated within seconds.
+      delay: () => (this.failures > 0 ? Math.min(this.intervalMs, 200 * this.failures) : this.intervalMs),
+    });
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.unwatch = this.store.watchReleases?.(() => this.kick());
-    this.schedule(0);
+    if (this.task.isStarted) return;
+    // Told at once when a release on this node left work; the schedule finds the rest.
+    this.unwatch = this.store.watchReleases?.(() => void this.task.runNow());
+    this.task.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unwatch?.();
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+    this.unwatch = undefined;
+    await this.task.stop();
   }
 
   /** Walks until nothing is left (or the store refuses); answers when done. Never throws. */
   runOnce(): Promise<void> {
-    this.running ??= this.walk().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  /** Work was left by a release on this node: walk it now (after the walk in progress, if any). */
-  private kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.kicked = true;
-      return;
-    }
-    clearTimeout(this.timer);
-    this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      // After a failure, sooner (and later with each one in a row), so a poison is isolated within seconds.
-      void this.runOnce().finally(() => {
-        const kicked = this.kicked;
-        this.kicked = false;
-        this.schedule(
-          this.failures > 0 ? Math.min(this.intervalMs, 200 * this.failures) : kicked ? 0 : this.intervalMs,
-        );
-      });
-    }, delayMs).unref();
+    return this.task.runNow();
   }
 
   private async walk(): Promise<void> {
@@ -121,7 +96,7 @@ export class DependencyReleaser {
         );
         return;
       }
-      if (!more || this.stopped) return;
+      if (!more || !this.task.isStarted) return;
       // Let requests, claims and outcomes in between transactions.
       await new Promise((resolve) => setImmediate(resolve));
     }

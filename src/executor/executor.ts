@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import pino, { type Logger } from 'pino';
-import { systemClock, type ClaimedJob, type Clock, type DataMap } from '../core/index.js';
+import { deadline, systemClock, type ClaimedJob, type Clock, type DataMap } from '../core/index.js';
 import type { CommandRegistry } from '../commands/registry.js';
 import type { Completion, ConcurrencyLimits, JobStore, LimitReport } from '../store/job-store.js';
+import { hasLimits } from '../store/limits.js';
 import { JobFetcher } from './job-fetcher.js';
 import { JobRunner, toError } from './job-runner.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -114,6 +115,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private readonly runner: JobRunner;
   private readonly writer: OutcomeWriter;
   private readonly leaseKeeper: LeaseKeeper;
+  /** While stop() waits for running jobs: told each time a slot frees. */
+  private slotFreed: (() => void) | undefined;
 
   constructor(
     private readonly store: JobStore,
@@ -190,6 +193,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         reportError,
       },
       Math.min(this.options.pollIntervalMs, 1000),
+      this.options.clock,
     );
     this.leaseKeeper = new LeaseKeeper(
       store,
@@ -249,13 +253,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   async stop(deadlineMs = this.options.stopDeadlineMs): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'stopping';
+    const due = deadline(this.options.clock, deadlineMs);
+    void due.reached.then(() => this.slotFreed?.());
     this.fetcher.stop();
-    this.leaseKeeper.stop();
+    await this.leaseKeeper.stop();
     await this.unsubscribe?.();
-    const deadline = Date.now() + deadlineMs;
-    while (this.fetcher.isFetching && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5)); // a claim in flight lands among the prefetched
-    }
+    await Promise.race([this.fetcher.idle(), due.reached]); // a claim in flight lands among the prefetched
     const prefetched = this.fetcher.takePrefetched();
     for (const job of prefetched) void this.giveBack(job);
     const waitingFor = this.running.size;
@@ -263,9 +266,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       { running: waitingFor, prefetched: prefetched.length, deadlineMs },
       `executor stopping: waiting up to ${deadlineMs} ms for ${waitingFor} running job${waitingFor === 1 ? '' : 's'}`,
     );
-    while (this.running.size > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    while (this.running.size > 0 && !due.passed()) {
+      await new Promise<void>((resolve) => (this.slotFreed = resolve));
     }
+    this.slotFreed = undefined;
+    due.cancel();
     const left = [...this.running.values()];
     const requeued = prefetched.length + left.length;
     this.log.info(
@@ -277,7 +282,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       abort.abort(new Error('executor stopping'));
       void this.giveBack(job);
     }
-    await this.writer.waitUntilWritten(Math.max(deadline, Date.now()) + 5000);
+    await this.writer.waitUntilWritten(5000);
     this.writer.stopRetrying();
     await this.leaseKeeper.release(); // last: while it holds jobs, its lock says it lives
     this.running.clear();
@@ -287,7 +292,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /** Runs a claimed job in a free slot. */
   private startJob(job: ClaimedJob): void {
     const abort = new AbortController();
-    job.startedAt = Date.now(); // a prefetched job starts now, not when it was claimed
+    job.startedAt = this.options.clock.now(); // a prefetched job starts now, not when it was claimed
     this.running.set(job.id, { job, abort });
     this.emit('started', job);
     void this.runner.runJob(job, abort).catch((error: unknown) => this.reportError(error));
@@ -309,10 +314,16 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    */
   private writeOutcome(job: ClaimedJob, completion: Completion): Promise<boolean> {
     if (completion.workerId === this.workerId && this.running.delete(job.id)) {
-      this.fetcher.addRunDuration(Date.now() - (job.startedAt ?? Date.now()));
+      const now = this.options.clock.now();
+      this.fetcher.addRunDuration(now - (job.startedAt ?? now));
       this.fetcher.fetchSoon();
+      this.slotFreed?.();
     }
-    return this.writer.write(job, completion);
+    const written = this.writer.write(job, completion);
+    // With limits, the claim made as the slot freed may have counted this job as still RUNNING: claim again once
+    // its outcome is written, so a job held back by it starts now rather than at the next poll.
+    if (hasLimits(this.options.limits)) void written.then(() => this.fetcher.fetchSoon());
+    return written;
   }
 
   private reportError(error: unknown): void {

@@ -1,4 +1,4 @@
-import type { ClaimedJob, Clock } from '../core/index.js';
+import type { Cancel, ClaimedJob, Clock } from '../core/index.js';
 import type { ConcurrencyLimits, JobStore, LimitReport } from '../store/job-store.js';
 
 /** With prefetch 'auto', jobs are prefetched while runs average less than this. */
@@ -41,9 +41,10 @@ export class JobFetcher {
   /** Moving average of run durations, for prefetch 'auto'; starts high so nothing is prefetched blindly. */
   private averageRunMs = Infinity;
   private fetchScheduled = false;
-  private fetching = false;
+  /** The claim loop in flight, if any. */
+  private fetching: Promise<void> | undefined;
   private fetchAgain = false;
-  private wakeTimer: NodeJS.Timeout | undefined;
+  private cancelWake: Cancel | undefined;
   private wakeAt = Infinity;
 
   constructor(
@@ -52,9 +53,9 @@ export class JobFetcher {
     private readonly options: FetcherOptions,
   ) {}
 
-  /** A claim is in flight: its jobs land among the prefetched ones. */
-  get isFetching(): boolean {
-    return this.fetching;
+  /** Resolves once no claim is in flight (the jobs of one land among the prefetched ones). */
+  async idle(): Promise<void> {
+    while (this.fetching) await this.fetching;
   }
 
   /** Ids of the prefetched jobs, whose leases are renewed with the running ones. */
@@ -84,19 +85,24 @@ export class JobFetcher {
   }
 
   stop(): void {
-    clearTimeout(this.wakeTimer);
+    this.cancelWake?.();
+    this.cancelWake = undefined;
   }
 
   /**
    * Starts prefetched jobs in free slots, claims what is missing (free slots plus the prefetch), and sets the
    * timer for the next due job.
    */
-  private async fetchAndStart(): Promise<void> {
+  private fetchAndStart(): Promise<void> {
     if (this.fetching) {
       this.fetchAgain = true;
-      return;
+      return this.fetching;
     }
-    this.fetching = true;
+    this.fetching = this.claimAndStart().finally(() => (this.fetching = undefined));
+    return this.fetching;
+  }
+
+  private async claimAndStart(): Promise<void> {
     try {
       do {
         this.fetchAgain = false;
@@ -134,8 +140,6 @@ export class JobFetcher {
     } catch (error) {
       this.host.reportError(error);
       this.setWakeTimer(this.options.pollIntervalMs);
-    } finally {
-      this.fetching = false;
     }
   }
 
@@ -185,14 +189,19 @@ export class JobFetcher {
   }
 
   private setWakeTimer(delay: number): void {
-    const at = Date.now() + delay;
-    if (this.wakeTimer && at >= this.wakeAt) return;
-    clearTimeout(this.wakeTimer);
+    const at = this.options.clock.now() + delay;
+    if (this.cancelWake && at >= this.wakeAt) return;
+    this.cancelWake?.();
     this.wakeAt = at;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.wakeAt = Infinity;
-      void this.fetchAndStart();
-    }, delay);
+    // Keeps the process alive: a worker without HTTP waits on it for its next job.
+    this.cancelWake = this.options.clock.after(
+      delay,
+      () => {
+        this.cancelWake = undefined;
+        this.wakeAt = Infinity;
+        void this.fetchAndStart();
+      },
+      { keepAlive: true },
+    );
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import {
+  type Cancel,
   type Clock,
   afterFailure,
   callbacksOf,
@@ -101,6 +102,7 @@ export class JobRunner {
       (report, at) => this.host.writeProgress(job, report, at),
       log,
       this.options.progressIntervalMs,
+      this.options.clock,
     );
     const context: CommandContext = {
       jobId: job.id,
@@ -115,7 +117,7 @@ export class JobRunner {
       progress: (value, data) => progress.report(toProgressReport(value, data)),
     };
     const command = this.registry.resolve(job.command, job.containerId);
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimeout: Cancel | undefined;
     try {
       if (!command) {
         throw new Error(`Unknown Command implementation with name '${job.command}'`);
@@ -125,11 +127,15 @@ export class JobRunner {
       const timedOut =
         timeoutMs > 0
           ? new Promise<never>((_, reject) => {
-              timer = setTimeout(() => {
-                const error = new JobTimeoutError(`Job ${job.id} timed out after ${timeoutMs} ms`);
-                abort.abort(error);
-                reject(error);
-              }, timeoutMs);
+              cancelTimeout = this.options.clock.after(
+                timeoutMs,
+                () => {
+                  const error = new JobTimeoutError(`Job ${job.id} timed out after ${timeoutMs} ms`);
+                  abort.abort(error);
+                  reject(error);
+                },
+                { keepAlive: true },
+              );
             })
           : undefined;
       const runPromise = runGuarded(
@@ -138,9 +144,10 @@ export class JobRunner {
         this.reportLateError,
       );
       const result = await (timedOut ? Promise.race([runPromise, timedOut]) : runPromise);
-      clearTimeout(timer);
+      cancelTimeout?.();
       await progress.flush();
-      const ms = Date.now() - (job.startedAt ?? Date.now());
+      const now = this.options.clock.now();
+      const ms = now - (job.startedAt ?? now);
       const responseData = toResponseData(result, this.options.maxResponseBytes);
       const written = await this.host.writeOutcome(job, {
         kind: 'succeed',
@@ -157,7 +164,7 @@ export class JobRunner {
         await this.runCallbacks(job, (callback) => callback.onCommandDone?.(context, responseData));
       }
     } catch (thrown) {
-      clearTimeout(timer);
+      cancelTimeout?.();
       await progress.flush();
       const error = toError(thrown);
       recordError(span, error);

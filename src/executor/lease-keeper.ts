@@ -1,5 +1,6 @@
 import type { ClaimedJob, Clock } from '../core/index.js';
 import type { JobStore, WorkerLock } from '../store/job-store.js';
+import { PeriodicTask } from './periodic-task.js';
 import { isCertainlyDead, nodeOf, ownIdentity, type ProcessIdentity } from './worker-identity.js';
 
 /** Recorded as the attempt's error when the worker that held a job is gone. */
@@ -38,7 +39,8 @@ export interface LeaseKeeperOptions {
  * pid namespace (a restarted container). Their attempt failed.
  */
 export class LeaseKeeper {
-  private timer: NodeJS.Timeout | undefined;
+  /** The beats (tests wait on its runs). */
+  readonly task: PeriodicTask;
   private beats = 0;
   private readonly identity: ProcessIdentity | undefined = ownIdentity();
   private lock: WorkerLock | undefined;
@@ -47,20 +49,24 @@ export class LeaseKeeper {
     private readonly store: JobStore,
     private readonly host: LeaseKeeperHost,
     private readonly options: LeaseKeeperOptions,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(() => this.renewLeasesAndRescue(), {
+      clock: options.clock,
+      delay: () => options.beatMs,
+    });
+  }
 
   /** Holds this worker's lock, rescues what is lost now, then renews and rescues at every beat. */
   async start(): Promise<void> {
     this.lock ??= await this.store.holdWorkerLock(this.host.workerId);
-    this.timer = setInterval(() => void this.renewLeasesAndRescue(), this.options.beatMs);
-    this.timer.unref();
+    this.task.start(this.options.beatMs);
     await this.rescueDeadWorkersHere(true);
     await this.rescueLostJobs();
   }
 
   /** Stops renewing and rescuing; the lock is kept until release(), once this worker holds no job. */
-  stop(): void {
-    clearInterval(this.timer);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   async release(): Promise<void> {

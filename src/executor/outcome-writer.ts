@@ -1,4 +1,4 @@
-import type { ClaimedJob } from '../core/index.js';
+import { deadline, sleep, type Cancel, type ClaimedJob, type Clock } from '../core/index.js';
 import type { Completion, JobStore } from '../store/job-store.js';
 import { isTransientStoreError } from '../store/failures.js';
 
@@ -37,8 +37,9 @@ export const POISON_TRIES = 3;
 export class OutcomeWriter {
   private queued: QueuedOutcome[] = [];
   private writeScheduled = false;
-  private writing = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  /** The write loop in flight, if any. */
+  private writing: Promise<void> | undefined;
+  private cancelRetry: Cancel | undefined;
   /** Jobs whose outcome could not be written at all: not tried again by this writer. */
   private readonly unwritable = new Set<number>();
 
@@ -46,6 +47,7 @@ export class OutcomeWriter {
     private readonly store: JobStore,
     private readonly host: OutcomeWriterHost,
     private readonly retryAfterMs: number,
+    private readonly clock: Clock,
   ) {}
 
   /** Queues an outcome; resolves to whether the store wrote it (false: the job was no longer this run's). */
@@ -53,11 +55,15 @@ export class OutcomeWriter {
     if (this.unwritable.has(completion.jobId)) return Promise.resolve(false);
     return new Promise((settle) => {
       this.queued.push({ completion, job, settle, tries: 0, alone: false });
-      if (!this.writing && !this.writeScheduled) {
-        this.writeScheduled = true;
-        setImmediate(() => void this.writeQueued());
-      }
+      this.scheduleWrite();
     });
+  }
+
+  /** Writes what is queued once this turn of the event loop is over (outcomes of one turn go together). */
+  private scheduleWrite(): void {
+    if (this.writing || this.writeScheduled || this.cancelRetry) return;
+    this.writeScheduled = true;
+    setImmediate(() => void this.writeQueued());
   }
 
   /** Whether the store refused every outcome of this job (the lease keeper leaves it alone). */
@@ -65,17 +71,25 @@ export class OutcomeWriter {
     return this.unwritable.has(jobId);
   }
 
-  /** Waits until every queued outcome is written, or `deadline` passes (the store may be down). */
-  async waitUntilWritten(deadline: number): Promise<void> {
-    while ((this.queued.length > 0 || this.writing) && Date.now() < deadline) {
-      if (!this.writing) await this.writeQueued();
-      else await new Promise((resolve) => setTimeout(resolve, 5));
+  /** Waits until every queued outcome is written, or `withinMs` passes (the store may be down). */
+  async waitUntilWritten(withinMs: number): Promise<void> {
+    const due = deadline(this.clock, withinMs);
+    try {
+      while ((this.queued.length > 0 || this.writing) && !due.passed()) {
+        if (this.writing) await Promise.race([this.writing, due.reached]);
+        // The store refused the last try: its retry comes after retryAfterMs.
+        else if (this.cancelRetry) await Promise.race([sleep(this.clock, this.retryAfterMs), due.reached]);
+        else await Promise.race([this.writeQueued(), due.reached]);
+      }
+    } finally {
+      due.cancel();
     }
   }
 
   /** Stops trying again to write what the store refused. */
   stopRetrying(): void {
-    clearTimeout(this.retryTimer);
+    this.cancelRetry?.();
+    this.cancelRetry = undefined;
   }
 
   /** The next write: the first outcome alone when it must be, else every outcome not written alone. */
@@ -87,43 +101,47 @@ export class OutcomeWriter {
     return batch;
   }
 
-  private async writeQueued(): Promise<void> {
+  private writeQueued(): Promise<void> {
     this.writeScheduled = false;
-    if (this.writing) return;
-    this.writing = true;
-    try {
-      while (this.queued.length > 0) {
-        const batch = this.takeBatch();
-        let written: boolean[];
-        try {
-          written = await this.store.complete(batch.map((item) => item.completion));
-        } catch (error) {
-          if (this.host.isStopped()) {
-            // A run that ended after stop() gave it back: its job is QUEUED again, or will be rescued.
-            batch.forEach((item) => item.settle(false));
-            continue;
-          }
-          this.host.reportError(error);
-          if (isTransientStoreError(error)) {
-            // The store cannot take writes now: keep the outcomes and try again; the leases cover the jobs.
-            this.queued.unshift(...batch);
-            this.retryTimer = setTimeout(() => void this.writeQueued(), this.retryAfterMs);
-            this.retryTimer.unref();
-            return;
-          }
-          this.refused(batch, error);
+    this.cancelRetry?.();
+    this.cancelRetry = undefined;
+    this.writing ??= this.writeAll().finally(() => {
+      this.writing = undefined;
+      // Outcomes queued while the last batch was being answered (unless a retry of the store is pending).
+      if (this.queued.length > 0) this.scheduleWrite();
+    });
+    return this.writing;
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.queued.length > 0 && !this.cancelRetry) {
+      const batch = this.takeBatch();
+      let written: boolean[];
+      try {
+        written = await this.store.complete(batch.map((item) => item.completion));
+      } catch (error) {
+        if (this.host.isStopped()) {
+          // A run that ended after stop() gave it back: its job is QUEUED again, or will be rescued.
+          batch.forEach((item) => item.settle(false));
           continue;
         }
-        batch.forEach((item, index) => {
-          const ok = written[index] ?? false;
-          if (!ok && item.completion.kind !== 'release' && item.completion.workerId === this.host.workerId) {
-            this.host.onSuperseded(item.job);
-          }
-          item.settle(ok);
-        });
+        this.host.reportError(error);
+        if (isTransientStoreError(error)) {
+          // The store cannot take writes now: keep the outcomes and try again; the leases cover the jobs.
+          this.queued.unshift(...batch);
+          this.cancelRetry = this.clock.after(this.retryAfterMs, () => void this.writeQueued());
+          return;
+        }
+        this.refused(batch, error);
+        continue;
       }
-    } finally {
-      this.writing = false;
+      batch.forEach((item, index) => {
+        const ok = written[index] ?? false;
+        if (!ok && item.completion.kind !== 'release' && item.completion.workerId === this.host.workerId) {
+          this.host.onSuperseded(item.job);
+        }
+        item.settle(ok);
+      });
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DataMap } from '../core/index.js';
+import { systemClock, type Cancel, type Clock, type DataMap } from '../core/index.js';
 import type { ProgressReport } from '../store/job-store.js';
 
 /** At most one progress write per job in this interval: the latest value wins, the last one is always written. */
@@ -36,7 +36,7 @@ export function toProgressReport(value: number | DataMap, data?: DataMap): Progr
 export class ProgressReporter {
   private pending: ProgressReport | undefined;
   private lastWrite = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: Cancel | undefined;
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -44,33 +44,34 @@ export class ProgressReporter {
     private readonly write: (report: ProgressReport, at: number) => Promise<unknown>,
     private readonly log: Logger,
     private readonly intervalMs = PROGRESS_INTERVAL_MS,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   report(report: ProgressReport): void {
     if (this.closed) return;
     this.pending = report;
-    if (this.timer) return;
-    const wait = this.lastWrite + this.intervalMs - Date.now();
+    if (this.cancelTimer) return;
+    const wait = this.lastWrite + this.intervalMs - this.clock.now();
     if (wait <= 0) this.send();
-    else this.timer = setTimeout(() => this.send(), wait);
+    else this.cancelTimer = this.clock.after(wait, () => this.send(), { keepAlive: true });
   }
 
   /** Writes a report still waiting for its slot, then stops: later reports are ignored. */
   async flush(): Promise<void> {
     this.closed = true;
-    if (this.timer) {
-      clearTimeout(this.timer);
+    if (this.cancelTimer) {
+      this.cancelTimer();
       this.send();
     }
     await this.writing;
   }
 
   private send(): void {
-    this.timer = undefined;
+    this.cancelTimer = undefined;
     const report = this.pending;
     if (!report) return;
     this.pending = undefined;
-    this.lastWrite = Date.now();
+    this.lastWrite = this.clock.now();
     const at = this.lastWrite;
     this.writing = this.writing
       .then(() => this.write(report, at))

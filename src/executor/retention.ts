@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/index.js';
 import type { JobStore } from '../store/job-store.js';
+import { PeriodicTask } from './periodic-task.js';
 
 export interface RetentionOptions {
   /** Finished jobs older than this many ms are deleted. */
@@ -20,7 +21,8 @@ export interface RetentionOptions {
 }
 
 export class RetentionSweeper {
-  private timer: NodeJS.Timeout | undefined;
+  /** The schedule of sweeps (start, stop; tests wait on its runs). */
+  readonly task: PeriodicTask;
   private sweeping: Promise<number> | undefined;
   private readonly intervalMs: number;
   private readonly batchSize: number;
@@ -31,22 +33,18 @@ export class RetentionSweeper {
   ) {
     this.intervalMs = options.intervalMs ?? 60_000;
     this.batchSize = options.batchSize ?? 500;
+    this.task = new PeriodicTask(() => this.sweep().then(() => undefined), {
+      clock: options.clock ?? systemClock,
+      delay: () => this.intervalMs,
+    });
   }
 
   start(): void {
-    if (this.timer) return;
-    const tick = () => {
-      void this.sweep().finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, this.intervalMs).unref();
-      });
-    };
-    this.timer = setTimeout(tick, 0).unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.sweeping;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Deletes what is past retention now, batch by batch; answers how many jobs went. Never throws. */
@@ -68,7 +66,7 @@ export class RetentionSweeper {
           limit: this.batchSize,
         });
         total += jobs;
-        if (jobs < this.batchSize || !this.timer) break;
+        if (jobs < this.batchSize || !this.task.isStarted) break;
         // Let requests and claims in between batches.
         await new Promise((resolve) => setImmediate(resolve));
       }

@@ -6,7 +6,9 @@
  * each writes the same numbers.
  */
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../core/index.js';
 import type { JobStore } from '../store/job-store.js';
+import { PeriodicTask } from './periodic-task.js';
 
 export const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -14,40 +16,37 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
 export interface StatsSamplerOptions {
   /** How often to sample. Default 10 s. */
   intervalMs?: number;
+  clock?: Clock;
   logger: Logger;
 }
 
 export class StatsSampler {
-  private timer: NodeJS.Timeout | undefined;
+  /** The schedule of samples (start, stop; tests wait on its runs). */
+  readonly task: PeriodicTask;
   private sampling: Promise<void> | undefined;
   private lastSample: number | undefined;
   private readonly intervalMs: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly store: JobStore,
     private readonly options: StatsSamplerOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 10_000;
+    this.clock = options.clock ?? systemClock;
+    this.task = new PeriodicTask(() => this.sample(), { clock: this.clock, delay: () => this.intervalMs });
   }
 
   start(): void {
-    if (this.timer) return;
-    const tick = () => {
-      void this.sample().finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, this.intervalMs).unref();
-      });
-    };
-    this.timer = setTimeout(tick, 0).unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.sampling;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Takes a sample now. Never throws (a failure is logged, the next tick tries again). */
-  sample(now = Date.now()): Promise<void> {
+  sample(now = this.clock.now()): Promise<void> {
     this.sampling ??= this.write(now).finally(() => (this.sampling = undefined));
     return this.sampling;
   }

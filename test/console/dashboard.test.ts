@@ -86,7 +86,11 @@ describe('web console: charts, breakdown, live table, bulk actions, timeline', {
     assert.ok(await page.locator('#figure-finished .legend', { hasText: 'Done' }).isVisible());
     // The same numbers as a table, for screen readers.
     await page.getByText("The charts' numbers as a table").click();
-    assert.equal(await page.locator('#chart-table tbody tr').count(), 60);
+    // Filled as the details open (and again at each refresh): wait for the rows rather than read them at once.
+    await eventually(
+      () => page.locator('#chart-table tbody tr').count(),
+      (rows) => rows === 60,
+    );
     const doneCells = await page.locator('#chart-table tbody td[data-label="Done"]').allTextContents();
     assert.equal(sum(doneCells.map(Number)), 3);
 
