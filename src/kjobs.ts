@@ -533,10 +533,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
       throw new ValidationError('the data to merge must be a map of names to values');
     }
     // The same rules as scheduling: the executor reads these keys when it runs the job.
-    const normalized = normalizeRequestData(data);
-    if (normalized.dependsOn !== undefined || normalized.onParentFailure !== undefined) {
-      throw new ValidationError('dependsOn and onParentFailure are fixed when a job is scheduled');
-    }
+    const normalized = normalizeRequestData(data, { update: true });
     const job = await this.get(id, { withData: true });
     this.registry.validateCallbacks(callbacksOf(normalized), job.containerId);
     this.checkDataSize({ ...job.requestData, ...normalized }, 'request-data after this update');

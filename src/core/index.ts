@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './time-expression.js';
 export * from './retry-policy.js';
 export * from './schedule-request.js';
+export * from './request-data.js';
 export * from './cron.js';
 export * from './stats.js';
 export * from './clock.js';

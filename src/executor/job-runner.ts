@@ -4,10 +4,9 @@ import {
   type Clock,
   afterFailure,
   callbacksOf,
-  clampPriority,
   cronOf,
   nextCronTime,
-  MESSAGE_REOCCURRING,
+  nextOccurrenceOf,
   retryDelaysOf,
   timeoutOf,
   type ClaimedJob,
@@ -230,19 +229,7 @@ export class JobRunner {
     if (next === null || next === undefined) return undefined;
     const at = next instanceof Date ? next.getTime() : next;
     if (!Number.isFinite(at)) return undefined;
-    const retries = Number(job.requestData.retries);
-    return {
-      command: job.command,
-      businessKey: job.businessKey,
-      containerId: job.containerId,
-      processInstanceId: job.processInstanceId,
-      owner: job.owner,
-      priority: clampPriority(job.priority),
-      retries: Number.isInteger(retries) && retries >= 0 ? retries : this.options.defaultRetries,
-      scheduledAt: Math.max(at, now),
-      message: MESSAGE_REOCCURRING,
-      requestData: job.requestData,
-    };
+    return nextOccurrenceOf(job, at, { retries: this.options.defaultRetries, now });
   }
 
   /** Calls the job's callbacks (request data `callbacks`) in order; one that fails is logged, not fatal. */

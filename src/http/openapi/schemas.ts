@@ -6,7 +6,7 @@
  *
  * Models are referenced as `#/components/schemas/<Name>` and defined once in COMPONENT_SCHEMAS.
  */
-import { JOB_STATUSES } from '../../core/index.js';
+import { JOB_STATUSES, REQUEST_DATA_KEYS } from '../../core/index.js';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it). */
 export type JsonSchema = Record<string, unknown>;
@@ -43,10 +43,23 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   },
   DataMap: {
     type: 'object',
+    description: 'Data: names to any JSON values.',
+    additionalProperties: true,
+  },
+  RequestData: {
+    type: 'object',
     description:
-      'Request or response data: names to any JSON values. Keys steering the job: businessKey, retries, ' +
-      'retryDelay, priority, processInstanceId, owner, deploymentId, callbacks, timeout; kjobs extensions: cron, ' +
-      'timezone, unique, dependsOn (job ids, or "$n" for request n of a batch), onParentFailure (cancel or run)',
+      "A job's request data: names to any JSON values, for its command. The keys below steer the job (KIE's, " +
+      "and kjobs extensions that KIE clients ignore); any other key is the command's own.",
+    properties: Object.fromEntries(
+      REQUEST_DATA_KEYS.map((entry) => [
+        entry.key,
+        {
+          ...entry.schema,
+          description: `${entry.origin === 'KIE' ? "KIE's" : 'kjobs extension'}: ${entry.meaning.replace(/`/g, '')}`,
+        },
+      ]),
+    ),
     additionalProperties: true,
   },
   JobStatus: { type: 'string', enum: [...JOB_STATUSES] },
@@ -74,7 +87,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       'request-executions': { type: 'integer' },
       'request-command': { type: 'string' },
       'request-scheduled-date': ref('Date'),
-      'request-data': nullable(ref('DataMap')),
+      'request-data': nullable(ref('RequestData')),
       'response-data': nullable(ref('DataMap')),
       'request-errors': nullable({
         type: 'object',
@@ -106,7 +119,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     properties: {
       'job-command': { type: 'string', minLength: 1 },
       'scheduled-date': nullable(ref('DateInput')),
-      'request-data': nullable(ref('DataMap')),
+      'request-data': nullable(ref('RequestData')),
     },
     required: ['job-command'],
   },
@@ -720,7 +733,7 @@ export const ROUTE_SCHEMAS = {
     security: BASIC_AUTH,
     params: jobIdParams,
     querystring: { type: 'object', properties: containerIdQuery },
-    body: kieBody(ref('DataMap'), '<map-type><entries><entry>...</entry></entries></map-type>'),
+    body: kieBody(ref('RequestData'), '<map-type><entries><entry>...</entry></entries></map-type>'),
     response: {
       201: { description: 'Updated (empty body)' },
       ...KIE_ERRORS,
