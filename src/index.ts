@@ -8,7 +8,9 @@ export { CommandRegistry } from './commands/registry.js';
 export type * from './commands/command.js';
 export {
   Executor,
+  JobCancelledError,
   JobTimeoutError,
+  UnrecoverableError,
   WorkerLostError,
   type ExecutorOptions,
   type ExecutorEvents,

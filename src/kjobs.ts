@@ -271,6 +271,11 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
 
   private lifecycle: KjobsState = 'created';
 
+  /** The time on this instance's clock (epoch ms). */
+  now(): number {
+    return this.clock.now();
+  }
+
   /** Where this instance is in its life: `created`, `started` (by start()), `stopping`, `stopped`. */
   get state(): KjobsState {
     return this.lifecycle;
@@ -470,9 +475,14 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     return this.list({ by: 'processInstance', value: processInstanceId }, options, ['QUEUED'], 'asc');
   }
 
-  /** Cancels a QUEUED, RETRYING or ERROR job; throws InvalidStateError otherwise. */
-  async cancel(id: number): Promise<Job> {
-    const job = await this.store.cancel(checkId(id), this.clock.now());
+  /**
+   * Cancels a QUEUED, RETRYING or ERROR job; throws InvalidStateError otherwise (as KIE). With `evenRunning` (a kjobs
+   * extension), a RUNNING job too: its command's `signal` fires with a JobCancelledError (at once on this node;
+   * on another, at its worker's next lease renewal, within half a heartbeat), and its outcome is not written.
+   */
+  async cancel(id: number, { evenRunning = false }: { evenRunning?: boolean } = {}): Promise<Job> {
+    const job = await this.store.cancel(checkId(id), this.clock.now(), { evenRunning });
+    if (evenRunning) void this.executor?.stopLost([job.id], 'cancelled');
     this.emit('cancelled', job);
     this.emit('finished', job.id, 'CANCELLED');
     return job;

@@ -501,11 +501,18 @@ function cancelCommand(jobs: Command, run: Runner): void {
   connectionOptions(
     jobs
       .command('cancel')
-      .description('cancel a QUEUED, RETRYING or ERROR job')
-      .argument('<jobId>', 'job id'),
+      .description('cancel a QUEUED, RETRYING or ERROR job (with --running, a RUNNING one too)')
+      .argument('<jobId>', 'job id')
+      .option('--running', 'also cancel a RUNNING job: its command is told to stop (a kjobs extension)'),
   ).action(
     run(async (client, flags, id = '') => {
       const job = jobId(id);
+      if ((flags as ConnectionFlags & { running?: boolean }).running) {
+        const answer = await client.cancelJob(job);
+        return flags.json
+          ? json({ id: job, result: 'cancelled', previousStatus: answer.previousStatus })
+          : `Cancelled job ${job} (it was ${answer.previousStatus})\n`;
+      }
       await client.cancelRequest(job);
       return flags.json ? json({ id: job, result: 'cancelled' }) : `Cancelled job ${job}\n`;
     }),

@@ -33,6 +33,8 @@ function invalidStateMessage(jobId: number, event: JobEvent, status: JobStatus):
       return `Request data can't be updated when request is in status ${status}`;
     case 'cancel':
       return `Job ${jobId} cannot be cancelled: it is ${status} (only QUEUED, RETRYING and ERROR jobs can be)`;
+    case 'cancelEvenRunning':
+      return `Job ${jobId} cannot be cancelled: it is ${status} (it has ended already)`;
     case 'requeue':
       return `Job ${jobId} cannot be requeued: it is ${status} (DONE and CANCELLED jobs cannot be)`;
     default:

@@ -10,13 +10,17 @@ export interface FailureOutcome {
 /**
  * KIE's retry rule: with retries left, the job is RETRYING, one retry fewer, due after the delay of this retry
  * (delay n is element n-1 of retryDelay, the last repeating; negative or none means at once); otherwise ERROR.
+ * `retry: false` (an unrecoverable failure) ends it ERROR at once.
  */
 export function afterFailure(
   job: Pick<Job, 'retries' | 'executions' | 'scheduledAt'>,
   retryDelays: readonly number[],
   now: number,
+  { retry = true }: { retry?: boolean } = {},
 ): FailureOutcome {
   if (job.retries <= 0) return { status: 'ERROR', retries: 0, scheduledAt: job.scheduledAt };
+  // Failed without retry (a kjobs extension): ERROR now, the retries left kept for an operator's requeue.
+  if (!retry) return { status: 'ERROR', retries: job.retries, scheduledAt: job.scheduledAt };
   const delay = retryDelayFor(job.executions, retryDelays);
   return { status: 'RETRYING', retries: job.retries - 1, scheduledAt: delay > 0 ? now + delay : now };
 }

@@ -11,6 +11,8 @@ export type JobEvent =
   | 'retry' // the command failed and retries are left
   | 'fail' // the command failed for the last time
   | 'cancel'
+  /** A kjobs extension: cancel, a RUNNING job too (its command's signal fires; KIE's own cancel refuses it). */
+  | 'cancelEvenRunning'
   | 'requeue'
   | 'updateData'
   | 'release'; // a worker gives a job back unrun (graceful stop)
@@ -27,6 +29,7 @@ export const TRANSITIONS: Readonly<Record<JobEvent, Transition>> = {
   retry: { from: ['RUNNING'], to: 'RETRYING' },
   fail: { from: ['RUNNING'], to: 'ERROR' },
   cancel: { from: ['QUEUED', 'RETRYING', 'ERROR'], to: 'CANCELLED' },
+  cancelEvenRunning: { from: ['QUEUED', 'RETRYING', 'ERROR', 'RUNNING'], to: 'CANCELLED' },
   requeue: { from: ['QUEUED', 'RETRYING', 'RUNNING', 'ERROR'], to: 'QUEUED' },
   updateData: { from: ['QUEUED', 'RETRYING', 'ERROR'], to: null },
   release: { from: ['RUNNING'], to: 'QUEUED' },

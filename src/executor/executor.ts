@@ -5,12 +5,12 @@ import type { CommandRegistry } from '../commands/registry.js';
 import type { Completion, ConcurrencyLimits, JobStore, LimitReport } from '../store/job-store.js';
 import { hasLimits } from '../store/limits.js';
 import { JobFetcher } from './job-fetcher.js';
-import { JobRunner, toError } from './job-runner.js';
-import { LeaseKeeper } from './lease-keeper.js';
+import { JobCancelledError, JobRunner, toError } from './job-runner.js';
+import { LeaseKeeper, WorkerLostError } from './lease-keeper.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { checkNodeId, newWorkerId, ownIdentity } from './worker-identity.js';
 
-export { JobTimeoutError } from './job-runner.js';
+export { JobCancelledError, JobTimeoutError, UnrecoverableError } from './job-runner.js';
 export { WorkerLostError } from './lease-keeper.js';
 
 /** Options of the worker pool; every field has a default. */
@@ -213,6 +213,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
           );
         },
         emitRescued: (job) => this.emit('rescued', job),
+        onLost: (jobIds) => void this.stopLost(jobIds),
         reportError,
       },
       {
@@ -287,6 +288,28 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     await this.leaseKeeper.release(); // last: while it holds jobs, its lock says it lives
     this.running.clear();
     this.state = 'stopped';
+  }
+
+  /**
+   * Stops jobs this worker no longer holds: a prefetched one is dropped, a running one's signal fires (its outcome
+   * will be refused). Cancelled ones (a kjobs extension: cancel of a RUNNING job) with a JobCancelledError.
+   */
+  async stopLost(jobIds: readonly number[], reason?: 'cancelled'): Promise<void> {
+    this.fetcher.dropPrefetched(jobIds);
+    for (const id of jobIds) {
+      const running = this.running.get(id);
+      if (!running) continue;
+      const status =
+        reason === 'cancelled' ? 'CANCELLED' : (await this.store.get(id).catch(() => undefined))?.status;
+      const error =
+        status === 'CANCELLED'
+          ? new JobCancelledError(`Job ${id} was cancelled while it ran`)
+          : new WorkerLostError(
+              `Job ${id} is no longer held by this worker (requeued, or rescued elsewhere)`,
+            );
+      this.log.info({ jobId: id, reason: error.message }, 'stopping a job this worker no longer holds');
+      running.abort.abort(error);
+    }
   }
 
   /** Runs a claimed job in a free slot. */

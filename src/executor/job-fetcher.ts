@@ -63,6 +63,11 @@ export class JobFetcher {
     return this.prefetched.map((job) => job.id);
   }
 
+  /** Forgets prefetched jobs this worker no longer holds. */
+  dropPrefetched(jobIds: readonly number[]): void {
+    if (jobIds.length > 0) this.prefetched = this.prefetched.filter((job) => !jobIds.includes(job.id));
+  }
+
   /** Takes the prefetched jobs away (to give them back on stop). */
   takePrefetched(): ClaimedJob[] {
     return this.prefetched.splice(0);

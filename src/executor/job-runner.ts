@@ -27,6 +27,26 @@ export class JobTimeoutError extends Error {
   override name = 'JobTimeoutError';
 }
 
+/** The abort reason a command's `signal` carries when its job was cancelled while it ran (a kjobs extension). */
+export class JobCancelledError extends Error {
+  override name = 'JobCancelledError';
+}
+
+/**
+ * Thrown by a command, ends its job ERROR at once, whatever retries remain: for failures that another attempt
+ * cannot fix (bad input, a refused payment). Any error with `retry: false` counts too (errors of another copy of
+ * kjobs, of a worker elsewhere).
+ */
+export class UnrecoverableError extends Error {
+  override name = 'UnrecoverableError';
+  readonly retry = false;
+}
+
+/** Whether an error asks not to be retried (UnrecoverableError, or any error with `retry: false`). */
+export function isUnrecoverable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { retry?: unknown }).retry === false;
+}
+
 export interface RunnerOptions {
   /** Timeout of a run when the job's data names none; 0 for none. */
   defaultTimeoutMs: number;
@@ -185,7 +205,9 @@ export class JobRunner {
     log: Logger = this.log,
   ): Promise<'RETRYING' | 'ERROR' | undefined> {
     const now = this.options.clock.now();
-    const outcome = afterFailure(job, retryDelaysOf(job.requestData), now);
+    const outcome = afterFailure(job, retryDelaysOf(job.requestData), now, {
+      retry: !isUnrecoverable(error),
+    });
     const final = outcome.status === 'ERROR';
     const written = await this.host.writeOutcome(job, {
       kind: final ? 'fail' : 'retry',

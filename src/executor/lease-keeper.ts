@@ -17,6 +17,11 @@ export interface LeaseKeeperHost {
   isRunningHere(jobId: number): boolean;
   /** Ids of the jobs this worker holds claimed for a free slot. */
   prefetchedIds(): number[];
+  /**
+   * The store says this worker no longer holds these jobs (cancelled while running, requeued, or rescued by
+   * another worker after a late renewal): stop them.
+   */
+  onLost(jobIds: number[]): void;
   /** Records a lost worker's attempt as failed (the retry rules apply). */
   failLostAttempt(job: ClaimedJob, error: WorkerLostError): Promise<void>;
   emitRescued(job: ClaimedJob): void;
@@ -80,12 +85,13 @@ export class LeaseKeeper {
     try {
       const running = this.host.runningIds();
       if (this.beats++ % 2 === 0 && running.length > 0) {
-        await this.store.renewLeases(
+        const lost = await this.store.renewLeases(
           this.host.workerId,
           [...running, ...this.host.prefetchedIds()],
           this.options.clock.now(),
           this.options.leaseMs,
         );
+        if (lost.length > 0) this.host.onLost(lost);
       }
       await this.rescueDeadWorkersHere();
       await this.rescueLostJobs();

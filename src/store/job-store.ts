@@ -266,8 +266,11 @@ export interface JobStore {
    * was written.
    */
   setProgress(jobId: number, workerId: string, progress: ProgressReport, at: number): Promise<boolean>;
-  /** Extends the leases of jobs this worker still holds: they expire `leaseMs` after `now`. */
-  renewLeases(workerId: string, jobIds: readonly number[], now: number, leaseMs: number): Promise<void>;
+  /**
+   * Extends the leases of jobs this worker still holds: they expire `leaseMs` after `now`. Answers the ids of those
+   * it no longer holds (cancelled while running, requeued, rescued by another worker): the worker stops them.
+   */
+  renewLeases(workerId: string, jobIds: readonly number[], now: number, leaseMs: number): Promise<number[]>;
   /** RUNNING jobs whose lease expired before `now`: their worker is gone. */
   findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]>;
   /** Workers holding RUNNING jobs now (the lease keeper checks those on this host for a dead process). */
@@ -285,7 +288,11 @@ export interface JobStore {
    * gone on SQLite (no lock file left) and gone on PostgreSQL (nothing tells them apart there).
    */
   isWorkerGone(workerId: string): Promise<boolean>;
-  cancel(id: number, now: number): Promise<Job>;
+  /**
+   * Cancels a job as KIE does (QUEUED, RETRYING, ERROR), and with `evenRunning` a RUNNING job too (a kjobs
+   * extension: its worker no longer holds it, and learns so at its next lease renewal).
+   */
+  cancel(id: number, now: number, options?: { evenRunning?: boolean }): Promise<Job>;
   requeue(id: number, now: number): Promise<Job>;
   /** Merges `patch` into the job's request data (the indexed columns are left as they are, as in KIE). */
   updateData(id: number, patch: DataMap): Promise<Job>;

@@ -250,6 +250,35 @@ describe('console extensions (kjobs)', () => {
     }
   });
 
+  it("cancels a RUNNING job (KIE's DELETE refuses it), 409 for an ended one, 403 for a viewer", async () => {
+    const server = await startServer({ server: { users: [ADMIN, VIEWER] } });
+    const base = `${server.origin}/kie-server/services/rest`;
+    const client = new KieJobsClient({ baseUrl: base, user: ADMIN.name, password: ADMIN.password });
+    const { kjobs } = server;
+    const [running, done] = await kjobs.scheduleMany([
+      { command: PRINT_OUT, scheduledAt: 1 },
+      { command: PRINT_OUT, scheduledAt: 2 },
+    ]);
+    await kjobs.store.claim({ workerId: 'elsewhere', limit: 2, now: Date.now(), leaseMs: 60_000 });
+    await kjobs.store.complete([
+      { kind: 'succeed', jobId: done!, workerId: 'elsewhere', now: Date.now(), responseData: {} },
+    ]);
+    await assert.rejects(client.cancelRequest(running!), (error: ApiError) => error.status === 409);
+    const viewer = new KieJobsClient({ baseUrl: base, user: VIEWER.name, password: VIEWER.password });
+    await assert.rejects(viewer.cancelJob(running!), (error: ApiError) => error.status === 403);
+    assert.deepEqual(await client.cancelJob(running!), {
+      id: running,
+      status: 'CANCELLED',
+      previousStatus: 'RUNNING',
+    });
+    assert.equal((await kjobs.get(running!)).status, 'CANCELLED');
+    await assert.rejects(
+      client.cancelJob(done!),
+      (error: ApiError) => error.status === 409 && /cannot be cancelled: it is DONE/.test(error.message),
+    );
+    await assert.rejects(client.cancelJob(987654), (error: ApiError) => error.status === 404);
+  });
+
   it('is in the OpenAPI document', async () => {
     const server = await startServer();
     const doc = JSON.parse((await server.call('GET', '/kie-server/services/rest/openapi.json')).text) as {
@@ -261,6 +290,7 @@ describe('console extensions (kjobs)', () => {
       jobTimeline: ['get', `${API}/kjobs/jobs/{jobId}/timeline`],
       bulkRequeue: ['post', `${API}/kjobs/jobs/requeue`],
       bulkCancel: ['post', `${API}/kjobs/jobs/cancel`],
+      cancelJob: ['post', `${API}/kjobs/jobs/{jobId}/cancel`],
     };
     for (const [id, [method, path]] of Object.entries(operations)) {
       assert.equal(doc.paths[path!]?.[method!]?.operationId, id, `${method} ${path}`);

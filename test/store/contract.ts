@@ -45,8 +45,11 @@ const WORKER = 'worker-a';
  * From which statuses KIE lets an operator cancel, requeue and update a job: written out here, not read from
  * core/states.ts, so that a wrong state table fails these cases (KIE's own DELETE of a RUNNING job answers 409).
  */
-const ALLOWED_FROM: Readonly<Record<'cancel' | 'requeue' | 'updateData', readonly JobStatus[]>> = {
+const ALLOWED_FROM: Readonly<
+  Record<'cancel' | 'cancelEvenRunning' | 'requeue' | 'updateData', readonly JobStatus[]>
+> = {
   cancel: ['QUEUED', 'RETRYING', 'ERROR'],
+  cancelEvenRunning: ['QUEUED', 'RETRYING', 'ERROR', 'RUNNING'],
   requeue: ['QUEUED', 'RETRYING', 'RUNNING', 'ERROR'],
   updateData: ['QUEUED', 'RETRYING', 'ERROR'],
 };
@@ -864,6 +867,37 @@ export function runStoreContract(
         assert.equal(own, true);
       });
 
+      it('a RUNNING job cancelled by the extension: its worker learns it at renewal, its outcome is refused', async () => {
+        const [kept, cancelled] = await store.schedule([
+          newJob({ scheduledAt: 1 }),
+          newJob({ scheduledAt: 2 }),
+        ]);
+        await store.claim({ workerId: WORKER, limit: 2, now: Date.now(), leaseMs: LEASE });
+        await store.cancel(cancelled!, Date.now(), { evenRunning: true });
+        assert.deepEqual(await store.renewLeases(WORKER, [kept!, cancelled!], Date.now(), LEASE), [
+          cancelled,
+        ]);
+        const now = Date.now();
+        const written = await store.complete([
+          { kind: 'succeed', jobId: cancelled!, workerId: WORKER, now, responseData: { late: true } },
+          {
+            kind: 'fail',
+            jobId: cancelled!,
+            workerId: WORKER,
+            now,
+            error: { message: 'aborted', stacktrace: null },
+            retries: 0,
+            scheduledAt: now,
+          },
+        ]);
+        assert.deepEqual(written, [false, false]);
+        const job = await store.get(cancelled!, { withData: true, withErrors: true });
+        assert.equal(job?.status, 'CANCELLED');
+        assert.equal(job?.responseData, null);
+        assert.deepEqual(job?.errors, []);
+        assert.equal((await store.get(kept!))?.status, 'RUNNING', 'the other job is still held');
+      });
+
       it('writes a batch of outcomes at once, each answered', async () => {
         const ids = await store.schedule(Array.from({ length: 3 }, () => newJob()));
         await store.claim({ workerId: WORKER, limit: 3, now: Date.now(), leaseMs: LEASE });
@@ -1013,6 +1047,22 @@ export function runStoreContract(
             assert.equal((await store.get(id))?.status, 'CANCELLED');
           } else {
             await assert.rejects(store.cancel(id, Date.now()), InvalidStateError);
+            assert.equal((await store.get(id))?.status, status);
+          }
+        });
+
+        it(`cancel, even running (kjobs extension), of a ${status} job follows the state machine`, async () => {
+          const id = await jobIn(store, status);
+          if (ALLOWED_FROM.cancelEvenRunning.includes(status)) {
+            const job = await store.cancel(id, Date.now(), { evenRunning: true });
+            assert.equal(job.status, 'CANCELLED');
+            assert.equal(job.workerId, null);
+            assert.deepEqual(
+              (await store.actionsOf(id)).map((action) => [action.kind, action.fromStatus]),
+              [['cancel', status]],
+            );
+          } else {
+            await assert.rejects(store.cancel(id, Date.now(), { evenRunning: true }), InvalidStateError);
             assert.equal((await store.get(id))?.status, status);
           }
         });

@@ -987,4 +987,31 @@ export const ROUTE_SCHEMAS = {
       ...BODY_ERRORS,
     },
   },
+  cancelJob: {
+    operationId: 'cancelJob',
+    summary: "Cancel a job, a RUNNING one too (kjobs extension; KIE's DELETE refuses RUNNING jobs with 409)",
+    description:
+      "A RUNNING job ends CANCELLED at once; its command's signal fires (on this node at once, on another at its " +
+      "worker's next lease renewal) and its outcome is not written. QUEUED, RETRYING and ERROR jobs are cancelled " +
+      'as by DELETE. DONE and CANCELLED jobs: 409.',
+    tags: EXTENSION_TAG,
+    security: BASIC_AUTH,
+    params: jobIdParams,
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          status: { const: 'CANCELLED' },
+          previousStatus: ref('JobStatus'),
+        },
+        required: ['id', 'status', 'previousStatus'],
+        additionalProperties: false,
+      },
+      ...EXTENSION_ERRORS,
+      403: error('The user lacks the kie-server (or user) role (a viewer may not change jobs)'),
+      404: error('No job has this id'),
+      409: error('The job has ended (DONE or CANCELLED)'),
+    },
+  },
 } as const;

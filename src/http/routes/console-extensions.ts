@@ -105,7 +105,7 @@ export async function consoleExtensionRoutes(
 
   app.get('/kjobs/stats/breakdown', { schema: SCHEMAS.jobBreakdown }, async (request: Request, reply) => {
     const by = one(request.query.by) ?? 'command';
-    const now = Date.now();
+    const now = kjobs.now();
     const rows = await kjobs.breakdown(by, now);
     return sendJson(reply, { by, since: iso(now - 3_600_000), rows });
   });
@@ -129,6 +129,14 @@ export async function consoleExtensionRoutes(
         return out;
       }),
     });
+  });
+
+  // Cancel of one job, a RUNNING one too (KIE's DELETE keeps refusing those with 409).
+  app.post('/kjobs/jobs/:jobId/cancel', { schema: SCHEMAS.cancelJob }, async (request: Request, reply) => {
+    const id = parseJobId(request.params.jobId ?? '');
+    const before = await kjobs.get(id);
+    const job = await kjobs.cancel(id, { evenRunning: true });
+    return sendJson(reply, { id: job.id, status: job.status, previousStatus: before.status });
   });
 
   const answer = ({ matched, changed, refused }: BulkResult) => ({ matched, changed, refused });

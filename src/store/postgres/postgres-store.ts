@@ -821,11 +821,18 @@ export class PostgresJobStore implements JobStore {
     jobIds: readonly number[],
     now: number,
     leaseMs: number,
-  ): Promise<void> {
-    if (jobIds.length === 0) return;
-    await this.guard(() =>
-      this.query(this.pool, this.sql.renew, [this.nowParam(now), [...jobIds], workerId, leaseMs]),
+  ): Promise<number[]> {
+    if (jobIds.length === 0) return [];
+    const held = await this.guard(() =>
+      this.query<{ id: number }>(this.pool, this.sql.renew, [
+        this.nowParam(now),
+        [...jobIds],
+        workerId,
+        leaseMs,
+      ]),
     );
+    const renewed = new Set(held.map((row) => row.id));
+    return jobIds.filter((id) => !renewed.has(id));
   }
 
   async findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]> {
@@ -904,10 +911,11 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
-  async cancel(id: number, now: number): Promise<Job> {
+  async cancel(id: number, now: number, options: { evenRunning?: boolean } = {}): Promise<Job> {
     let hasChildren = false;
+    const event = options.evenRunning ? 'cancelEvenRunning' : 'cancel';
     const job = await this.guard(() =>
-      this.transition(id, 'cancel', this.sql.cancel, [id, this.nowParam(now)], this.pool, (row) => {
+      this.transition(id, event, this.sql[event], [id, this.nowParam(now)], this.pool, (row) => {
         hasChildren = row.has_children === true;
       }),
     );

@@ -78,6 +78,22 @@ export function storeStatements(schema: string) {
   const rebased = (time: string, clock: string) =>
     `(CASE WHEN ${clock}::boolean THEN ${time} - u.now + ${DB_NOW} ELSE ${time} END)`;
 
+  /** Cancels job $1 at $2 (null: the database's now) if `event` may happen from its status; logs the action. */
+  const cancelStatement = (event: 'cancel' | 'cancelEvenRunning'): Statement =>
+    named(
+      event === 'cancel' ? 'cancel' : 'cancel_even_running',
+      `WITH old AS (
+        SELECT id, status FROM ${jobs} WHERE id = $1 AND ${from(event)} FOR UPDATE
+      ), cancelled AS (
+        UPDATE ${jobs} AS j SET status = 'CANCELLED', finished_at = ${nowOr('$2')}, worker_id = NULL, lease_expires_at = NULL
+        FROM old WHERE j.id = old.id
+        RETURNING j.*
+      ), logged AS (
+        INSERT INTO ${actions} (job_id, kind, at, from_status) SELECT id, 'cancel', ${nowOr('$2')}, status FROM old
+      )
+      SELECT * FROM cancelled`,
+    );
+
   return {
     /**
      * Inserts a batch from arrays, in order, and wakes the listening nodes; answers the ids in order. $13 true: the
@@ -384,10 +400,11 @@ export function storeStatements(schema: string) {
       `UPDATE ${jobs} SET progress = $3::json, progress_at = $4::bigint
       WHERE id = $1 AND status = 'RUNNING' AND worker_id = $2`,
     ),
+    /** Renews the leases of jobs $2 still held by worker $3; answers those renewed. */
     renew: named(
       'renew',
       `UPDATE ${jobs} SET lease_expires_at = ${nowOr('$1')} + $4::bigint
-      WHERE id = ANY ($2::bigint[]) AND status = 'RUNNING' AND worker_id = $3`,
+      WHERE id = ANY ($2::bigint[]) AND status = 'RUNNING' AND worker_id = $3 RETURNING id`,
     ),
     expired: named(
       'expired',
@@ -404,19 +421,9 @@ export function storeStatements(schema: string) {
     ),
 
     /** State changes: one guarded statement; no row means the job is missing or in a refusing state. */
-    cancel: named(
-      'cancel',
-      `WITH old AS (
-        SELECT id, status FROM ${jobs} WHERE id = $1 AND ${from('cancel')} FOR UPDATE
-      ), cancelled AS (
-        UPDATE ${jobs} AS j SET status = 'CANCELLED', finished_at = ${nowOr('$2')}, worker_id = NULL, lease_expires_at = NULL
-        FROM old WHERE j.id = old.id
-        RETURNING j.*
-      ), logged AS (
-        INSERT INTO ${actions} (job_id, kind, at, from_status) SELECT id, 'cancel', ${nowOr('$2')}, status FROM old
-      )
-      SELECT * FROM cancelled`,
-    ),
+    cancel: cancelStatement('cancel'),
+    /** A kjobs extension: a RUNNING job too (its worker's next renewal finds it gone). */
+    cancelEvenRunning: cancelStatement('cancelEvenRunning'),
     requeue: named(
       'requeue',
       `WITH old AS (

@@ -772,12 +772,12 @@ export class SqliteJobStore implements JobStore {
     jobIds: readonly number[],
     now: number,
     leaseMs: number,
-  ): Promise<void> {
+  ): Promise<number[]> {
     const renew = this.sql.renew;
     const leaseExpiresAt = now + leaseMs;
-    this.db.transaction(() => {
-      for (const id of jobIds) renew.run(leaseExpiresAt, id, workerId);
-    })();
+    return this.db.transaction(() =>
+      jobIds.filter((id) => renew.run(leaseExpiresAt, id, workerId).changes === 0),
+    )();
   }
 
   async findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]> {
@@ -816,9 +816,9 @@ export class SqliteJobStore implements JobStore {
     return this.workerLocks?.isGone(workerId) ?? false;
   }
 
-  async cancel(id: number, now: number): Promise<Job> {
+  async cancel(id: number, now: number, options: { evenRunning?: boolean } = {}): Promise<Job> {
     let hasChildren = false;
-    const job = this.transition(id, 'cancel', (row) => {
+    const job = this.transition(id, options.evenRunning ? 'cancelEvenRunning' : 'cancel', (row) => {
       this.cancelRow(row, now);
       hasChildren = row.has_children === 1;
     });
