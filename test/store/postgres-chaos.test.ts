@@ -118,7 +118,9 @@ it(
         for (let c = 0; c < chains; c++) {
           chainRoots.push(requests.length);
           const fails = c % 3 === 0;
-          requests.push({ command: fails ? 'test.Fail' : 'test.Record', data: { retries: 0 } });
+          // A failing root has no retry (it ends ERROR at its first run); the others keep KIE's 3, so that an
+          // attempt lost to a cut connection under load runs again rather than ending its chain.
+          requests.push(fails ? { command: 'test.Fail', data: { retries: 0 } } : { command: 'test.Record' });
           for (let k = 1; k < 20; k++) {
             requests.push({ command: 'test.Record', data: { dependsOn: `$${requests.length - 1}` } });
           }
