@@ -70,6 +70,12 @@ function javaFiles(folder: string): string[] {
  * compiled against it (with a stand-in for a class of KIE's engine that the jar leaves out).
  */
 export function prepareJava(): string {
+  prepared ??= buildAndCompile();
+  return prepared;
+}
+let prepared: string | undefined;
+
+function buildAndCompile(): string {
   run(process.execPath, [join(ROOT, 'scripts', 'build-java.mjs'), '--if-changed']);
   const sources = [...javaFiles(FIXTURES), ...javaFiles(join(ROOT, 'examples', 'java'))];
   const hash = createHash('sha256').update(readFileSync(WORKER_JAR));

@@ -302,12 +302,18 @@ final class Worker {
     /** Renews the leases of all held jobs every heartbeatMs / 2, and stops the jobs the server says to. */
     private void heartbeatLoop() {
         Backoff backoff = new Backoff();
+        long lastBeat = System.nanoTime();
         while (!stopped) {
+            // Short naps, not one of heartbeatMs / 2: the first claim's answer may shorten the interval.
             try {
-                Thread.sleep(Math.max(50, heartbeatMs / 2));
+                Thread.sleep(Math.min(100, Math.max(10, heartbeatMs / 2)));
             } catch (InterruptedException e) {
                 return;
             }
+            if (System.nanoTime() - lastBeat < TimeUnit.MILLISECONDS.toNanos(heartbeatMs / 2)) {
+                continue;
+            }
+            lastBeat = System.nanoTime();
             List<Job> held = new ArrayList<>();
             for (Running entry : running.values()) {
                 Running.State state = entry.state();
