@@ -152,8 +152,11 @@ final class Worker {
                     heartbeatMs = claimed.heartbeatMs();
                 }
                 slots.release(free - Math.min(free, claimed.jobs().size()));
-                for (Job job : claimed.jobs()) {
-                    if (stopping) {
+                for (int i = 0; i < claimed.jobs().size(); i++) {
+                    Job job = claimed.jobs().get(i);
+                    if (i >= free) {
+                        release(job, "the server handed out more jobs than the " + free + " claimed");
+                    } else if (stopping) {
                         Thread.interrupted(); // the stop's interrupt came after the answer: release needs a call
                         release(job, "the worker is stopping");
                         slots.release();
