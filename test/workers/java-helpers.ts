@@ -4,11 +4,12 @@
  * compiled against it with javac and cached by what it is made from.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '../helpers.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const WORKER_JAR = join(ROOT, 'workers', 'java', 'dist', 'kjobs-kie-worker.jar');
@@ -113,4 +114,40 @@ function buildAndCompile(): string {
     rmSync(work, { recursive: true, force: true });
   }
   return jar;
+}
+
+/**
+ * A running worker (`java -jar` the worker's jar with `args`, `env` added to this process's environment): its log
+ * (standard error) so far, and how it ended. The caller ends it (`signal`) when its tests end.
+ */
+export class JavaWorkerProcess {
+  log = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child: ChildProcess;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(jdkTool('java'), ['-jar', WORKER_JAR, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.log += chunk.toString()));
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+  }
+
+  /** Resolves once the log has a line matching `pattern`. */
+  logged(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+    return eventually(
+      () => this.log,
+      (log) => pattern.test(log),
+      timeoutMs,
+    );
+  }
+
+  /** Sends a signal (SIGTERM: a graceful stop; SIGKILL: a crash); nothing if it has ended. */
+  signal(name: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(name);
+  }
 }

@@ -5,13 +5,12 @@
  * it. The real server's end-to-end tests come with the server (issue 30).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, freePort } from '../helpers.js';
-import { javaSkip, jdkTool, prepareJava, ROOT, WORKER_JAR } from './java-helpers.js';
+import { javaSkip, JavaWorkerProcess, prepareJava } from './java-helpers.js';
 import { ROOT_PATH, WorkerProtocolStandIn, type ClaimJob } from './protocol-stand-in.js';
 
 const skip = javaSkip();
@@ -25,37 +24,14 @@ after(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-/** A worker process: its log (standard error) so far, and how it ended. */
-class WorkerProcess {
-  log = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly child: ChildProcess;
-
-  constructor(url: string, args: string[], password = 'secret') {
-    this.child = spawn(
-      jdkTool('java'),
-      ['-jar', WORKER_JAR, '--url', url, '--user', 'billing-worker', '--container', 'billing', ...args],
-      { cwd: ROOT, env: { ...process.env, KJOBS_PASSWORD: password }, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    this.child.stderr!.on('data', (chunk: Buffer) => (this.log += chunk.toString()));
-    this.exited = new Promise((resolve) =>
-      this.child.on('exit', (code, signal) => resolve({ code, signal })),
-    );
-    cleanups.push(() => this.child.kill('SIGKILL'));
-  }
-
-  /** Resolves once the log has a line matching `pattern`. */
-  logged(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-    return eventually(
-      () => this.log,
-      (log) => pattern.test(log),
-      timeoutMs,
-    );
-  }
-
-  signal(name: NodeJS.Signals): void {
-    this.child.kill(name);
-  }
+/** A worker for the REST root `url`, with this file's user and container, killed when the file's tests end. */
+function startWorker(url: string, args: string[], password = 'secret'): JavaWorkerProcess {
+  const worker = new JavaWorkerProcess(
+    ['--url', url, '--user', 'billing-worker', '--container', 'billing', ...args],
+    { KJOBS_PASSWORD: password },
+  );
+  cleanups.push(() => worker.signal('SIGKILL'));
+  return worker;
 }
 
 const callbacks = () => {
@@ -69,7 +45,7 @@ const callbacks = () => {
 describe('the Java worker over the worker protocol (a scripted stand-in for the server)', { skip }, () => {
   let classpath = '';
   let standIn: WorkerProtocolStandIn;
-  let worker: WorkerProcess;
+  let worker: JavaWorkerProcess;
   let nextId = 1;
   /** Queues a job; answers its id. */
   const queue = (job: Omit<ClaimJob, 'id'>): number => {
@@ -88,7 +64,7 @@ describe('the Java worker over the worker protocol (a scripted stand-in for the 
     standIn = new WorkerProtocolStandIn();
     const url = await standIn.listen();
     cleanups.push(() => standIn.close());
-    worker = new WorkerProcess(url, [
+    worker = startWorker(url, [
       '--classpath',
       classpath,
       '--name',
@@ -236,7 +212,7 @@ describe('the Java worker and a server that is down or refuses it', { skip }, ()
 
   it('retries the claim with backoff while nothing answers, then claims; SIGTERM ends it', async () => {
     const port = await freePort();
-    const worker = new WorkerProcess(`http://127.0.0.1:${port}${ROOT_PATH}`, ['--classpath', prepareJava()]);
+    const worker = startWorker(`http://127.0.0.1:${port}${ROOT_PATH}`, ['--classpath', prepareJava()]);
     await worker.logged(/WARN {2}claim failed, next try in \d+ ms: POST .*\/claim: ConnectException/);
     const standIn = new WorkerProtocolStandIn();
     await standIn.listen(port);
@@ -260,7 +236,7 @@ describe('the Java worker and a server that is down or refuses it', { skip }, ()
     standIn.claimAnswer = [401, { error: 'Unauthorized: wrong user or password' }];
     const url = await standIn.listen();
     cleanups.push(() => standIn.close());
-    const worker = new WorkerProcess(url, ['--classpath', prepareJava()], 'wrong');
+    const worker = startWorker(url, ['--classpath', prepareJava()], 'wrong');
     assert.equal((await worker.exited).code, 3);
     assert.match(
       worker.log,
