@@ -3,10 +3,10 @@
 // PostgreSQL: the server at KJOBS_TEST_POSTGRES_URL (default 127.0.0.1:5432/test) when it answers; otherwise a
 // throwaway one provisioned for the run and removed after it (scripts/test-postgres.mjs); otherwise the PostgreSQL
 // tests are skipped with one line saying why, or the run fails under CI=true or KJOBS_REQUIRE_POSTGRES=1.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { setTimeout } from 'node:timers';
 import {
   CannotProvision,
@@ -90,6 +90,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     signalTests(signal);
     setTimeout(() => signalTests('SIGKILL'), 10_000).unref();
   });
+}
+
+// The Java worker's jar is built once, before its test files run side by side (each would otherwise build it, and
+// one could replace it under the other). Without a JDK the build says so, and those tests skip (or fail under CI).
+if (files.some((file) => file.includes(`${sep}workers${sep}`))) {
+  spawnSync(process.execPath, [join('scripts', 'build-java.mjs'), '--if-changed'], { stdio: 'inherit' });
 }
 
 const postgres = await postgresForRun();

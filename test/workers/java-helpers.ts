@@ -108,7 +108,10 @@ function buildAndCompile(): string {
       join(work, 'classes'),
       'com',
     ]);
-    for (const old of readdirSync(CACHE)) if (old.startsWith('commands-')) rmSync(join(CACHE, old));
+    // Jars of older sources go; not this one, which a test file running beside this one may be using.
+    for (const old of readdirSync(CACHE)) {
+      if (old.startsWith('commands-') && join(CACHE, old) !== jar) rmSync(join(CACHE, old), { force: true });
+    }
     renameSync(join(work, 'commands.jar'), jar);
   } finally {
     rmSync(work, { recursive: true, force: true });
