@@ -10,6 +10,7 @@
  * generator both the synchronous (SQLite) and the asynchronous (PostgreSQL) store drive, as limits.ts does.
  */
 import { isFinal, planRelease, type EndedParent, type OpenLink, type ReleasePlan } from '../core/index.js';
+import { drive, driveAsync } from './rule-driver.js';
 
 /** How much one walk may do: steps (each a few statements) and links released. */
 export interface ReleaseBudget {
@@ -125,22 +126,16 @@ export function releaseChildren(
   start: readonly number[] | null,
   budget: ReleaseBudget,
 ): ReleaseOutcome {
-  const walk = releaseSteps(start, budget);
-  let step = walk.next();
-  while (!step.done) step = walk.next(perform(operations, step.value));
-  return step.value;
+  return drive(releaseSteps(start, budget), (step) => perform(operations, step));
 }
 
 /** Runs the walk with asynchronous operations. */
-export async function releaseChildrenAsync(
+export function releaseChildrenAsync(
   operations: AsyncReleaseOperations,
   start: readonly number[] | null,
   budget: ReleaseBudget,
 ): Promise<ReleaseOutcome> {
-  const walk = releaseSteps(start, budget);
-  let step = walk.next();
-  while (!step.done) step = walk.next(await perform(operations, step.value));
-  return step.value;
+  return driveAsync(releaseSteps(start, budget), (step) => perform(operations, step));
 }
 
 function perform(operations: ReleaseOperations | AsyncReleaseOperations, step: ReleaseStep): unknown {

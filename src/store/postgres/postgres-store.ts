@@ -2,17 +2,12 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import pino, { type Logger } from 'pino';
 import {
-  ACTIVE_STATUSES,
   canApply,
-  DuplicateJobError,
   FINAL_STATUSES,
-  isUnique,
   InvalidStateError,
   JOB_STATUSES,
   JobNotFoundError,
   ValidationError,
-  parentFailureMessage,
-  planDependencies,
   resolveReferences,
   type ClaimedJob,
   type DataMap,
@@ -75,7 +70,17 @@ import {
   type ReleaseBudget,
   type ReleaseOutcome,
 } from '../dependency-release.js';
+import { linkParents, type LinkStep } from '../dependency-links.js';
 import { readMigrations } from '../migrations.js';
+import { driveAsync } from '../rule-driver.js';
+import {
+  refuseDuplicateRequeues,
+  resolveDuplicates,
+  runUniqueAsync,
+  uniqueKeyOf,
+  type AsyncUniqueOperations,
+  type RequeueCandidate,
+} from '../unique-jobs.js';
 import {
   claimOrder,
   LIST_COLUMN,
@@ -245,10 +250,7 @@ export class PostgresJobStore implements JobStore {
       const linked = jobs.some((job) => job.dependsOn?.length);
       if (uniqueKeys.length === 0 && !linked) return this.insert(this.pool, jobs, Date.now());
       return this.transaction(async (client) => {
-        const replaced =
-          uniqueKeys.length > 0
-            ? await this.resolveDuplicates(client, jobs, uniqueKeys)
-            : jobs.map(() => undefined);
+        const replaced = await runUniqueAsync(this.uniqueOperations(client), resolveDuplicates(jobs));
         const now = Date.now();
         const fresh = jobs.filter((_, n) => replaced[n] === undefined);
         const freshIds = fresh.length > 0 ? await this.insert(client, fresh, now) : [];
@@ -257,7 +259,9 @@ export class PostgresJobStore implements JobStore {
         for (const [index, job] of jobs.entries()) {
           if (!job.dependsOn?.length || replaced[index] !== undefined) continue;
           const parents = resolveReferences(job.dependsOn, ids, index);
-          await this.linkParents(client, ids[index]!, job, parents, now, options);
+          await driveAsync(linkParents(ids[index]!, job, parents, now, options.maxDependencyDepth), (step) =>
+            this.linkStep(client, step),
+          );
         }
         return ids;
       });
@@ -294,41 +298,34 @@ export class PostgresJobStore implements JobStore {
     return rows.map((row) => row.id);
   }
 
-  /** Links a new job to its parents (locked until commit): it waits for them, or is cancelled at once. */
-  private async linkParents(
-    client: pg.PoolClient,
-    id: number,
-    job: NewJob,
-    parentIds: number[],
-    now: number,
-    options: ScheduleOptions,
-  ): Promise<void> {
-    const rows = await this.query<{ id: number; status: JobStatus; dependency_depth: number }>(
-      client,
-      this.sql.parentsForUpdate,
-      [parentIds],
-    );
-    const found = new Map(rows.map((row) => [row.id, row]));
-    const parents = parentIds.map((parentId) => {
-      const row = found.get(parentId);
-      if (row === undefined)
-        throw new ValidationError(`dependsOn names job ${parentId}, which does not exist`);
-      return { id: parentId, status: row.status, depth: row.dependency_depth };
-    });
-    const plan = planDependencies(parents, job.onParentFailure ?? 'cancel', options.maxDependencyDepth);
-    const waitingOn = plan.edges.filter((edge) => !edge.resolved).map((edge) => edge.parentId);
-    if (waitingOn.length > 0) await this.query(client, this.sql.markParents, [waitingOn]);
-    await this.query(client, this.sql.insertEdges, [
-      id,
-      plan.edges.map((edge) => edge.parentId),
-      plan.edges.map((edge) => edge.resolved),
-      job.onParentFailure === 'run',
-    ]);
-    if (plan.waitingFor > 0 || plan.depth > 0)
-      await this.query(client, this.sql.setLinks, [id, plan.waitingFor, plan.depth]);
-    if (plan.cancelledBy) {
-      const message = parentFailureMessage(plan.cancelledBy.parentId, plan.cancelledBy.status);
-      await this.query(client, this.sql.cancelForParent, [id, now, message]);
+  /** The SQL of the dependency links (dependency-links.ts), in the schedule's transaction. */
+  private async linkStep(client: pg.PoolClient, step: LinkStep): Promise<unknown> {
+    switch (step.op) {
+      case 'parents':
+        return (
+          await this.query<{ id: number; status: JobStatus; dependency_depth: number }>(
+            client,
+            this.sql.parentsForUpdate,
+            [step.ids],
+          )
+        ).map((row) => ({ id: row.id, status: row.status, depth: row.dependency_depth }));
+      case 'link': {
+        const { plan } = step;
+        const waitingOn = plan.edges.filter((edge) => !edge.resolved).map((edge) => edge.parentId);
+        if (waitingOn.length > 0) await this.query(client, this.sql.markParents, [waitingOn]);
+        await this.query(client, this.sql.insertEdges, [
+          step.childId,
+          plan.edges.map((edge) => edge.parentId),
+          plan.edges.map((edge) => edge.resolved),
+          step.runOnFailure,
+        ]);
+        if (plan.waitingFor > 0 || plan.depth > 0)
+          await this.query(client, this.sql.setLinks, [step.childId, plan.waitingFor, plan.depth]);
+        return undefined;
+      }
+      case 'cancel':
+        await this.query(client, this.sql.cancelForParent, [step.childId, step.at, step.message]);
+        return undefined;
     }
   }
 
@@ -343,53 +340,24 @@ export class PostgresJobStore implements JobStore {
   }
 
   /**
-   * Unique jobs: the keys are locked (advisory, per key) for the transaction, so two schedules of one key take
-   * turns, and the second sees the first's job.
+   * The SQL of the unique rule (unique-jobs.ts): the keys are locked (advisory, per key) for the transaction, so two
+   * schedules (or requeues) of one key take turns, and the second sees the first's job.
    */
-  private async resolveDuplicates(
-    client: pg.PoolClient,
-    jobs: readonly NewJob[],
-    keys: readonly string[],
-  ): Promise<(number | undefined)[]> {
-    await this.query(client, this.sql.lockKeys, [`kjobs.unique:${this.schema}`, keys]);
-    const active = new Map(
-      (
-        await this.query<{ business_key: string; id: number; status: JobStatus }>(
+  private uniqueOperations(client: pg.PoolClient): AsyncUniqueOperations {
+    return {
+      active: async (keys) => {
+        await this.query(client, this.sql.lockKeys, [`kjobs.unique:${this.schema}`, keys]);
+        const rows = await this.query<{ business_key: string; id: number; status: JobStatus }>(
           client,
           this.sql.activeByKeys,
           [keys],
-        )
-      ).map((row) => [row.business_key, row]),
-    );
-    const seen = new Set<string>();
-    const replaced: (number | undefined)[] = [];
-    for (const job of jobs) {
-      if (!job.unique || job.businessKey === null) {
-        replaced.push(undefined);
-        continue;
-      }
-      if (seen.has(job.businessKey)) {
-        throw new ValidationError(`Two unique jobs with business key "${job.businessKey}" in one batch`);
-      }
-      seen.add(job.businessKey);
-      const existing = active.get(job.businessKey);
-      if (existing === undefined) {
-        replaced.push(undefined);
-        continue;
-      }
-      // Replace or debounce a waiting job (a claim may take it meanwhile: then it is RUNNING, and refused).
-      const rows =
-        job.onDuplicate && (existing.status === 'QUEUED' || existing.status === 'RETRYING')
-          ? await this.query<{ id: number }>(client, this.sql.replaceWaiting, [
-              existing.id,
-              JSON.stringify(job.requestData),
-              job.onDuplicate === 'debounce' ? job.scheduledAt : null,
-            ])
-          : [];
-      if (rows.length === 0) throw new DuplicateJobError(job.businessKey, existing.id);
-      replaced.push(existing.id);
-    }
-    return replaced;
+        );
+        return rows.map((row) => ({ businessKey: row.business_key, id: row.id, status: row.status }));
+      },
+      replace: async (id, requestData, scheduledAt) =>
+        (await this.query(client, this.sql.replaceWaiting, [id, JSON.stringify(requestData), scheduledAt]))
+          .length > 0,
+    };
   }
 
   async get(id: number, options: GetOptions = {}): Promise<Job | undefined> {
@@ -933,13 +901,17 @@ export class PostgresJobStore implements JobStore {
   private async requeueJob(id: number, now: number): Promise<Job> {
     return this.guard(async () => {
       const [job] = await this.query<JobRow>(this.pool, this.sql.getFull, [id]);
-      const key = job && !ACTIVE_STATUSES.includes(job.status) ? uniqueKeyOf(job) : null;
-      if (key === null) return this.transition(id, 'requeue', this.sql.requeue, [id, this.channel, now]);
+      const candidate = job ? requeueCandidate(job) : undefined;
+      if (!candidate || uniqueKeyOf(candidate) === null)
+        return this.transition(id, 'requeue', this.sql.requeue, [id, this.channel, now]);
       // A unique job back in the queue is a new active job for its key: the same check as scheduling one.
       return this.transaction(async (client) => {
-        await this.query(client, this.sql.lockKeys, [`kjobs.unique:${this.schema}`, [key]]);
-        const [active] = await this.query<{ id: number }>(client, this.sql.activeByKeys, [[key]]);
-        if (active && active.id !== id) throw new DuplicateJobError(key, active.id);
+        const refused = await runUniqueAsync(
+          this.uniqueOperations(client),
+          refuseDuplicateRequeues([candidate]),
+        );
+        const error = refused.get(id);
+        if (error) throw error;
         return this.transition(id, 'requeue', this.sql.requeue, [id, this.channel, now], client);
       });
     });
@@ -1033,7 +1005,17 @@ export class PostgresJobStore implements JobStore {
         }
         const { apply, result } = splitBulk(query, rows);
         let chosen = apply as BulkPgRow[];
-        if (query.event === 'requeue') chosen = await this.refuseDuplicateRequeues(client, chosen, result);
+        if (query.event === 'requeue') {
+          const refused = await runUniqueAsync(
+            this.uniqueOperations(client),
+            refuseDuplicateRequeues(chosen.map(requeueCandidate)),
+          );
+          for (const row of chosen) {
+            const error = refused.get(row.id);
+            if (error) result.refused.push({ id: row.id, status: row.status, reason: error.message });
+          }
+          chosen = chosen.filter((row) => !refused.has(row.id));
+        }
         const ids = chosen.map((row) => row.id);
         if (ids.length > 0) {
           const changed =
@@ -1059,41 +1041,6 @@ export class PostgresJobStore implements JobStore {
     );
     await this.releaseAfterEnd(parents);
     return outcome;
-  }
-
-  /**
-   * Requeued unique jobs become active jobs of their key: those whose key has another active job (or another job
-   * of this batch before them) are refused, as a single requeue is.
-   */
-  private async refuseDuplicateRequeues(
-    client: pg.PoolClient,
-    rows: BulkPgRow[],
-    result: BulkResult,
-  ): Promise<BulkPgRow[]> {
-    const keyOf = (row: BulkPgRow) => (ACTIVE_STATUSES.includes(row.status) ? null : uniqueKeyOf(row));
-    const keys = [...new Set(rows.map(keyOf).filter((key): key is string => key !== null))];
-    if (keys.length === 0) return rows;
-    await this.query(client, this.sql.lockKeys, [`kjobs.unique:${this.schema}`, keys]);
-    const active = new Map(
-      (await this.query<{ business_key: string; id: number }>(client, this.sql.activeByKeys, [keys])).map(
-        (row) => [row.business_key, row.id],
-      ),
-    );
-    return rows.filter((row) => {
-      const key = keyOf(row);
-      if (key === null) return true;
-      const existing = active.get(key);
-      if (existing !== undefined && existing !== row.id) {
-        result.refused.push({
-          id: row.id,
-          status: row.status,
-          reason: new DuplicateJobError(key, existing).message,
-        });
-        return false;
-      }
-      active.set(key, row.id);
-      return true;
-    });
   }
 
   async actionsOf(jobId: number): Promise<JobAction[]> {
@@ -1219,15 +1166,20 @@ function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** The business key of a job whose data asks for uniqueness, or null. */
-function uniqueKeyOf(row: { business_key: string | null; request_data?: unknown }): string | null {
-  if (row.business_key === null || typeof row.request_data !== 'object' || row.request_data === null)
-    return null;
-  try {
-    return isUnique(row.request_data as DataMap) ? row.business_key : null;
-  } catch {
-    return null;
-  }
+/** A row about to be requeued, for the unique rule. */
+function requeueCandidate(row: {
+  id: number;
+  status: JobStatus;
+  business_key: string | null;
+  request_data?: unknown;
+}): RequeueCandidate {
+  const data = row.request_data;
+  return {
+    id: row.id,
+    status: row.status,
+    businessKey: row.business_key,
+    requestData: typeof data === 'object' && data !== null ? (data as DataMap) : undefined,
+  };
 }
 
 type JobRow = Row<DataMap>;

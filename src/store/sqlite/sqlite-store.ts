@@ -8,13 +8,9 @@ import {
   allowedFrom,
   canApply,
   DuplicateJobError,
-  isUnique,
-  ValidationError,
   InvalidStateError,
   JobNotFoundError,
   FINAL_STATUSES,
-  parentFailureMessage,
-  planDependencies,
   resolveReferences,
   type ClaimedJob,
   type DataMap,
@@ -77,7 +73,17 @@ import {
   type ReleaseOperations,
   type ReleaseOutcome,
 } from '../dependency-release.js';
+import { linkParents, type LinkStep } from '../dependency-links.js';
 import { readMigrations } from '../migrations.js';
+import { drive } from '../rule-driver.js';
+import {
+  refuseDuplicateRequeues,
+  resolveDuplicates,
+  runUnique,
+  type ActiveJob,
+  type RequeueCandidate,
+  type UniqueOperations,
+} from '../unique-jobs.js';
 import { SqliteWorkerLocks } from './worker-locks.js';
 import {
   claimOrder,
@@ -225,9 +231,6 @@ export class SqliteJobStore implements JobStore {
         VALUES ('QUEUED', @command, @businessKey, @containerId, @processInstanceId, @owner,
           @message, @priority, @retries, 0, @scheduledAt, @requestData, @createdAt, @traceParent)`),
       getFull: db.prepare('SELECT * FROM jobs WHERE id = ?'),
-      activeByKey: db.prepare(
-        `SELECT id, status FROM jobs WHERE business_key = ? AND status IN (${sqlList(ACTIVE_STATUSES)}) ORDER BY id LIMIT 1`,
-      ),
       replaceWaiting: db.prepare(
         `UPDATE jobs SET request_data = ?, scheduled_at = coalesce(?, scheduled_at)
         WHERE id = ? AND status IN (${sqlList(WAITING_STATUSES)})`,
@@ -336,7 +339,7 @@ export class SqliteJobStore implements JobStore {
     const insert = this.sql.insert;
     return this.db
       .transaction(() => {
-        const replaced = this.resolveDuplicates(jobs);
+        const replaced = runUnique(this.uniqueOperations, resolveDuplicates(jobs));
         const ids: number[] = [];
         jobs.forEach((job, index) => {
           const id =
@@ -351,7 +354,16 @@ export class SqliteJobStore implements JobStore {
             );
           ids.push(id);
           if (replaced[index] === undefined && job.dependsOn?.length)
-            this.linkParents(id, job, resolveReferences(job.dependsOn, ids, index), now, options);
+            drive(
+              linkParents(
+                id,
+                job,
+                resolveReferences(job.dependsOn, ids, index),
+                now,
+                options.maxDependencyDepth,
+              ),
+              (step) => this.linkStep(step),
+            );
         });
         return ids;
       })
@@ -359,30 +371,26 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** Links a new job to its parents (inside the schedule's write transaction): it waits, or is cancelled. */
-  private linkParents(
-    id: number,
-    job: NewJob,
-    parentIds: readonly number[],
-    now: number,
-    options: ScheduleOptions,
-  ): void {
-    const parents = parentIds.map((parentId) => {
-      const row = this.sql.parentOf.get(parentId) as
-        { status: JobStatus; dependency_depth: number } | undefined;
-      if (!row) throw new ValidationError(`dependsOn names job ${parentId}, which does not exist`);
-      return { id: parentId, status: row.status, depth: row.dependency_depth };
-    });
-    const runOnFailure = job.onParentFailure === 'run' ? 1 : 0;
-    const plan = planDependencies(parents, job.onParentFailure ?? 'cancel', options.maxDependencyDepth);
-    for (const edge of plan.edges) {
-      this.sql.insertEdge.run(edge.parentId, id, runOnFailure, edge.resolved ? 1 : 0);
-      if (!edge.resolved) this.sql.markParent.run(edge.parentId);
-    }
-    this.sql.setLinks.run(plan.waitingFor, plan.depth, id);
-    if (plan.cancelledBy) {
-      this.sql.setStatus.run('CANCELLED', now, id);
-      const { parentId, status } = plan.cancelledBy;
-      this.sql.insertError.run(id, parentFailureMessage(parentId, status), null, now, id);
+  /** The SQL of the dependency links (dependency-links.ts), inside the schedule's write transaction. */
+  private linkStep(step: LinkStep): unknown {
+    const sql = this.sql;
+    switch (step.op) {
+      case 'parents':
+        return step.ids.flatMap((id) => {
+          const row = sql.parentOf.get(id) as { status: JobStatus; dependency_depth: number } | undefined;
+          return row ? [{ id, status: row.status, depth: row.dependency_depth }] : [];
+        });
+      case 'link':
+        for (const edge of step.plan.edges) {
+          sql.insertEdge.run(edge.parentId, step.childId, step.runOnFailure ? 1 : 0, edge.resolved ? 1 : 0);
+          if (!edge.resolved) sql.markParent.run(edge.parentId);
+        }
+        sql.setLinks.run(step.plan.waitingFor, step.plan.depth, step.childId);
+        return undefined;
+      case 'cancel':
+        sql.setStatus.run('CANCELLED', step.at, step.childId);
+        sql.insertError.run(step.childId, step.message, null, step.at, step.childId);
+        return undefined;
     }
   }
 
@@ -394,31 +402,29 @@ export class SqliteJobStore implements JobStore {
   }
 
   /**
-   * Unique jobs: checked inside the write transaction, which SQLite runs one at a time. A job that replaces or
-   * debounces a waiting job with its key updates that one instead: its id is answered at the job's index.
+   * The SQL of the unique rule (unique-jobs.ts), inside the write transaction, which SQLite runs one at a time: no
+   * key needs a lock of its own.
    */
-  private resolveDuplicates(jobs: readonly NewJob[]): (number | undefined)[] {
-    const seen = new Set<string>();
-    return jobs.map((job) => {
-      if (!job.unique || job.businessKey === null) return undefined;
-      if (seen.has(job.businessKey)) {
-        throw new ValidationError(`Two unique jobs with business key "${job.businessKey}" in one batch`);
+  private readonly uniqueOperations: UniqueOperations = {
+    active: (keys) => {
+      const found = new Map<string, ActiveJob>();
+      // In slices: SQLite takes at most 32,766 parameters.
+      for (let i = 0; i < keys.length; i += 500) {
+        const slice = keys.slice(i, i + 500);
+        const rows = this.cachedStatement(
+          `SELECT business_key, id, status FROM jobs WHERE business_key IN (${slice.map(() => '?').join(', ')})
+          AND status IN (${sqlList(ACTIVE_STATUSES)}) ORDER BY id`,
+        ).all(...slice) as { business_key: string; id: number; status: JobStatus }[];
+        for (const row of rows) {
+          if (!found.has(row.business_key))
+            found.set(row.business_key, { businessKey: row.business_key, id: row.id, status: row.status });
+        }
       }
-      seen.add(job.businessKey);
-      const active = this.sql.activeByKey.get(job.businessKey) as
-        { id: number; status: JobStatus } | undefined;
-      if (!active) return undefined;
-      if (job.onDuplicate && WAITING_STATUSES.includes(active.status)) {
-        this.sql.replaceWaiting.run(
-          JSON.stringify(job.requestData),
-          job.onDuplicate === 'debounce' ? job.scheduledAt : null,
-          active.id,
-        );
-        return active.id;
-      }
-      throw new DuplicateJobError(job.businessKey, active.id);
-    });
-  }
+      return [...found.values()];
+    },
+    replace: (id, requestData, scheduledAt) =>
+      this.sql.replaceWaiting.run(JSON.stringify(requestData), scheduledAt, id).changes > 0,
+  };
 
   async get(id: number, options: GetOptions = {}): Promise<Job | undefined> {
     return this.getSync(id, options);
@@ -835,20 +841,14 @@ export class SqliteJobStore implements JobStore {
     this.sql.insertAction.run(row.id, 'cancel', now, row.status);
   }
 
-  /** Inside a write transaction, the status already checked. */
+  /** Inside a write transaction, the status already checked: refused when its unique key is taken. */
   private requeueRow(
     row: { id: number; status: JobStatus; business_key: string | null; request_data?: string },
     now: number,
   ): void {
-    // A unique job back in the queue is a new active job for its key: the same check as scheduling one.
-    if (
-      !ACTIVE_STATUSES.includes(row.status) &&
-      row.business_key !== null &&
-      isUniqueData(row.request_data)
-    ) {
-      const active = this.sql.activeByKey.get(row.business_key) as { id: number } | undefined;
-      if (active && active.id !== row.id) throw new DuplicateJobError(row.business_key, active.id);
-    }
+    const refused = runUnique(this.uniqueOperations, refuseDuplicateRequeues([requeueCandidate(row)]));
+    const error = refused.get(row.id);
+    if (error) throw error;
     this.sql.requeue.run(row.id);
     this.sql.insertAction.run(row.id, 'requeue', now, row.status);
   }
@@ -894,19 +894,25 @@ export class SqliteJobStore implements JobStore {
         rows.sort((a, b) => a.id - b.id);
         const { apply, result } = splitBulk(query, rows);
         const changed = new Set<number>();
+        const duplicates =
+          query.event === 'requeue'
+            ? runUnique(
+                this.uniqueOperations,
+                refuseDuplicateRequeues((apply as BulkSqlRow[]).map(requeueCandidate)),
+              )
+            : new Map<number, DuplicateJobError>();
         for (const row of apply as BulkSqlRow[]) {
-          if (query.event === 'cancel') {
-            this.cancelRow(row, query.now);
-            changed.add(row.id);
+          const duplicate = duplicates.get(row.id);
+          if (duplicate) {
+            result.refused.push({ id: row.id, status: row.status, reason: duplicate.message });
             continue;
           }
-          try {
-            this.requeueRow(row, query.now);
-            changed.add(row.id);
-          } catch (error) {
-            if (!(error instanceof DuplicateJobError)) throw error;
-            result.refused.push({ id: row.id, status: row.status, reason: error.message });
+          if (query.event === 'cancel') this.cancelRow(row, query.now);
+          else {
+            this.sql.requeue.run(row.id);
+            this.sql.insertAction.run(row.id, 'requeue', query.now, row.status);
           }
+          changed.add(row.id);
         }
         if (query.event === 'cancel')
           parents.push(...[...changed].filter((id) => this.sql.hasChildren.get(id)));
@@ -1025,12 +1031,20 @@ export class SqliteJobStore implements JobStore {
   }
 }
 
-function isUniqueData(requestData: string | undefined): boolean {
+/** A row about to be requeued, for the unique rule. */
+function requeueCandidate(row: {
+  id: number;
+  status: JobStatus;
+  business_key: string | null;
+  request_data?: string;
+}): RequeueCandidate {
+  let requestData: DataMap | undefined;
   try {
-    return isUnique(JSON.parse(requestData ?? '{}') as DataMap);
+    requestData = row.request_data === undefined ? undefined : (JSON.parse(row.request_data) as DataMap);
   } catch {
-    return false;
+    requestData = undefined;
   }
+  return { id: row.id, status: row.status, businessKey: row.business_key, requestData };
 }
 
 type JobRow = Row<string>;
