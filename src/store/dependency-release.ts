@@ -106,6 +106,27 @@ export function* releaseSteps(
   }
 }
 
+/**
+ * Who to tell when a release right after an end left work (JobStore.watchReleases): the background releaser of
+ * this process, told once the caller's write is answered.
+ */
+export class ReleaseWatchers {
+  private readonly watchers = new Set<() => void>();
+
+  watch(listener: () => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  /** Work was left: tell the watchers, after this turn of the event loop. */
+  left(): void {
+    if (this.watchers.size === 0) return;
+    setImmediate(() => {
+      for (const watcher of this.watchers) watcher();
+    });
+  }
+}
+
 /** The operations a synchronous store runs the walk with (inside its own write transaction). */
 export interface ReleaseOperations {
   parents(ids: readonly number[] | null, limit: number): EndedParent[];

@@ -66,6 +66,7 @@ import {
   releaseChildrenAsync,
   RELEASE_AFTER_END,
   RELEASE_IN_BACKGROUND,
+  ReleaseWatchers,
   type AsyncReleaseOperations,
   type ReleaseBudget,
   type ReleaseOutcome,
@@ -618,9 +619,9 @@ export class PostgresJobStore implements JobStore {
       const outcome = await this.transaction((client) =>
         releaseChildrenAsync(this.releaseOperations(client), ids, RELEASE_AFTER_END),
       );
-      if (outcome.more) this.releaseLeft();
+      if (outcome.more) this.releaseWatchers.left();
     } catch (error) {
-      this.releaseLeft();
+      this.releaseWatchers.left();
       this.log.warn(
         { err: error, jobs: ids.slice(0, 10) },
         'releasing the children of ended jobs failed; the background release will try again',
@@ -628,19 +629,10 @@ export class PostgresJobStore implements JobStore {
     }
   }
 
-  private readonly releaseWatchers = new Set<() => void>();
+  private readonly releaseWatchers = new ReleaseWatchers();
 
   watchReleases(listener: () => void): () => void {
-    this.releaseWatchers.add(listener);
-    return () => this.releaseWatchers.delete(listener);
-  }
-
-  /** A release after an end left work: tell the background release (once the caller's write is answered). */
-  private releaseLeft(): void {
-    if (this.releaseWatchers.size === 0) return;
-    setImmediate(() => {
-      for (const watcher of this.releaseWatchers) watcher();
-    });
+    return this.releaseWatchers.watch(listener);
   }
 
   async releasePending(

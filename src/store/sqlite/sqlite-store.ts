@@ -69,6 +69,7 @@ import {
   releaseChildren,
   RELEASE_AFTER_END,
   RELEASE_IN_BACKGROUND,
+  ReleaseWatchers,
   type ReleaseBudget,
   type ReleaseOperations,
   type ReleaseOutcome,
@@ -676,9 +677,9 @@ export class SqliteJobStore implements JobStore {
       const outcome = this.db
         .transaction(() => releaseChildren(this.releaseOperations, ids, RELEASE_AFTER_END))
         .immediate();
-      if (outcome.more) this.releaseLeft();
+      if (outcome.more) this.releaseWatchers.left();
     } catch (error) {
-      this.releaseLeft();
+      this.releaseWatchers.left();
       this.log.warn(
         { err: error, jobs: ids.slice(0, 10) },
         'releasing the children of ended jobs failed; the background release will try again',
@@ -686,19 +687,10 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
-  private readonly releaseWatchers = new Set<() => void>();
+  private readonly releaseWatchers = new ReleaseWatchers();
 
   watchReleases(listener: () => void): () => void {
-    this.releaseWatchers.add(listener);
-    return () => this.releaseWatchers.delete(listener);
-  }
-
-  /** A release after an end left work: tell the background release (once the caller's write is answered). */
-  private releaseLeft(): void {
-    if (this.releaseWatchers.size === 0) return;
-    setImmediate(() => {
-      for (const watcher of this.releaseWatchers) watcher();
-    });
+    return this.releaseWatchers.watch(listener);
   }
 
   async releasePending(
