@@ -72,7 +72,8 @@ import {
   type ReleaseOutcome,
 } from '../dependency-release.js';
 import { linkParents, type LinkStep } from '../dependency-links.js';
-import { readMigrations } from '../migrations.js';
+import { KJOBS_VERSION } from '../../version.js';
+import { guardMigrations, readMigrations } from '../migrations.js';
 import { driveAsync } from '../rule-driver.js';
 import {
   refuseDuplicateRequeues,
@@ -228,14 +229,43 @@ export class PostgresJobStore implements JobStore {
         await client.query(statements.lock, [this.schema]);
         await client.query(statements.createSchema);
         await client.query(statements.createTable);
-        const applied = new Set(
-          (await client.query<{ version: number }>(statements.applied)).rows.map((row) => row.version),
+        await client.query(statements.guardColumns);
+        const known = readMigrations(MIGRATIONS_FOLDER);
+        const rows = (
+          await client.query<{
+            version: number;
+            name: string;
+            checksum: string | null;
+            breaking: boolean | null;
+            kjobs_version: string | null;
+          }>(statements.applied)
+        ).rows;
+        guardMigrations(
+          rows.map((row) => ({
+            version: row.version,
+            name: row.name,
+            checksum: row.checksum,
+            breaking: row.breaking,
+            kjobsVersion: row.kjobs_version,
+          })),
+          known,
+          KJOBS_VERSION,
         );
-        for (const migration of readMigrations(MIGRATIONS_FOLDER)) {
+        for (const migration of known) {
+          await client.query(statements.fill, [migration.version, migration.checksum, migration.breaking]);
+        }
+        const applied = new Set(rows.map((row) => row.version));
+        for (const migration of known) {
           if (applied.has(migration.version)) continue;
           await client.query(statements.searchPath);
           await client.query(migration.sql);
-          await client.query(statements.record, [migration.version, migration.name]);
+          await client.query(statements.record, [
+            migration.version,
+            migration.name,
+            migration.checksum,
+            migration.breaking,
+            KJOBS_VERSION,
+          ]);
           this.log.info({ migration: migration.name }, 'applied migration');
         }
       }),

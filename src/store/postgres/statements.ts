@@ -47,9 +47,15 @@ export function migrationStatements(schema: string) {
     createSchema: `CREATE SCHEMA IF NOT EXISTS ${s}`,
     createTable: `CREATE TABLE IF NOT EXISTS ${s}.kjobs_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-    applied: `SELECT version FROM ${s}.kjobs_migrations`,
+    // What the guard reads (../migrations.ts), added to the table of a database of an earlier release.
+    guardColumns: `ALTER TABLE ${s}.kjobs_migrations ADD COLUMN IF NOT EXISTS checksum text,
+      ADD COLUMN IF NOT EXISTS breaking boolean, ADD COLUMN IF NOT EXISTS kjobs_version text`,
+    applied: `SELECT version, name, checksum, breaking, kjobs_version FROM ${s}.kjobs_migrations`,
+    /** Migrations applied by an earlier release get their checksum: $1 version, $2 checksum, $3 breaking. */
+    fill: `UPDATE ${s}.kjobs_migrations SET checksum = $2, breaking = $3 WHERE version = $1 AND checksum IS NULL`,
     searchPath: `SET LOCAL search_path TO ${s}`,
-    record: `INSERT INTO ${s}.kjobs_migrations (version, name) VALUES ($1, $2)`,
+    record: `INSERT INTO ${s}.kjobs_migrations (version, name, checksum, breaking, kjobs_version)
+      VALUES ($1, $2, $3, $4, $5)`,
   };
 }
 

@@ -75,7 +75,8 @@ import {
   type ReleaseOutcome,
 } from '../dependency-release.js';
 import { linkParents, type LinkStep } from '../dependency-links.js';
-import { readMigrations } from '../migrations.js';
+import { KJOBS_VERSION } from '../../version.js';
+import { guardMigrations, readMigrations } from '../migrations.js';
 import { drive } from '../rule-driver.js';
 import {
   refuseDuplicateRequeues,
@@ -192,11 +193,50 @@ export class SqliteJobStore implements JobStore {
     // In a write transaction from its start: as an autocommit statement, two processes creating a new file's
     // table at once would read the old snapshot and then fail to write it (SQLITE_BUSY_SNAPSHOT, "database is
     // locked") instead of waiting their turn.
+    const known = readMigrations(MIGRATIONS_FOLDER);
     this.db
-      .transaction(() =>
+      .transaction(() => {
         this.db.exec(`CREATE TABLE IF NOT EXISTS kjobs_migrations (
-          version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`),
-      )
+          version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+        // What the guard reads (migrations.ts), added to the table of a database of an earlier release.
+        const columns = new Set(
+          (this.db.prepare('PRAGMA table_info(kjobs_migrations)').all() as { name: string }[]).map(
+            (c) => c.name,
+          ),
+        );
+        for (const [column, type] of [
+          ['checksum', 'TEXT'],
+          ['breaking', 'INTEGER'],
+          ['kjobs_version', 'TEXT'],
+        ]) {
+          if (!columns.has(column!))
+            this.db.exec(`ALTER TABLE kjobs_migrations ADD COLUMN ${column} ${type}`);
+        }
+        const applied = (
+          this.db
+            .prepare('SELECT version, name, checksum, breaking, kjobs_version FROM kjobs_migrations')
+            .all() as {
+            version: number;
+            name: string;
+            checksum: string | null;
+            breaking: number | null;
+            kjobs_version: string | null;
+          }[]
+        ).map((row) => ({
+          version: row.version,
+          name: row.name,
+          checksum: row.checksum,
+          breaking: row.breaking === null ? null : row.breaking === 1,
+          kjobsVersion: row.kjobs_version,
+        }));
+        guardMigrations(applied, known, KJOBS_VERSION);
+        // Migrations applied by an earlier release get their checksum now (what the files say today).
+        const fill = this.db.prepare(
+          'UPDATE kjobs_migrations SET checksum = ?, breaking = ? WHERE version = ? AND checksum IS NULL',
+        );
+        for (const migration of known)
+          fill.run(migration.checksum, migration.breaking ? 1 : 0, migration.version);
+      })
       .immediate();
     const applied = new Set(
       this.db
@@ -204,7 +244,7 @@ export class SqliteJobStore implements JobStore {
         .all()
         .map((row) => (row as { version: number }).version),
     );
-    for (const migration of readMigrations(MIGRATIONS_FOLDER)) {
+    for (const migration of known) {
       if (applied.has(migration.version)) continue;
       this.db
         .transaction(() => {
@@ -213,8 +253,18 @@ export class SqliteJobStore implements JobStore {
             return;
           this.db.exec(migration.sql);
           this.db
-            .prepare('INSERT INTO kjobs_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-            .run(migration.version, migration.name, Date.now());
+            .prepare(
+              `INSERT INTO kjobs_migrations (version, name, applied_at, checksum, breaking, kjobs_version)
+              VALUES (?, ?, ?, ?, ?, ?)`,
+            )
+            .run(
+              migration.version,
+              migration.name,
+              Date.now(),
+              migration.checksum,
+              migration.breaking ? 1 : 0,
+              KJOBS_VERSION,
+            );
         })
         .immediate();
     }

@@ -1,3 +1,5 @@
+-- kjobs: breaking (kjobs before it released children through the trigger this drops: on a database with it, an
+-- older node would leave them waiting)
 -- Issue 27: a parent's end no longer releases its children through a recursive trigger (from ~700 links the
 -- trigger ran out of stack depth, and the failing outcome was retried forever). The end only marks the parent
 -- `release_pending`, in the same statement; the store then releases its children in bounded steps
