@@ -39,12 +39,14 @@ import type { Command, CommandCallback, ContainerDefinition } from './commands/c
 import { CommandRegistry } from './commands/registry.js';
 import { Executor, type ExecutorOptions } from './executor/executor.js';
 import { DependencyReleaser } from './executor/dependency-releaser.js';
+import { RemoteWorkers } from './remote/worker-service.js';
 import { RetentionSweeper } from './executor/retention.js';
 import { StatsSampler } from './executor/stats-sampler.js';
 import { breakdownRows, type BreakdownRow } from './store/breakdown.js';
 import type {
   BulkResult,
   BulkSelection,
+  ConcurrencyLimits,
   FlowTarget,
   GetOptions,
   JobDependencies,
@@ -103,6 +105,18 @@ export interface KjobsOptions {
    * refused with a ValidationError naming it.
    */
   dependencyLimits?: Partial<DependencyLimits>;
+  /**
+   * Remote containers: id → the patterns of the commands (`*`: any run of characters) that workers elsewhere run
+   * over the worker protocol (workers/PROTOCOL.md). Their jobs are accepted here and never run by this executor.
+   */
+  remoteContainers?: Record<string, readonly string[]>;
+  /**
+   * Limits across every worker of the store (concurrency, rate, per key): this executor's claims and remote
+   * workers' claims both keep them. The executor's own `limits`, when given, win for its claims.
+   */
+  limits?: ConcurrencyLimits;
+  /** The heartbeat remote workers keep, ms (their leases last 1.5 of it). Default: the executor's, or 5 s. */
+  heartbeatMs?: number;
   /** Run jobs in this process (default true), with these options; false for an API-only node. */
   executor?: boolean | ExecutorOptions;
   /**
@@ -200,6 +214,8 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   private readonly retention: RetentionSweeper | undefined;
   private readonly statsSampler: StatsSampler | undefined;
   private readonly releaser: DependencyReleaser;
+  /** The server side of the worker protocol (the routes of http/routes/workers.ts use it). */
+  readonly workers: RemoteWorkers;
   private readonly dependencyLimits: DependencyLimits;
   private readonly maxBulkJobs: number;
   private readonly log: Logger;
@@ -252,12 +268,31 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
         maxResponseBytes: this.maxDataBytes,
         logger: this.log,
         clock: this.clock,
+        ...(options.limits ? { limits: options.limits } : {}),
+        ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
         ...executorOptions,
       });
       this.executor.on('completed', (job) => this.emit('finished', job.id, 'DONE'));
       this.executor.on('failed', (job) => this.emit('finished', job.id, 'ERROR'));
       this.executor.on('error', () => undefined); // logged by the executor; never crash the process
     }
+    for (const [id, patterns] of Object.entries(options.remoteContainers ?? {})) {
+      this.registry.registerRemoteContainer(id, patterns);
+    }
+    const executorOptions = typeof options.executor === 'object' ? options.executor : {};
+    this.workers = new RemoteWorkers({
+      store: this.store,
+      registry: this.registry,
+      clock: this.clock,
+      logger: this.log,
+      heartbeatMs: executorOptions.heartbeatMs ?? options.heartbeatMs ?? 5000,
+      limits: executorOptions.limits ?? options.limits,
+      defaultRetries: this.defaultRetries,
+      maxDataBytes: this.maxDataBytes,
+      // This node's executor rescues every lost lease; without one, the remote workers' jobs need it here.
+      rescue: !this.executor && Object.keys(options.remoteContainers ?? {}).length > 0,
+      onEnded: (job, status) => this.emit('finished', job.id, status),
+    });
   }
 
   /** Prepares the store and loads container modules. Called by createKjobs. */
@@ -284,6 +319,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   /** Starts running jobs (when this instance has an executor). */
   async start(): Promise<void> {
     await this.executor?.start();
+    await this.workers.start();
     this.releaser.start();
     this.retention?.start();
     this.statsSampler?.start();
@@ -293,6 +329,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   /** Stops running jobs (running ones get `deadlineMs` to finish), then closes the store if kjobs opened it. */
   async stop(deadlineMs?: number): Promise<void> {
     this.lifecycle = 'stopping';
+    await this.workers.stop();
     await this.releaser.stop();
     await this.retention?.stop();
     await this.statsSampler?.stop();
@@ -351,6 +388,14 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     const jobs = requests.map((request, index) => {
       try {
         const job = buildNewJob(request, { retries: this.defaultRetries, now });
+        if (job.containerId === null && !this.registry.resolve(job.command, null)) {
+          // A command of a remote container, scheduled without one: the container whose patterns match it.
+          const remote = this.registry.remoteContainerFor(job.command);
+          if (remote) {
+            job.containerId = remote;
+            job.requestData.deploymentId = remote;
+          }
+        }
         this.registry.validate(job.command, job.containerId, callbacksOf(job.requestData));
         this.checkDataSize(job.requestData, 'request-data');
         if (traceParent) job.traceParent = traceParent;
@@ -378,7 +423,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
       'scheduled',
       ids.map((id, index) => ({ id, command: jobs[index]!.command, containerId: jobs[index]!.containerId })),
     );
-    this.executor?.wake();
+    this.wakeWorkers();
     return ids;
   }
 
@@ -425,6 +470,12 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
     } finally {
       this.inserting--;
     }
+  }
+
+  /** Jobs may be due: this executor and the remote workers' long polls look now. */
+  private wakeWorkers(): void {
+    this.executor?.wake();
+    this.workers.wake();
   }
 
   private get scheduleOptions() {
@@ -494,7 +545,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
    */
   async requeue(id: number): Promise<Job> {
     const job = await this.store.requeue(checkId(id), this.clock.now());
-    this.executor?.wake();
+    this.wakeWorkers();
     return job;
   }
 
@@ -522,7 +573,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   /** Resumes a paused command or container; its due jobs start at once. Answers whether it was paused. */
   async resume(target: FlowTarget): Promise<boolean> {
     const resumed = await this.store.resume(checkFlowTarget(target));
-    this.executor?.wake();
+    this.wakeWorkers();
     return resumed;
   }
 
@@ -599,7 +650,7 @@ export class Kjobs extends EventEmitter<KjobsEvents> {
   /** Requeues many jobs in one transaction (default: the ERROR ones of a filter); see BulkResult. */
   async bulkRequeue(selection: BulkJobSelection): Promise<BulkResult> {
     const result = await this.bulk('requeue', selection, ['ERROR']);
-    if (result.changed.length > 0) this.executor?.wake();
+    if (result.changed.length > 0) this.wakeWorkers();
     return result;
   }
 

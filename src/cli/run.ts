@@ -47,6 +47,9 @@ async function startKjobs(
         linksPerCall: config.maxDependencyLinks,
       },
       retentionMs: config.retentionMs,
+      remoteContainers: config.remoteContainers,
+      limits: { ...config.limits, rates: config.rateLimits, keys: config.keyLimits },
+      heartbeatMs: config.leaseMs === undefined ? config.heartbeatMs : Math.round(config.leaseMs / 1.5),
       executor: executor
         ? {
             concurrency: config.concurrency,
@@ -164,6 +167,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
       jsonDates: config.jsonDates,
       bodyLimit: config.bodyLimit,
       maxConnections: config.maxConnections,
+      workerGrants: config.workerGrants,
       serverId: config.serverId,
       serverVersion: KJOBS_VERSION,
       ...(config.location ? { location: config.location } : {}),

@@ -19,9 +19,25 @@ interface Container {
 /** What a container holds, as `GET /server/containers` shows it. */
 export interface ContainerInfo {
   id: string;
+  /** Command names; of a remote container, the patterns of the commands its workers run. */
   commands: string[];
   callbacks: string[];
   createdAt: number;
+  /** Its commands run in workers elsewhere (the worker protocol), not in this process. */
+  remote?: boolean;
+}
+
+/** A container whose commands workers elsewhere run: the patterns of their names (`*`: any run of characters). */
+interface RemoteContainer {
+  patterns: string[];
+  matchers: RegExp[];
+  createdAt: number;
+}
+
+/** A command-name pattern (`com.acme.billing.*`) as a regular expression of the whole name. */
+export function commandPattern(pattern: string): RegExp {
+  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`);
 }
 
 /**
@@ -32,6 +48,7 @@ export interface ContainerInfo {
 export class CommandRegistry {
   private readonly global: Container = { commands: new Map(), callbacks: new Map(), createdAt: Date.now() };
   private readonly containers = new Map<string, Container>();
+  private readonly remote = new Map<string, RemoteContainer>();
 
   /** Registers a command, globally or in a container (created if needed). */
   registerCommand(name: string, command: Command, containerId?: string): this {
@@ -87,15 +104,70 @@ export class CommandRegistry {
 
   /** Whether any container, or the global set, has a command of this name. */
   hasCommand(name: string): boolean {
-    return this.global.commands.has(name) || [...this.containers.values()].some((c) => c.commands.has(name));
+    return (
+      this.global.commands.has(name) ||
+      [...this.containers.values()].some((c) => c.commands.has(name)) ||
+      [...this.remote.values()].some((c) => c.matchers.some((matcher) => matcher.test(name)))
+    );
+  }
+
+  /**
+   * Declares a remote container (`--remote-container ID=PATTERN,...`): jobs of commands matching its patterns are
+   * accepted, and run by workers elsewhere (the worker protocol), never by this process's executor.
+   */
+  registerRemoteContainer(id: string, patterns: readonly string[]): this {
+    if (!id || /\s/.test(id)) throw new ValidationError(`Invalid container id "${id}"`);
+    if (this.containers.has(id)) {
+      throw new ValidationError(`Container ${id} is loaded here: it cannot also be a remote container`);
+    }
+    if (patterns.length === 0 || patterns.some((pattern) => pattern.trim() === '')) {
+      throw new ValidationError(`Remote container ${id} needs command patterns, e.g. ${id}=com.acme.*`);
+    }
+    this.remote.set(id, {
+      patterns: [...patterns],
+      matchers: patterns.map(commandPattern),
+      createdAt: Date.now(),
+    });
+    return this;
+  }
+
+  /** Whether workers elsewhere run this container's jobs. */
+  isRemote(containerId: string | null): boolean {
+    return containerId !== null && this.remote.has(containerId);
+  }
+
+  remoteContainerIds(): string[] {
+    return [...this.remote.keys()];
+  }
+
+  /**
+   * The remote container whose patterns match a command, when exactly one does; undefined when none does; a
+   * ValidationError naming them when several do (the job must say which, with containerId).
+   */
+  remoteContainerFor(command: string): string | undefined {
+    const matching = [...this.remote].filter(([, container]) =>
+      container.matchers.some((matcher) => matcher.test(command)),
+    );
+    if (matching.length > 1) {
+      throw new ValidationError(
+        `Command ${command} matches remote containers ${matching.map(([id]) => id).join(', ')}: give containerId`,
+      );
+    }
+    return matching[0]?.[0];
   }
 
   hasContainer(id: string): boolean {
-    return this.containers.has(id);
+    return this.containers.has(id) || this.remote.has(id);
   }
 
+  /** The containers this process runs (its executor claims their jobs); remote ones are not among them. */
   containerIds(): string[] {
     return [...this.containers.keys()];
+  }
+
+  /** Every container, this process's and remote ones. */
+  allContainerIds(): string[] {
+    return [...this.containers.keys(), ...this.remote.keys()];
   }
 
   /** How many commands each container has, by container id. */
@@ -105,6 +177,9 @@ export class CommandRegistry {
 
   /** A container's own commands and callbacks (not the global ones it also sees), or undefined when unknown. */
   container(id: string): ContainerInfo | undefined {
+    const remote = this.remote.get(id);
+    if (remote)
+      return { id, commands: remote.patterns, callbacks: [], createdAt: remote.createdAt, remote: true };
     const container = this.containers.get(id);
     if (!container) return undefined;
     return {
@@ -128,6 +203,16 @@ export class CommandRegistry {
 
   /** Refuses, with KIE's wording, a command or container this registry does not know. */
   validate(command: string, containerId: string | null, callbacks: readonly string[] = []): void {
+    const remote = containerId === null ? undefined : this.remote.get(containerId);
+    if (remote) {
+      // Its callbacks are the worker's (Java classes, say): it runs them, this process cannot check them.
+      if (!remote.matchers.some((matcher) => matcher.test(command))) {
+        throw new UnknownCommandError(
+          `Invalid command type ${command} (remote container ${containerId} runs ${remote.patterns.join(', ')})`,
+        );
+      }
+      return;
+    }
     if (containerId && !this.containers.has(containerId)) {
       throw new UnknownCommandError(`No container found for id ${containerId}`);
     }
@@ -141,6 +226,7 @@ export class CommandRegistry {
 
   /** Refuses callback names that neither the container nor the global registry knows. */
   validateCallbacks(callbacks: readonly string[], containerId: string | null): void {
+    if (this.isRemote(containerId)) return;
     for (const name of callbacks) {
       if (!this.resolveCallback(name, containerId)) {
         throw new UnknownCommandError(`Unknown callback ${name}`);

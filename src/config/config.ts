@@ -114,6 +114,10 @@ export interface Config {
   trustProxy: TrustedProxies;
   /** Failed logins a client address may make per minute before it gets 429 (`--login-failures`); 0: no limit. */
   loginFailures: number;
+  /** Remote containers: id → the patterns of the commands workers elsewhere run (`--remote-container`). */
+  remoteContainers: Record<string, string[]>;
+  /** The remote containers each user with the role `worker` may serve (`--worker-grant USER=ID,ID`). */
+  workerGrants: Record<string, string[]>;
   /**
    * Concurrency limits across all nodes sharing the store: at most N jobs of a command (`--limit COMMAND=N`,
    * KJOBS_LIMITS="cmd=2,cmd2=1") or of a container (`--container-limit ID=N`, KJOBS_CONTAINER_LIMITS) at once.
@@ -138,6 +142,8 @@ export interface Config {
 function emptyConfig(): Config {
   return {
     containers: {},
+    remoteContainers: {},
+    workerGrants: {},
     users: [],
     allowedHosts: [],
     limits: { commands: {}, containers: {} },
@@ -261,7 +267,11 @@ function readFileValue(setting: Setting, config: Config, value: unknown, name: s
       ? value
       : setting.fileObject && isObject(value)
         ? Object.entries(value).map(([key, item]) =>
-            typeof item === 'string' || typeof item === 'number' ? `${key}=${item}` : item,
+            typeof item === 'string' || typeof item === 'number'
+              ? `${key}=${item}`
+              : Array.isArray(item) && item.every((each) => typeof each === 'string')
+                ? `${key}=${item.join(',')}`
+                : item,
           )
         : undefined;
     const shape = setting.fileObject ? 'a list of strings or an object' : 'a list of strings';

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { Config } from './config.js';
 import {
   parseContainer,
+  parseRemoteContainer,
   parseDuration,
   parseInteger,
   parseKeyLimit,
@@ -371,6 +372,38 @@ export const SETTINGS: readonly Setting[] = [
     add: (config, item, name) => {
       const [id, module] = parseContainer(item, name);
       config.containers = { ...config.containers, [id]: module };
+    },
+  },
+  {
+    kind: 'list',
+    key: 'remoteContainers',
+    flag: '--remote-container <ID=PATTERN[,PATTERN]>',
+    env: 'KJOBS_REMOTE_CONTAINERS',
+    help:
+      'a container whose commands (names matching the patterns, * for any characters) run in workers elsewhere, ' +
+      'over the worker protocol; repeatable',
+    envHint: '=billing=com.acme.billing.*;payments=com.acme.pay.*',
+    envSeparator: /;/,
+    fileObject: true,
+    commands: SERVE,
+    add: (config, item, name) => {
+      const [id, patterns] = parseRemoteContainer(item, name);
+      config.remoteContainers = { ...config.remoteContainers, [id]: patterns };
+    },
+  },
+  {
+    kind: 'list',
+    key: 'workerGrants',
+    flag: '--worker-grant <USER=CONTAINER[,CONTAINER]>',
+    env: 'KJOBS_WORKER_GRANTS',
+    help: 'the remote containers a user with the role worker may serve; repeatable',
+    envHint: '=java=billing,payments;py=reports',
+    envSeparator: /;/,
+    fileObject: true,
+    commands: SERVE,
+    add: (config, item, name) => {
+      const [user, containers] = parseRemoteContainer(item, name, 'USER=CONTAINER[,CONTAINER]');
+      config.workerGrants = { ...config.workerGrants, [user]: containers };
     },
   },
   {

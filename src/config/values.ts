@@ -83,6 +83,21 @@ export function parseContainer(text: string, name = '--container'): [string, str
   return [id, module];
 }
 
+/** `ID=ITEM[,ITEM...]` (a remote container and its command patterns, a worker user and its containers). */
+export function parseRemoteContainer(
+  text: string,
+  name = '--remote-container',
+  shape = 'ID=PATTERN[,PATTERN] (e.g. billing=com.acme.billing.*)',
+): [string, string[]] {
+  const eq = text.indexOf('=');
+  const id = text.slice(0, eq).trim();
+  const items = splitList(text.slice(eq + 1), /,/);
+  if (eq < 1 || !id || items.length === 0 || /\s/.test(id)) {
+    throw new ConfigError(`${name} must be ${shape}, got ${JSON.stringify(text)}`);
+  }
+  return [id, items];
+}
+
 /**
  * `NAME:PASSWORD[:ROLE,ROLE...]`; without roles the user gets `kie-server`. The name cannot hold a colon; a
  * password can only when roles follow (the text after the last colon is read as the roles).

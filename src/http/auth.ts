@@ -44,6 +44,26 @@ export interface User {
 export const API_ROLES: readonly string[] = ['kie-server', 'user'];
 /** A kjobs extension: a user with only this role may read (GET, HEAD) and change nothing. */
 export const VIEWER_ROLE = 'viewer';
+/**
+ * A kjobs extension: a user with this role may use the worker protocol alone (`.../server/kjobs/workers/...`), for
+ * the remote containers it is granted (--worker-grant); users with an API role may use it for every container.
+ */
+export const WORKER_ROLE = 'worker';
+/** The worker protocol's paths, which the worker role may use. */
+export const WORKER_PATH = /^\/kie-server\/services\/rest\/server\/kjobs\/workers(\/|$|\?)/;
+
+/** Who made a request, once authenticated: what the routes check grants against. */
+export interface RequestUser {
+  name: string;
+  roles: ReadonlySet<string>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated user; undefined when authentication is off. */
+    kjobsUser?: RequestUser;
+  }
+}
 const READ_METHODS = new Set(['GET', 'HEAD']);
 export const REALM = 'KIE Server';
 
@@ -136,7 +156,12 @@ export class BasicAuthenticator {
    * rejects with 401 or 403 otherwise, and with 429 (or 503) when `client` (or everyone) has too many slow checks
    * under way.
    */
-  async authenticate(header: string | undefined, method = 'GET', client = ''): Promise<string> {
+  async authenticate(
+    header: string | undefined,
+    method = 'GET',
+    client = '',
+    path = '',
+  ): Promise<RequestUser> {
     const credentials = parseBasic(header);
     if (!credentials) throw unauthorized('This API needs HTTP basic authentication');
     const stored = this.users.get(credentials.name);
@@ -148,9 +173,11 @@ export class BasicAuthenticator {
       throw new HttpError(error.scope === 'client' ? 429 : 503, error.message, { 'retry-after': '1' });
     }
     if (!matches || !stored) throw unauthorized('Invalid user name or password');
+    const user = { name: credentials.name, roles: stored.roles };
     if (!this.requiredRoles.some((role) => stored.roles.has(role))) {
+      if (stored.roles.has(WORKER_ROLE) && WORKER_PATH.test(path)) return user;
       if (stored.roles.has(VIEWER_ROLE)) {
-        if (READ_METHODS.has(method)) return credentials.name;
+        if (READ_METHODS.has(method)) return user;
         throw new HttpError(
           403,
           `User ${credentials.name} has the role ${VIEWER_ROLE}: it may read jobs but not change them`,
@@ -158,10 +185,12 @@ export class BasicAuthenticator {
       }
       throw new HttpError(
         403,
-        `User ${credentials.name} does not have the role ${this.requiredRoles.join(' or ')}`,
+        stored.roles.has(WORKER_ROLE)
+          ? `User ${credentials.name} has the role ${WORKER_ROLE}: it may use the worker protocol only`
+          : `User ${credentials.name} does not have the role ${this.requiredRoles.join(' or ')}`,
       );
     }
-    return credentials.name;
+    return user;
   }
 
   private async passwordMatches(
@@ -238,9 +267,14 @@ export class BasicAuthenticator {
           'retry-after': String(wait),
         });
       }
-      let user: string;
+      let user: RequestUser;
       try {
-        user = await this.authenticate(request.headers.authorization, request.method, request.ip);
+        user = await this.authenticate(
+          request.headers.authorization,
+          request.method,
+          request.ip,
+          request.url,
+        );
       } catch (error) {
         const wrongCredentials = error instanceof HttpError && error.statusCode === 401 && limiterKey;
         if (wrongCredentials) {
@@ -252,7 +286,8 @@ export class BasicAuthenticator {
         }
         throw error;
       }
-      request.log = request.log.child({ user });
+      request.kjobsUser = user;
+      request.log = request.log.child({ user: user.name });
     };
   }
 }

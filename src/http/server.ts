@@ -31,6 +31,7 @@ import { flowControlRoutes } from './routes/flow-control.js';
 import { jobRoutes } from './routes/jobs.js';
 import { fastifyTrustProxy, type TrustedProxies } from './proxies.js';
 import { probeRoutes } from './routes/probes.js';
+import { workerRoutes } from './routes/workers.js';
 import { serverInfoRoutes } from './routes/server-info.js';
 
 /** Where KIE Server's REST API lives. */
@@ -96,6 +97,8 @@ export interface ServerOptions {
    * connections cannot take every file descriptor.
    */
   maxConnections?: number;
+  /** The remote containers each user with the role `worker` may serve (--worker-grant). */
+  workerGrants?: Readonly<Record<string, readonly string[]>>;
   logger?: Logger;
 }
 
@@ -310,6 +313,7 @@ export async function createServer(kjobs: Kjobs, options: ServerOptions = {}): P
       await api.register(containerRoutes, { kjobs, jsonDates });
       await api.register(consoleExtensionRoutes, { kjobs });
       await api.register(flowControlRoutes, { kjobs });
+      await api.register(workerRoutes, { kjobs, workerGrants: options.workerGrants ?? {} });
     },
     { prefix: KIE_SERVER_PATH },
   );

@@ -44,6 +44,10 @@ export interface ClaimOptions {
   owner?: string;
   /** Commands not to claim now. */
   excludeCommands?: readonly string[];
+  /** Jobs without a container are left out too (a remote worker runs its containers' commands only). */
+  onlyContainers?: boolean;
+  /** Only commands matching one of these patterns (`*`: any run of characters). Undefined: any. */
+  commands?: readonly string[];
   /** At most this many jobs of a command, or of a container, RUNNING at once across all workers of the store. */
   limits?: ConcurrencyLimits;
   /** Called with what the limits held back in this claim (for the executor's wake-up and the metrics). */

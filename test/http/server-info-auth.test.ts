@@ -139,7 +139,7 @@ describe('basic authentication', () => {
   it('compares credentials by value (unit)', async () => {
     const auth = new BasicAuthenticator([{ name: 'u', password: 'p', roles: ['user'] }]);
     const header = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
-    assert.equal(await auth.authenticate(header('u:p')), 'u');
+    assert.equal((await auth.authenticate(header('u:p'))).name, 'u');
     await assert.rejects(auth.authenticate(header('u:P')), { statusCode: 401 });
     await assert.rejects(auth.authenticate(header('u:pp')), { statusCode: 401 });
     await assert.rejects(auth.authenticate(header('u')), { statusCode: 401 });

@@ -501,6 +501,41 @@ const listResponses = {
 const BASIC_AUTH = [{ basicAuth: [] }];
 const KIE_TAG = ['KIE jobs'];
 const EXTENSION_TAG = ['kjobs extensions'];
+const WORKER_TAG = ['kjobs worker protocol'];
+
+/** An operation of the worker protocol on one job: its body, and 200 with the status (or 204), 409 lease lost. */
+function workerJobOperation(
+  operationId: string,
+  summary: string,
+  properties: Record<string, JsonSchema>,
+  answersStatus = false,
+) {
+  return {
+    operationId,
+    summary,
+    tags: WORKER_TAG,
+    security: BASIC_AUTH,
+    params: jobIdParams,
+    body: { type: 'object', properties, required: ['lease'] },
+    response: {
+      ...(answersStatus
+        ? {
+            200: {
+              type: 'object',
+              properties: { status: { enum: ['DONE', 'RETRYING', 'ERROR'] } },
+              required: ['status'],
+            },
+          }
+        : { 204: { type: 'null', description: 'Done' } }),
+      ...EXTENSION_ERRORS,
+      403: error("The user may not serve this job's container"),
+      404: error('No job has this id'),
+      409: error('The job is not held under this lease any more (cancelled, requeued or rescued): drop it'),
+      ...BODY_ERRORS,
+      ...(answersStatus ? { 413: error('The response data is larger than --max-data-size') } : {}),
+    },
+  };
+}
 const OPERATIONS_TAG = ['Operations'];
 
 const list = (operationId: string, summary: string, defaultStatuses: string, params?: JsonSchema) => ({
@@ -987,6 +1022,143 @@ export const ROUTE_SCHEMAS = {
       ...BODY_ERRORS,
     },
   },
+  workerClaim: {
+    operationId: 'workerClaim',
+    summary: 'Worker protocol: claim due jobs of remote containers, with a long poll (workers/PROTOCOL.md)',
+    description:
+      'Answers as soon as a job is due, or after waitMs with no job. Each job comes with its lease: every later ' +
+      'call about it carries the lease. Users with the role worker may claim for the containers they are granted.',
+    tags: WORKER_TAG,
+    security: BASIC_AUTH,
+    body: {
+      type: 'object',
+      properties: {
+        worker: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,100}$' },
+        containers: { type: 'array', items: { type: 'string' }, minItems: 1 },
+        commands: { type: 'array', items: { type: 'string' }, minItems: 1 },
+        max: { type: 'integer', minimum: 1, maximum: 100 },
+        waitMs: { type: 'integer', minimum: 0, maximum: 60000 },
+      },
+      required: ['worker'],
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          heartbeatMs: { type: 'integer' },
+          jobs: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: { type: 'integer' },
+                command: { type: 'string' },
+                containerId: { type: ['string', 'null'] },
+                businessKey: { type: ['string', 'null'] },
+                processInstanceId: { type: ['integer', 'null'] },
+                attempt: { type: 'integer' },
+                retries: { type: 'integer' },
+                scheduledAt: { type: 'string', format: 'date-time' },
+                requestData: ref('RequestData'),
+                lease: { type: 'string' },
+                leaseExpiresAt: { type: 'string', format: 'date-time' },
+                parents: { type: 'array', items: { type: 'object' } },
+              },
+              required: [
+                'id',
+                'command',
+                'attempt',
+                'retries',
+                'requestData',
+                'lease',
+                'leaseExpiresAt',
+                'parents',
+              ],
+            },
+          },
+        },
+        required: ['heartbeatMs', 'jobs'],
+      },
+      ...EXTENSION_ERRORS,
+      403: error('The user may not serve one of these containers, or any'),
+      404: error('No remote container of this id'),
+      ...BODY_ERRORS,
+    },
+  },
+  workerHeartbeat: {
+    operationId: 'workerHeartbeat',
+    summary: 'Worker protocol: renew the leases of running jobs; says which are lost or cancelled',
+    tags: WORKER_TAG,
+    security: BASIC_AUTH,
+    body: {
+      type: 'object',
+      properties: {
+        jobs: {
+          type: 'array',
+          maxItems: 1000,
+          items: {
+            type: 'object',
+            properties: { id: { type: 'integer' }, lease: { type: 'string' } },
+            required: ['id', 'lease'],
+          },
+        },
+      },
+      required: ['jobs'],
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          jobs: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: { type: 'integer' },
+                held: { type: 'boolean' },
+                cancelled: { type: 'boolean' },
+                leaseExpiresAt: { type: ['string', 'null'], format: 'date-time' },
+              },
+              required: ['id', 'held', 'cancelled', 'leaseExpiresAt'],
+            },
+          },
+        },
+        required: ['jobs'],
+      },
+      ...EXTENSION_ERRORS,
+      ...BODY_ERRORS,
+    },
+  },
+  workerProgress: workerJobOperation('workerProgress', "Worker protocol: report a running job's progress", {
+    lease: { type: 'string' },
+    value: { type: 'number', minimum: 0, maximum: 100 },
+    data: { type: 'object' },
+  }),
+  workerComplete: workerJobOperation(
+    'workerComplete',
+    "Worker protocol: end an attempt DONE with its response data (and a recurring job's next run)",
+    {
+      lease: { type: 'string' },
+      responseData: { type: 'object' },
+      nextRun: { type: ['string', 'null'], format: 'date-time' },
+    },
+    true,
+  ),
+  workerFail: workerJobOperation(
+    'workerFail',
+    "Worker protocol: end an attempt failed: retried by KIE's rule, or ERROR at once with retry false",
+    {
+      lease: { type: 'string' },
+      message: { type: ['string', 'null'] },
+      stacktrace: { type: ['string', 'null'] },
+      retry: { type: 'boolean' },
+      nextRun: { type: ['string', 'null'], format: 'date-time' },
+    },
+    true,
+  ),
+  workerRelease: workerJobOperation('workerRelease', 'Worker protocol: give a claimed job back unrun', {
+    lease: { type: 'string' },
+  }),
   cancelJob: {
     operationId: 'cancelJob',
     summary: "Cancel a job, a RUNNING one too (kjobs extension; KIE's DELETE refuses RUNNING jobs with 409)",

@@ -42,7 +42,7 @@ export async function containerRoutes(app: FastifyInstance, { kjobs, jsonDates }
   app.get('/containers', { schema: ROUTE_SCHEMAS.listContainers }, async (request, reply) => {
     const codec = codecOf(request);
     const containers = kjobs.registry
-      .containerIds()
+      .allContainerIds()
       .map((id) => kjobs.registry.container(id))
       .filter((info): info is ContainerInfo => info !== undefined)
       .map(toContainerResource);

@@ -427,9 +427,17 @@ export class PostgresJobStore implements JobStore {
       // Paused commands and containers: claim_jobs leaves them out itself (one round trip), the claim with limits
       // reads them under its lock.
       const positions = await this.claimPositionsNow(due[0]);
-      return hasLimits(options.limits)
+      // A remote worker's claim (its containers only, some commands) goes through the candidates too.
+      const remote = options.onlyContainers === true || options.commands !== undefined;
+      return hasLimits(options.limits) || remote
         ? this.transaction((client) =>
-            this.claimWithinLimits(client, options, due, options.limits ?? {}, positions),
+            this.claimWithinLimits(
+              client,
+              options,
+              due,
+              options.limits ?? {},
+              remote ? undefined : positions,
+            ),
           )
         : this.claimDue(options, due, positions);
     });
@@ -550,6 +558,10 @@ export class PostgresJobStore implements JobStore {
         query.excludeContainers,
         query.excludeKeys,
       ];
+      if (options.onlyContainers || options.commands) {
+        const patterns = options.commands ? options.commands.map(likePattern) : null;
+        return this.query<CandidateRow>(client, this.sql.remoteCandidates, [...values, patterns]);
+      }
       if (positions) {
         return this.query<CandidateRow>(client, this.sql.candidatesFrom, [
           ...values,
@@ -1186,6 +1198,11 @@ function storableError(error: { message: string | null; stacktrace: string | nul
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A command pattern (`*`: any run of characters) as a LIKE pattern; `%`, `_` and `\` match themselves. */
+function likePattern(pattern: string): string {
+  return pattern.replace(/[\\%_]/g, '\\$&').replace(/\*/g, '%');
 }
 
 /** A row about to be requeued, for the unique rule. */

@@ -312,6 +312,20 @@ export function storeStatements(schema: string) {
       LIMIT $5
       FOR UPDATE SKIP LOCKED`,
     ),
+    /**
+     * A remote worker's candidates (ClaimOptions.onlyContainers, commands): as `candidates`, jobs of its containers
+     * only, and with $8 (null: any) only commands LIKE one of these patterns.
+     */
+    remoteCandidates: named(
+      'remote_candidates',
+      `SELECT id, command, container_id, ${CONCURRENCY_KEY} AS concurrency_key FROM ${jobs}
+      WHERE ${dueWhere} AND container_id IS NOT NULL AND container_id <> ALL ($6::text[])
+        AND (${CONCURRENCY_KEY} IS NULL OR ${CONCURRENCY_KEY} <> ALL ($7::text[]))
+        AND ($8::text[] IS NULL OR command LIKE ANY ($8::text[]))
+      ORDER BY priority DESC, scheduled_at, id
+      LIMIT $5
+      FOR UPDATE SKIP LOCKED`,
+    ),
     /** The candidates, each priority read from a position on: $8 priorities, $9 scheduled times, $10 ids. */
     candidatesFrom: named(
       'candidates_from',

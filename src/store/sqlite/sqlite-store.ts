@@ -127,6 +127,7 @@ function claimParams(options: CandidateOptions): Record<string, unknown> {
   options.excludeCommands?.forEach((name, i) => (params[`x${i}`] = name));
   options.excludeContainers?.forEach((name, i) => (params[`y${i}`] = name));
   options.excludeKeys?.forEach((name, i) => (params[`k${i}`] = name));
+  options.commands?.forEach((pattern, i) => (params[`g${i}`] = pattern.replace(/[?[]/g, '[$&]')));
   return params;
 }
 
@@ -578,6 +579,11 @@ export class SqliteJobStore implements JobStore {
     if (options.excludeKeys?.length) {
       const names = options.excludeKeys.map((_, i) => `@k${i}`).join(', ');
       where.push(`(${CONCURRENCY_KEY} IS NULL OR ${CONCURRENCY_KEY} NOT IN (${names}))`);
+    }
+    if (options.onlyContainers) where.push('container_id IS NOT NULL');
+    if (options.commands) {
+      // GLOB, not LIKE: case-sensitive, and `*` is its own wildcard (`?` and `[` are escaped).
+      where.push(`(${options.commands.map((_, i) => `command GLOB @g${i}`).join(' OR ') || '0'})`);
     }
     if (options.skipPaused) {
       where.push(`NOT EXISTS (SELECT 1 FROM paused WHERE kind = 'command' AND name = jobs.command)`);
