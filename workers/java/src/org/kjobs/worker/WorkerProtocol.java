@@ -191,15 +191,21 @@ final class WorkerProtocol {
         return e.getClass().getSimpleName() + text;
     }
 
-    /** The sentence of an error answer ({@code {"error": ...}}), or the start of whatever else it holds. */
+    /**
+     * The sentence of an error answer (kjobs answers errors as a JSON string; {@code {"error": ...}} is read too), or
+     * the start of whatever else it holds.
+     */
     private static String errorOf(String body) {
         try {
-            Object error = Json.parseObject(body).get("error");
-            if (error instanceof String) {
-                return (String) error;
+            Object parsed = Json.parse(body);
+            if (parsed instanceof String) {
+                return (String) parsed;
+            }
+            if (parsed instanceof Map<?, ?> map && map.get("error") instanceof String error) {
+                return error;
             }
         } catch (Json.ParseException e) {
-            // not the protocol's error format: show what came
+            // not JSON: show what came
         }
         String text = body.strip();
         return text.isEmpty() ? "(no body)" : text.length() > 200 ? text.substring(0, 200) + "…" : text;
