@@ -107,7 +107,7 @@ export interface KjobsOptions {
   dependencyLimits?: Partial<DependencyLimits>;
   /**
    * Remote containers: id → the patterns of the commands (`*`: any run of characters) that workers elsewhere run
-   * over the worker protocol (workers/PROTOCOL.md). Their jobs are accepted here and never run by this executor.
+   * over the worker protocol (docs/workers.md). Their jobs are accepted here and never run by this executor.
    */
   remoteContainers?: Record<string, readonly string[]>;
   /**

@@ -1,5 +1,5 @@
 /**
- * The server side of the worker protocol (workers/PROTOCOL.md): workers outside this process (another machine,
+ * The server side of the worker protocol (docs/workers.md): workers outside this process (another machine,
  * another language: the Java worker of workers/java, `kjobs worker --url`) claim the jobs of remote containers with
  * a long poll, renew their leases, report progress, and end each attempt; every rule of the in-process executor
  * holds (the store's claim: priorities, limits, pauses, dependencies; KIE's retry rule; fencing on the lease).
@@ -46,7 +46,7 @@ export interface RemoteClaim {
   signal?: AbortSignal;
 }
 
-/** A claimed job as a worker receives it (workers/PROTOCOL.md). */
+/** A claimed job as a worker receives it (docs/workers.md). */
 export interface RemoteJob {
   id: number;
   command: string;

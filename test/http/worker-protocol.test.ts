@@ -1,5 +1,5 @@
 /**
- * The worker protocol (workers/PROTOCOL.md, issue 30) over real HTTP, on SQLite and PostgreSQL: remote containers
+ * The worker protocol (docs/workers.md, issue 30) over real HTTP, on SQLite and PostgreSQL: remote containers
  * accept their commands' jobs (the container inferred from the patterns) and this node's executor leaves them
  * alone; a worker claims with a long poll, holds its jobs under a lease (fenced: a lost lease cannot complete, fail or
  * report progress), learns of a cancel from its heartbeat, fails with or without retry, gives jobs back; a dead

@@ -1,5 +1,5 @@
 /**
- * The Java worker's side of the worker protocol (workers/PROTOCOL.md), over real HTTP against a scripted stand-in
+ * The Java worker's side of the worker protocol (docs/workers.md), over real HTTP against a scripted stand-in
  * for the server (protocol-stand-in.ts): what it claims and with what, how it completes and fails jobs, its
  * heartbeats and the jobs they stop, its answers to 409 and 413, a SIGTERM, a server that is down, one that refuses
  * it. The real server's end-to-end tests come with the server (issue 30).

@@ -1,5 +1,5 @@
 /**
- * A stand-in for the server side of the worker protocol (workers/PROTOCOL.md), for testing a worker before the
+ * A stand-in for the server side of the worker protocol (docs/workers.md), for testing a worker before the
  * server answers it: it hands out the jobs a test queues, with leases, holds claims as long polls, answers
  * heartbeats and outcome calls as the test scripts them (by default as the protocol says), and records every call.
  * Not a kjobs server: no store, no retries, no schedule. The end-to-end tests run workers against the real one.

@@ -1024,7 +1024,7 @@ export const ROUTE_SCHEMAS = {
   },
   workerClaim: {
     operationId: 'workerClaim',
-    summary: 'Worker protocol: claim due jobs of remote containers, with a long poll (workers/PROTOCOL.md)',
+    summary: 'Worker protocol: claim due jobs of remote containers, with a long poll (docs/workers.md)',
     description:
       'Answers as soon as a job is due, or after waitMs with no job. Each job comes with its lease: every later ' +
       'call about it carries the lease. Users with the role worker may claim for the containers they are granted.',

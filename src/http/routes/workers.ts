@@ -1,5 +1,5 @@
 /**
- * The worker protocol over HTTP (workers/PROTOCOL.md), under `.../server/kjobs/workers/`: claim with a long poll,
+ * The worker protocol over HTTP (docs/workers.md), under `.../server/kjobs/workers/`: claim with a long poll,
  * heartbeat, progress, complete, fail, release. JSON only, behind the API's authentication: users with an API role
  * may serve every remote container; users with the role `worker` only the containers they are granted
  * (--worker-grant), and nothing else of the API. The jobs' side is remote/worker-service.ts.

@@ -3,7 +3,7 @@ package org.kjobs.worker;
 import java.util.Map;
 
 /**
- * A job as a claim hands it over (PROTOCOL.md, "Claim"): what the worker needs to run it and report its outcome.
+ * A job as a claim hands it over (docs/workers.md, "Claim"): what the worker needs to run it and report its outcome.
  *
  * @param id the job's id
  * @param command the command's class name

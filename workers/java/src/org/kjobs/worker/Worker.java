@@ -9,7 +9,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The worker's loop (PROTOCOL.md, "What a worker does"): claims jobs with a long poll for its free slots, runs each
+ * The worker's loop (docs/workers.md, "What a worker does"): claims jobs with a long poll for its free slots, runs each
  * in a thread of its own, heartbeats all running jobs at once and interrupts those the server says are cancelled or
  * lost, reports each outcome, then calls the job's callbacks. Stops on {@link #stop()}: no more claims, running jobs
  * get the stop timeout to finish, the rest are interrupted and given back.

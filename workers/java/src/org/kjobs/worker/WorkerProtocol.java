@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The HTTP side of the kjobs worker protocol (workers/PROTOCOL.md, version 1): one method per call, JSON in and
+ * The HTTP side of the kjobs worker protocol (docs/workers.md, version 1): one method per call, JSON in and
  * out, basic authentication. Everything the worker knows of the wire is in this class.
  *
  * <p>Each method answers the server's answer, or throws a {@link ProtocolException} saying whether to try again
