@@ -26,6 +26,8 @@ describe('config file', () => {
       host: '0.0.0.0',
       database: 'postgres://kjobs:secret@db/jobs',
       containers: { acme: './acme.mjs', billing: './billing.mjs' },
+      remoteContainers: { java: 'com.acme.*,org.jbpm.*' },
+      workerGrants: ['worker=java'],
       users: ['admin:pw', 'viewer:pw2:user'],
       insecure: true,
       jsonDates: 'iso',
@@ -69,6 +71,8 @@ describe('config file', () => {
       host: '0.0.0.0',
       database: 'postgres://kjobs:secret@db/jobs',
       containers: { acme: './acme.mjs', billing: './billing.mjs' },
+      remoteContainers: { java: ['com.acme.*', 'org.jbpm.*'] },
+      workerGrants: { worker: ['java'] },
       users: [
         { name: 'admin', password: 'pw', roles: ['kie-server'] },
         { name: 'viewer', password: 'pw2', roles: ['user'] },
