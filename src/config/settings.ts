@@ -113,7 +113,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--user <NAME:PASSWORD[:ROLES]>',
     env: 'KJOBS_USERS',
     help: 'API user, roles comma-separated (default kie-server); repeatable',
-    envHint: ', ;-separated',
+    envHint: '=name:pw:roles;name2:pw2',
     envSeparator: /[;\n]/,
     commands: SERVE,
     add: (config, item, name) => {
@@ -345,6 +345,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--location <url>',
     env: 'KJOBS_LOCATION',
     help: 'public URL of .../kie-server/services/rest/server for GET /server',
+    shownDefault: 'from the request',
     commands: SERVE,
     read: (config, text) => (config.location = text.trim() || undefined),
   },
