@@ -23,7 +23,7 @@ function givenFlags(command: Command): ConfigFlags {
 /** The flags of a command, one per setting it takes, and `--config`. */
 function settingOptions(command: Command, name: CommandName): Command {
   for (const setting of SETTINGS.filter((candidate) => candidate.commands.includes(name))) {
-    const option = new Option(setting.flag, helpOf(setting));
+    const option = new Option(setting.flag, helpOf(setting, name));
     if (setting.kind === 'list') option.argParser(collect);
     if (setting.choices) option.choices(setting.choices);
     command.addOption(option);

@@ -35,6 +35,8 @@ interface SettingBase {
   env: string;
   /** Help, without the default and the variable (added from the row). */
   help: string;
+  /** Help of a command on which the flag means something else (`kjobs worker --workers`: no HTTP). */
+  commandHelp?: Partial<Record<CommandName, string>>;
   /** Said after the variable in help, when its value is not written as the flag's: `=id=mod,id2=mod2`. */
   envHint?: string;
   /** The commands that take the flag; the variable and the file key are read by both. */
@@ -390,6 +392,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--workers <n>',
     env: 'KJOBS_WORKERS',
     help: 'processes sharing the port, each serving HTTP and running jobs; auto: one per core',
+    commandHelp: { worker: 'processes running jobs (kjobs worker serves no HTTP); auto: one per core' },
     default: '1',
     commands: BOTH,
     read: (config, text, name) =>
@@ -585,9 +588,10 @@ export function flagName(setting: Setting): string {
   return setting.flag.split(' ')[0]!;
 }
 
-/** The help line: the setting's help, its default and its variable. */
-export function helpOf(setting: Setting): string {
+/** The help line of the setting's flag on `command`: its help, its default and its variable. */
+export function helpOf(setting: Setting, command: CommandName = 'serve'): string {
   const shown = setting.kind === 'value' ? (setting.shownDefault ?? setting.default) : undefined;
   const shownDefault = shown !== undefined ? ` (default ${shown})` : '';
-  return `${setting.help}${shownDefault} [${setting.env}${setting.envHint ?? ''}]`;
+  const help = setting.commandHelp?.[command] ?? setting.help;
+  return `${help}${shownDefault} [${setting.env}${setting.envHint ?? ''}]`;
 }
