@@ -21,6 +21,7 @@ import {
   type WireFormat,
 } from '../client/index.js';
 import { fetchWithCa } from '../client-node/index.js';
+import { exitOnUsageError, USAGE_EXIT_CODE } from './usage-exit.js';
 
 /** Exit codes of `kjobs jobs ...`. */
 export const JOBS_EXIT_CODES = {
@@ -29,7 +30,7 @@ export const JOBS_EXIT_CODES = {
   /** Any other failure: server error, refused input (400), server unreachable, timeout. */
   failure: 1,
   /** Usage error: unknown option, missing or malformed argument; nothing was sent. */
-  usage: 2,
+  usage: USAGE_EXIT_CODE,
   /** The job (or container) does not exist (HTTP 404). */
   notFound: 3,
   /** The job is in a state that does not allow the operation (HTTP 409, e.g. cancelling a DONE job). */
@@ -305,11 +306,7 @@ export function registerJobsCommand(
     err: (text) => process.stderr.write(text),
   },
 ): Command {
-  const usageExit = (error: CommanderError) => {
-    const code =
-      error.exitCode === 1 && error.code.startsWith('commander.') ? JOBS_EXIT_CODES.usage : error.exitCode;
-    process.exit(code);
-  };
+  const usageExit = exitOnUsageError;
   const jobs = program
     .command('jobs')
     .description(

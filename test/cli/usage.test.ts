@@ -35,3 +35,26 @@ describe('kjobs --help', () => {
     assert.match(help, /running jobs/);
   });
 });
+
+describe('usage errors', () => {
+  it('exit with 2 on every command, as documented: unknown flags and commands, bad flag values', async () => {
+    for (const args of [
+      ['serve', '--nope'],
+      ['worker', '--nope'],
+      ['jobs', 'list', '--nope'],
+      ['containers', '--nope'],
+      ['pause', '--nope'],
+      ['hash-password', '--nope'],
+      ['serve', '--log-level', 'loud'],
+      ['nothing'],
+    ]) {
+      const { code, stdout, stderr } = await runCli(args);
+      assert.equal(code, 2, `kjobs ${args.join(' ')}: ${stderr}`);
+      assert.equal(stdout, '', `kjobs ${args.join(' ')}`);
+      assert.match(stderr, /error: (unknown (option|command)|option .* argument)/, `kjobs ${args.join(' ')}`);
+    }
+    for (const args of [['--help'], ['serve', '--help'], ['--version']]) {
+      assert.equal((await runCli(args)).code, 0, `kjobs ${args.join(' ')}`);
+    }
+  });
+});
