@@ -210,7 +210,12 @@ function jobRows(jobs: RequestInfoInstance[]): string {
   );
 }
 
-function jobDetails(job: RequestInfoInstance): string {
+/** The lines of `kjobs jobs get`: the job's fields, kjobs' progress and dependencies, then its errors. */
+function jobDetails(
+  job: RequestInfoInstance,
+  progress: JobProgress | undefined,
+  links: JobDependencies | undefined,
+): string {
   const rows: [string, string][] = [
     ['Job', String(job.requestInstanceId)],
     ['Status', job.requestStatus],
@@ -224,11 +229,14 @@ function jobDetails(job: RequestInfoInstance): string {
   ];
   if (job.requestData) rows.push(['Request data', valueText(job.requestData)]);
   if (job.responseData) rows.push(['Response data', valueText(job.responseData)]);
+  rows.push(...extensionRows(progress, links));
+  const errors = job.requestErrors?.errorInfoInstance;
+  if (errors?.length === 0) rows.push(['Errors', 'none']);
+  // One column for every value, however long the longest label is.
   const width = Math.max(...rows.map(([name]) => name.length));
   let text = rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n') + '\n';
-  const errors = job.requestErrors?.errorInfoInstance;
-  if (errors) {
-    text += errors.length === 0 ? 'Errors        none\n' : `Errors (${errors.length}):\n`;
+  if (errors && errors.length > 0) {
+    text += `Errors (${errors.length}):\n`;
     for (const error of errors) {
       text += `  #${error.errorInstanceId}  ${dateText(error.errorDate)}  ${error.errorMessage ?? '(no message)'}\n`;
     }
@@ -236,25 +244,28 @@ function jobDetails(job: RequestInfoInstance): string {
   return text;
 }
 
-/** Progress and dependencies of `kjobs jobs get`, when the server has them. */
-function extensionDetails(progress: JobProgress | undefined, links: JobDependencies | undefined): string {
-  let text = '';
+/** Progress and dependencies of `kjobs jobs get`, when the server has them (kjobs extensions). */
+function extensionRows(
+  progress: JobProgress | undefined,
+  links: JobDependencies | undefined,
+): [string, string][] {
+  const rows: [string, string][] = [];
   if (progress && (progress.value !== null || progress.data !== null)) {
     const parts = [
       progress.value !== null ? `${progress.value}%` : '',
       progress.data !== null ? JSON.stringify(progress.data) : '',
       progress.updatedAt ? `(at ${progress.updatedAt.toISOString()})` : '',
     ];
-    text += `Progress      ${parts.filter((part) => part !== '').join(' ')}\n`;
+    rows.push(['Progress', parts.filter((part) => part !== '').join(' ')]);
   }
   const list = (jobs: JobLink[]) =>
     jobs.map((link) => `#${link.id} ${link.status}${link.waiting ? ' (waiting)' : ''}`).join(', ');
   if (links && links.parents.length > 0) {
     const waiting = links.waitingFor > 0 ? ` (waiting for ${links.waitingFor})` : '';
-    text += `Depends on    ${list(links.parents)}${waiting}\n`;
+    rows.push(['Depends on', `${list(links.parents)}${waiting}`]);
   }
-  if (links && links.children.length > 0) text += `Children      ${list(links.children)}\n`;
-  return text;
+  if (links && links.children.length > 0) rows.push(['Children', list(links.children)]);
+  return rows;
 }
 
 function containerRows(containers: KieContainerResource[]): string {
@@ -430,7 +441,7 @@ function getCommand(jobs: Command, run: Runner): void {
       if (flags.json) {
         return json({ ...job, ...(progress && { progress }), ...(links && { dependencies: links }) });
       }
-      return jobDetails(job) + extensionDetails(progress, links);
+      return jobDetails(job, progress, links);
     }),
   );
 }

@@ -48,7 +48,18 @@ describe('kjobs jobs', () => {
 
   before(async () => {
     server = await startServer({
-      kjobs: { executor: { pollIntervalMs: 20 }, containers: { acme: { 'com.acme.Greet': () => ({}) } } },
+      kjobs: {
+        executor: { pollIntervalMs: 20 },
+        containers: {
+          acme: {
+            'com.acme.Greet': () => ({}),
+            'com.acme.Halfway': ({ progress }) => {
+              progress(50, { step: 1 });
+              return { answer: 42 };
+            },
+          },
+        },
+      },
       server: { users: [USER] },
     });
     env = { KJOBS_URL: server.baseUrl, KJOBS_USER: USER.name, KJOBS_PASSWORD: USER.password };
@@ -199,6 +210,36 @@ describe('kjobs jobs', () => {
     assert.match(details.stdout, /Errors \(2\):\n {2}#\d+ {2}\S+ {2}Throwing error for testing purpose\n/);
   });
 
+  test('get: every value in one column, with response data, progress and parents', async () => {
+    const parent = await kjobs(['schedule', 'com.acme.Halfway', '--container', 'acme', '--json'], env);
+    const parentId = (JSON.parse(parent.stdout) as { id: number }).id;
+    await eventually(
+      () => server.kjobs.get(parentId),
+      (job) => job.status === 'DONE',
+    );
+    const child = await kjobs(
+      ['schedule', PRINT_OUT, '--data', JSON.stringify({ dependsOn: [parentId] }), '--json'],
+      env,
+    );
+    const childId = (JSON.parse(child.stdout) as { id: number }).id;
+    for (const [id, labels] of [
+      [parentId, ['Response data', 'Progress', 'Children', 'Errors']],
+      [childId, ['Request data', 'Depends on', 'Errors']],
+    ] as const) {
+      const details = await kjobs(['get', String(id)], env);
+      assert.equal(details.code, 0, details.stderr);
+      const lines = details.stdout.trimEnd().split('\n');
+      for (const label of labels) {
+        assert.ok(
+          lines.some((line) => line.startsWith(`${label} `)),
+          `${label} in:\n${details.stdout}`,
+        );
+      }
+      const columns = new Set(lines.map((line) => /^\S+(?: \S+)* {2,}/.exec(line)?.[0].length));
+      assert.deepEqual([...columns], [[...columns][0]], `one column of values:\n${details.stdout}`);
+    }
+  });
+
   test('exit codes: 3 not found, 4 wrong state, 5 bad credentials, 1 other failures, 2 usage', async () => {
     const missing = await kjobs(['get', '99999'], env);
     assert.equal(missing.code, 3);
@@ -299,14 +340,14 @@ describe('kjobs jobs', () => {
       assert.equal(listed.code, 0, listed.stderr);
       assert.equal(
         listed.stdout,
-        'CONTAINER  STATUS   RELEASE  COMMANDS\nacme       STARTED  -        com.acme.Greet\n',
+        'CONTAINER  STATUS   RELEASE  COMMANDS\nacme       STARTED  -        com.acme.Greet, com.acme.Halfway\n',
       );
     }
     const asJson = await cli(['containers', '--json'], env);
     assert.equal(asJson.code, 0, asJson.stderr);
     const [container] = JSON.parse(asJson.stdout) as { containerId: string; commands: string[] }[];
     assert.equal(container?.containerId, 'acme');
-    assert.deepEqual(container?.commands, ['com.acme.Greet']);
+    assert.deepEqual(container?.commands, ['com.acme.Greet', 'com.acme.Halfway']);
     const one = await cli(['containers', 'acme', '--json'], env);
     assert.equal(JSON.parse(one.stdout).status, 'STARTED');
     const unknown = await cli(['containers', 'nope'], env);
