@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { maskDatabase, type Config } from '../config/config.js';
 import { isClusterWorker, leaveCluster, reportReady } from './cluster.js';
+import { DatabaseStartError, isDatabaseFailure } from './start-failure.js';
 import { KJOBS_VERSION } from '../version.js';
 import { assertSafeBinding, isLoopbackHost, type User } from '../http/auth.js';
 import { createServer, reloadServer } from '../http/server.js';
@@ -33,7 +34,14 @@ async function startKjobs(
   const stopTracing = config.otel
     ? await startOtelSdk({ serviceName: config.serverId, logger })
     : async () => undefined;
-  const store = openStore(config.database, { logger });
+  let store: JobStore;
+  try {
+    // Any failure here is the file or URL of --db: a folder, a path this user cannot write, a bad URL.
+    store = openStore(config.database, { logger });
+  } catch (error) {
+    await stopTracing();
+    throw new DatabaseStartError(config.database, error);
+  }
   try {
     const kjobs = await createKjobs({
       store,
@@ -65,7 +73,8 @@ async function startKjobs(
   } catch (error) {
     await store.close();
     await stopTracing();
-    throw error;
+    // The store is prepared (migrated) first: SQLite's and PostgreSQL's errors are about --db.
+    throw isDatabaseFailure(config.database, error) ? new DatabaseStartError(config.database, error) : error;
   }
 }
 
