@@ -34,7 +34,7 @@ function clock(ms: number): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
-/** One JSON log entry as a readable line; an error's stack follows, indented, at error level and above. */
+/** One JSON log entry as a readable line; an error's stack follows, indented, at error level and above and at debug. */
 export function formatPretty(line: string, colors = false): string {
   let entry: Record<string, unknown>;
   try {
@@ -53,7 +53,8 @@ export function formatPretty(line: string, colors = false): string {
   const time = typeof entry.time === 'number' ? clock(entry.time) : '';
   let text = `${paint(time, 90)} ${paint(label, color)} ${String(entry.msg ?? '')}`;
   if (fields.length > 0) text += ` ${fields.join(' ')}`;
-  if (err?.stack && level >= 50) text += `\n${err.stack.replace(/^/gm, '    ')}`;
+  // The stack of errors, and at debug level, whose reader is after it (a start failure's module, say).
+  if (err?.stack && (level >= 50 || level <= 20)) text += `\n${err.stack.replace(/^/gm, '    ')}`;
   return `${text}\n`;
 }
 

@@ -1,4 +1,5 @@
-import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { UnknownCommandError, ValidationError } from '../core/index.js';
 import {
@@ -73,7 +74,7 @@ export class CommandRegistry {
     try {
       module = (await import(url)) as typeof module;
     } catch (error) {
-      throw new ContainerLoadError(id, modulePath, importFailure(error, modulePath));
+      throw new ContainerLoadError(id, modulePath, importFailure(error, modulePath, url), error);
     }
     const exported = module.default;
     if (!exported || typeof exported !== 'object') {
@@ -166,13 +167,19 @@ export class ContainerLoadError extends ValidationError {
     readonly containerId: string,
     readonly modulePath: string,
     readonly reason: string,
+    /** The module's own error, when the import failed: its stack is the module's (logged at debug level). */
+    cause?: unknown,
   ) {
     super(`Container ${containerId}: cannot load ${modulePath}: ${reason}`);
+    if (cause !== undefined) this.cause = cause;
   }
 }
 
-/** Why an import failed, in the operator's terms: the missing file or import, else the module's own error. */
-function importFailure(error: unknown, modulePath: string): string {
+/**
+ * Why an import failed, in the operator's terms: the missing file or import; else the module's own error with
+ * where it is (a file and line of the user's code, not of kjobs).
+ */
+function importFailure(error: unknown, modulePath: string, url: string): string {
   const failure = error as { code?: string; message?: string; stack?: string };
   if (failure.code === 'ERR_MODULE_NOT_FOUND') {
     const missing = /Cannot find (?:module|package) '([^']+)'/.exec(failure.message ?? '')?.[1];
@@ -185,7 +192,42 @@ function importFailure(error: unknown, modulePath: string): string {
     }
     return `it imports ${missing}, which cannot be found`;
   }
-  return failure.message ?? String(error);
+  const message = failure.message ?? String(error);
+  const name = error instanceof Error ? error.name : 'Error';
+  const frame = firstFileFrame(failure.stack ?? '');
+  if (frame) return `${name}: ${message} (at ${frame})`;
+  // A syntax error: Node's import names no file; the file's own syntax check does.
+  if (error instanceof SyntaxError) {
+    const where = syntaxErrorPlace(url);
+    return `${name}: ${message} (${where ?? 'in a module it imports: node --check FILE shows which'})`;
+  }
+  return `${name}: ${message}`;
+}
+
+/** The first frame of a stack in a file (`/app/c.mjs:2:7`): where the module threw, not Node's loader. */
+function firstFileFrame(stack: string): string | undefined {
+  const frame = /^\s+at (?:.*\()?((?:file:\/\/|\/)[^()\s]+?):(\d+):(\d+)\)?$/m.exec(stack);
+  if (!frame) return undefined;
+  const file = frame[1]!.startsWith('file:') ? fileURLToPath(frame[1]!) : frame[1]!;
+  return `${file}:${frame[2]}:${frame[3]}`;
+}
+
+/**
+ * Where the syntax error of a JavaScript module is, from `node --check` (which parses the file without running
+ * it): `at /app/c.mjs:2`, or undefined when the file parses (the error is in a module it imports) or is no file.
+ */
+function syntaxErrorPlace(url: string): string | undefined {
+  if (!url.startsWith('file:') || !/\.[cm]?js$/.test(url)) return undefined;
+  const check = spawnSync(process.execPath, ['--check', fileURLToPath(url)], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (check.status === 0) return undefined;
+  const lines = (check.stderr ?? '').split('\n');
+  const place = /^(.+):(\d+)$/.exec(lines[0] ?? '');
+  if (!place) return undefined;
+  const caret = lines[2]?.indexOf('^') ?? -1;
+  return `at ${place[1]}:${place[2]}${caret >= 0 ? `:${caret + 1}` : ''}`;
 }
 
 function isContainerDefinition(value: unknown): value is ContainerDefinition {

@@ -100,6 +100,49 @@ describe('kjobs serve: operator mistakes', () => {
     assert.doesNotMatch(stdout, /registry\.js|imported from/);
   });
 
+  it("a container module that does not parse or throws names the user's file and line", async () => {
+    const unfinished = join(folder, 'unfinished.mjs');
+    writeFileSync(unfinished, "export default {\n  'com.acme.X': async () => {\n");
+    const throwing = join(folder, 'throwing.mjs');
+    writeFileSync(
+      throwing,
+      "const ready = false;\nif (!ready) throw new Error('no API key');\nexport default {};\n",
+    );
+    for (const [module, reason] of [
+      [unfinished, `SyntaxError: Unexpected end of input (at ${unfinished}:3`],
+      [throwing, `Error: no API key (at ${throwing}:2:19)`],
+    ] as const) {
+      const args = [
+        'serve',
+        '--port',
+        '0',
+        '--db',
+        join(folder, 'modules.db'),
+        '--container',
+        `acme=${module}`,
+      ];
+      const { code, stdout, stderr } = await runCli(args);
+      assert.equal(code, 1);
+      assert.ok(stdout.includes(`Container acme: cannot load ${module}: ${reason}`), stdout);
+      assert.doesNotMatch(stdout + stderr, STACK);
+    }
+    // At debug level, the module's own stack, under kjobs'.
+    const debug = await runCli([
+      'serve',
+      '--port',
+      '0',
+      '--db',
+      join(folder, 'modules.db'),
+      '--container',
+      `acme=${throwing}`,
+      '--log-level',
+      'debug',
+      '--log-format',
+      'pretty',
+    ]);
+    assert.match(debug.stdout, new RegExp(`caused by: Error: no API key\\n\\s+at file://${throwing}:2:19`));
+  });
+
   it('a broken container module says what is broken', async () => {
     const broken = join(folder, 'broken.mjs');
     writeFileSync(broken, "export default { 'com.acme.X': async () => { oops( } };\n");
