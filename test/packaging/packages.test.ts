@@ -1,7 +1,8 @@
 /**
  * The packages as users install them: `npm pack` of kjobs and @kjobs/client (each built by its prepack), the
  * tarballs installed into empty projects with no build step there, then used as README.md and docs/ say: the library
- * runs a job on SQLite, `npx kjobs --version`, `kjobs serve` answering both clients and serving the console, a TypeScript
+ * runs a job on SQLite, `npx kjobs --version`, `kjobs serve` answering both clients and serving the console, and
+ * loading TypeScript containers once the project has tsx (and compiled CommonJS ones), a TypeScript
  * file type-checked under strict with moduleResolution nodenext, node16 and bundler, the client bundled for the
  * browser, and the client's dependency tree free of native modules and database drivers.
  *
@@ -27,6 +28,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { eventually } from '../helpers.js';
 import { localPrebuilds, userEnv } from './install-env.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -100,6 +102,46 @@ before(() => {
 });
 
 after(() => rmSync(work, { recursive: true, force: true }));
+
+/**
+ * `kjobs serve` of the server project on a free port: resolves once it listens (with its origin) or has ended (with
+ * its exit code), and its log lines either way.
+ */
+async function serve(
+  args: string[],
+): Promise<{ origin?: string; code?: number | null; log: string[]; stop(): Promise<void> }> {
+  const child = spawn(
+    join(serverProject, 'node_modules/.bin/kjobs'),
+    ['serve', '--port', '0', '--db', './data/serve.db', '--log-format', 'json', ...args],
+    { cwd: serverProject, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const log: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => log.push(line));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  const origin = await new Promise<string | undefined>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`kjobs serve did not start:\n${log.join('\n')}`)),
+      60_000,
+    );
+    void exited.then(() => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      log.push(line);
+      const address = /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(line);
+      if (address) {
+        clearTimeout(timer);
+        resolve(address[1]!);
+      }
+    });
+  });
+  return origin ? { origin, log, stop } : { code: await exited, log, stop };
+}
 
 describe('the packages users install', () => {
   it('kjobs ships the library, the binary, the migrations and the console: no sources, tests, benchmarks or configs', () => {
@@ -222,6 +264,69 @@ for (const [name, Client, format] of [['@kjobs/client', KieJobsClient, 'json'], 
       assert.match(await page.text(), /<html/i);
     } finally {
       server.kill('SIGTERM');
+    }
+  });
+
+  it('TypeScript containers: a start failure naming tsx without it, loaded through tsx with it', async () => {
+    writeFileSync(
+      join(serverProject, 'greet.ts'),
+      `interface GreetData { name?: string }
+export default {
+  'com.acme.TsGreet': async ({ data }: { data: GreetData }) => ({ greeting: \`Hello, \${data.name ?? 'you'}\` }),
+};
+`,
+    );
+    // What tsc writes for a container in a "type": "commonjs" project (--module nodenext).
+    writeFileSync(
+      join(serverProject, 'compiled.cjs'),
+      `"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.default = { 'com.acme.Compiled': async () => ({ compiled: true }) };
+`,
+    );
+    const without = await serve(['--container', 'acme=./greet.ts']);
+    assert.equal(without.code, 1, without.log.join('\n'));
+    assert.ok(
+      without.log.some((line) =>
+        line.includes(
+          'Container acme: cannot load ./greet.ts: a TypeScript container needs tsx: npm install tsx ' +
+            '(or compile it with tsc and give the .js file)',
+        ),
+      ),
+      without.log.join('\n'),
+    );
+    run(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', `tsx@${versionIn('tsx')}`],
+      serverProject,
+    );
+    const server = await serve(['--container', 'acme=./greet.ts', '--container', 'compiled=./compiled.cjs']);
+    try {
+      assert.ok(server.origin, server.log.join('\n'));
+      const jobs = `${server.origin}/kie-server/services/rest/server/jobs`;
+      for (const [container, command, response] of [
+        ['acme', 'com.acme.TsGreet', { greeting: 'Hello, Ada' }],
+        ['compiled', 'com.acme.Compiled', { compiled: true }],
+      ] as const) {
+        const answer = await fetch(`${jobs}?containerId=${container}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ 'job-command': command, 'request-data': { name: 'Ada' } }),
+        });
+        assert.equal(answer.status, 201, await answer.clone().text());
+        const id = Number(await answer.text());
+        const job = await eventually(
+          async () =>
+            (await (
+              await fetch(`${jobs}/${id}?withData=true`, { headers: { accept: 'application/json' } })
+            ).json()) as Record<string, unknown>,
+          (found) => found['request-status'] === 'DONE',
+          30_000,
+        );
+        assert.deepEqual(job['response-data'], response);
+      }
+    } finally {
+      await server.stop();
     }
   });
 
