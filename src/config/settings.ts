@@ -196,7 +196,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'otel',
     flag: '--otel',
     env: 'KJOBS_OTEL',
-    help: 'OpenTelemetry traces over OTLP/HTTP (the OTEL_EXPORTER_OTLP_* variables say where; needs the optional SDK packages)',
+    help: 'OpenTelemetry traces over OTLP/HTTP (the OTEL_EXPORTER_OTLP_* variables say where; needs the SDK packages, installed apart)',
     default: false,
     commands: BOTH,
     read: (config, on) => (config.otel = on),

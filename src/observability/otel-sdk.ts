@@ -2,16 +2,24 @@
  * `--otel`: the OpenTelemetry SDK in one flag, for users who want kjobs' traces without writing a setup file. A
  * Node tracer provider (W3C trace context, async context), exporting over OTLP/HTTP in batches. The exporter reads
  * the standard variables: OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318), OTEL_EXPORTER_OTLP_HEADERS,
- * OTEL_SERVICE_NAME, OTEL_BSP_SCHEDULE_DELAY... The SDK packages are optional dependencies, loaded only here.
+ * OTEL_SERVICE_NAME, OTEL_BSP_SCHEDULE_DELAY... The SDK packages are not installed with kjobs (they are optional
+ * peer dependencies, a quarter of an install's size): the user installs them with OTEL_INSTALL_LINE, and only this
+ * module loads them.
  */
 import type { Logger } from 'pino';
 
-const PACKAGES = [
-  '@opentelemetry/sdk-trace-node',
-  '@opentelemetry/sdk-trace-base',
-  '@opentelemetry/exporter-trace-otlp-http',
-  '@opentelemetry/resources',
-];
+/** The SDK packages `--otel` loads, with the versions kjobs works with (its package.json's peerDependencies). */
+export const OTEL_SDK_PACKAGES: Readonly<Record<string, string>> = {
+  '@opentelemetry/sdk-trace-node': '^2.12.1',
+  '@opentelemetry/sdk-trace-base': '^2.12.1',
+  '@opentelemetry/exporter-trace-otlp-http': '^0.223.1',
+  '@opentelemetry/resources': '^2.12.1',
+};
+
+/** What installs them beside kjobs (the versions matter: the exporter's newest release needs another SDK). */
+export const OTEL_INSTALL_LINE = `npm install ${Object.entries(OTEL_SDK_PACKAGES)
+  .map(([name, range]) => `${name}@${range}`)
+  .join(' ')}`;
 
 /** Registers the SDK globally; answers a function that flushes the spans left and shuts it down. */
 export async function startOtelSdk(options: {
@@ -28,7 +36,7 @@ export async function startOtelSdk(options: {
     ]);
   } catch (error) {
     throw new Error(
-      `--otel needs the OpenTelemetry SDK (optional dependencies of kjobs): npm install ${PACKAGES.join(' ')} ` +
+      `--otel needs the OpenTelemetry SDK, which kjobs does not install: ${OTEL_INSTALL_LINE} ` +
         `(${(error as Error).message})`,
     );
   }

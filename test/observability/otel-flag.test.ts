@@ -3,10 +3,35 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { eventually, tempFolder } from '../helpers.js';
 import { startService } from '../cli/service.js';
+import { OTEL_INSTALL_LINE, OTEL_SDK_PACKAGES } from '../../src/observability/otel-sdk.js';
+
+const ROOT = new URL('../../', import.meta.url);
+
+describe('the OpenTelemetry SDK packages', () => {
+  it('are optional peers of kjobs, not installed with it, and the docs name the versions --otel names', () => {
+    const manifest = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as Record<
+      string,
+      Record<string, unknown> | undefined
+    >;
+    assert.deepEqual(manifest.peerDependencies, OTEL_SDK_PACKAGES);
+    for (const [name, range] of Object.entries(OTEL_SDK_PACKAGES)) {
+      assert.deepEqual(manifest.peerDependenciesMeta?.[name], { optional: true }, name);
+      assert.equal(manifest.devDependencies?.[name], range, `${name}: the tests use the same versions`);
+      assert.equal(manifest.dependencies?.[name], undefined, name);
+      assert.equal(
+        manifest.optionalDependencies?.[name],
+        undefined,
+        `${name}: npm installs optional dependencies`,
+      );
+    }
+    assert.ok(readFileSync(new URL('docs/extensions.md', ROOT), 'utf8').includes(`\n${OTEL_INSTALL_LINE}\n`));
+  });
+});
 
 interface OtlpSpan {
   traceId: string;

@@ -2,7 +2,8 @@
  * The packages as users install them: `npm pack` of kjobs and @kjobs/client (each built by its prepack), the
  * tarballs installed into empty projects with no build step there, then used as README.md and docs/ say: the library
  * runs a job on SQLite, `npx kjobs --version`, `kjobs serve` answering both clients and serving the console, and
- * loading TypeScript containers once the project has tsx (and compiled CommonJS ones), a TypeScript
+ * loading TypeScript containers once the project has tsx (and compiled CommonJS ones), `--otel` once the project
+ * has the OpenTelemetry SDK (not installed with kjobs), a TypeScript
  * file type-checked under strict with moduleResolution nodenext, node16 and bundler, the client bundled for the
  * browser, and the client's dependency tree free of native modules and database drivers.
  *
@@ -28,6 +29,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { OTEL_INSTALL_LINE } from '../../src/observability/otel-sdk.js';
 import { eventually } from '../helpers.js';
 import { localPrebuilds, userEnv } from './install-env.js';
 
@@ -325,6 +327,29 @@ exports.default = { 'com.acme.Compiled': async () => ({ compiled: true }) };
         );
         assert.deepEqual(job['response-data'], response);
       }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('--otel: the SDK is not installed with kjobs; without it a start failure naming its install, with it traces', async () => {
+    assert.equal(existsSync(join(serverProject, 'node_modules/@opentelemetry/sdk-trace-node')), false);
+    const without = await serve(['--otel']);
+    assert.equal(without.code, 1, without.log.join('\n'));
+    assert.ok(
+      without.log.some((line) =>
+        line.includes(
+          `--otel needs the OpenTelemetry SDK, which kjobs does not install: ${OTEL_INSTALL_LINE} `,
+        ),
+      ),
+      without.log.join('\n'),
+    );
+    const [npm, ...args] = OTEL_INSTALL_LINE.split(' ');
+    run(npm!, [...args, '--prefer-offline', '--no-audit', '--no-fund'], serverProject);
+    const server = await serve(['--otel']);
+    try {
+      assert.ok(server.origin, server.log.join('\n'));
+      assert.ok(server.log.some((line) => line.includes('OpenTelemetry tracing on')));
     } finally {
       await server.stop();
     }
