@@ -213,6 +213,35 @@ await kjobs.stop();
     );
   });
 
+  it("a CommonJS project (npm 11's npm init -y) requires kjobs, its client and @kjobs/client", (t) => {
+    const folder = join(serverProject, 'commonjs');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: 'cjs', type: 'commonjs' }));
+    writeFileSync(
+      join(folder, 'index.js'),
+      `const { createKjobs } = require('kjobs');
+const { KieJobsClient } = require('kjobs/client');
+const { fetchWithCa } = require('kjobs/client/node');
+const client = require('@kjobs/client');
+async function main() {
+  const kjobs = await createKjobs({ store: ':memory:', commands: { Greet: async ({ data }) => ({ hi: data.name }) } });
+  await kjobs.start();
+  const job = await kjobs.waitFor(await kjobs.schedule({ command: 'Greet', data: { name: 'Ada' } }));
+  await kjobs.stop();
+  console.log(job.status, job.responseData.hi, typeof KieJobsClient, typeof fetchWithCa, typeof client.KieJobsClient);
+}
+main();
+`,
+    );
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    // Node.js requires an ES module (without top-level await) from 20.19 and 22.12 on.
+    if ((major === 20 && minor < 19) || (major === 22 && minor < 12) || major === 21) {
+      t.skip(`Node.js ${process.version} cannot require an ES module`);
+      return;
+    }
+    assert.equal(run(process.execPath, ['index.js'], folder).trim(), 'DONE Ada function function function');
+  });
+
   it('npx kjobs --version answers the package version', () => {
     assert.equal(
       run('npx', ['--no-install', 'kjobs', '--version'], serverProject).trim(),
@@ -411,6 +440,35 @@ export { job, wrong, ApiError };
         serverProject,
       );
     }
+  });
+
+  it('TypeScript (5.8 and later, nodenext) imports both packages from a CommonJS file', () => {
+    writeFileSync(
+      join(serverProject, 'check-commonjs.cts'),
+      `import { createKjobs } from 'kjobs';
+import { KieJobsClient } from '@kjobs/client';
+export const started: Promise<unknown> = createKjobs({ store: ':memory:' });
+export const client = new KieJobsClient({ baseUrl: 'http://127.0.0.1:8080' });
+`,
+    );
+    writeFileSync(
+      join(serverProject, 'tsconfig.commonjs.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'es2022',
+          module: 'nodenext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+        },
+        files: ['check-commonjs.cts'],
+      }),
+    );
+    run(
+      process.execPath,
+      [join(serverProject, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.commonjs.json'],
+      serverProject,
+    );
   });
 
   it('@kjobs/client bundles for the browser from the installed package', async () => {
