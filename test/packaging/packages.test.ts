@@ -24,12 +24,13 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { OTEL_INSTALL_LINE } from '../../src/observability/otel-sdk.js';
+import { headingSlugs, relativeLinks } from '../doc-links.js';
 import { eventually } from '../helpers.js';
 import { localPrebuilds, userEnv } from './install-env.js';
 
@@ -156,7 +157,10 @@ describe('the packages users install', () => {
   it('kjobs ships the library, the binary, the migrations and the console: no sources, tests, benchmarks or configs', () => {
     const paths = packed.kjobs.files.map((file) => file.path);
     const strays = paths.filter(
-      (path) => !['package.json', 'README.md', 'bin/kjobs.js'].includes(path) && !path.startsWith('dist/'),
+      (path) =>
+        !['package.json', 'README.md', 'LICENSE', 'bin/kjobs.js'].includes(path) &&
+        !path.startsWith('dist/') &&
+        !path.startsWith('docs/'),
     );
     assert.deepEqual(strays, []);
     assert.deepEqual(
@@ -181,7 +185,7 @@ describe('the packages users install', () => {
     const paths = packed['@kjobs/client'].files.map((file) => file.path);
     const strays = paths.filter(
       (path) =>
-        !['package.json', 'README.md'].includes(path) &&
+        !['package.json', 'README.md', 'LICENSE'].includes(path) &&
         !/^dist\/(client|kie)\/[^/]+\.(js|d\.ts)$/.test(path),
     );
     assert.deepEqual(strays, []);
@@ -190,6 +194,38 @@ describe('the packages users install', () => {
     const client = JSON.parse(readFileSync(join(ROOT, 'packages/client/package.json'), 'utf8')) as Manifest;
     assert.equal(client.version, rootPackage.version);
     assert.deepEqual(client.dependencies, { 'fast-xml-parser': rootPackage.dependencies['fast-xml-parser'] });
+  });
+
+  it("both ship the Apache-2.0 license their package.json names, and their pages' links lead to files they ship", () => {
+    const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+    assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
+    for (const [name, installed] of [
+      ['kjobs', join(serverProject, 'node_modules/kjobs')],
+      ['@kjobs/client', join(clientProject, 'node_modules/@kjobs/client')],
+    ] as const) {
+      const paths = new Set(packed[name].files.map((file) => file.path));
+      assert.ok(paths.has('LICENSE'), `${name} ships no LICENSE`);
+      assert.equal(readFileSync(join(installed, 'LICENSE'), 'utf8'), license);
+      const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+        license: string;
+      };
+      assert.equal(manifest.license, 'Apache-2.0');
+      const broken: string[] = [];
+      for (const page of [...paths].filter((path) => path.endsWith('.md'))) {
+        for (const { target, line } of relativeLinks(readFileSync(join(installed, page), 'utf8'))) {
+          const [path = '', anchor] = target.split('#');
+          const file = path === '' ? page : posix.normalize(posix.join(posix.dirname(page), path));
+          if (!paths.has(file)) broken.push(`${name} ${page} line ${line}: ${target} (not in the package)`);
+          else if (
+            anchor &&
+            file.endsWith('.md') &&
+            !headingSlugs(readFileSync(join(installed, file), 'utf8')).has(anchor)
+          )
+            broken.push(`${name} ${page} line ${line}: ${target} (no such heading)`);
+        }
+      }
+      assert.deepEqual(broken, []);
+    }
   });
 
   it('the library runs a job on SQLite', () => {
