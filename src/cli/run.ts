@@ -11,7 +11,7 @@ import { readTlsFiles, type TlsFiles } from '../http/tls.js';
 import { loadUsers } from '../http/user-files.js';
 import { createKjobs, type Kjobs } from '../kjobs.js';
 import { createMetrics } from '../observability/metrics.js';
-import { startOtelSdk } from '../observability/otel-sdk.js';
+import { startOtelSdk, type OtelSdk } from '../observability/otel-sdk.js';
 import type { JobStore } from '../store/job-store.js';
 import { openStore } from '../store/open-store.js';
 
@@ -29,11 +29,10 @@ async function startKjobs(
   config: Config,
   logger: Logger,
   executor: boolean,
-): Promise<{ kjobs: Kjobs; store: JobStore; stopTracing: () => Promise<void> }> {
+): Promise<{ kjobs: Kjobs; store: JobStore; stopTracing: () => Promise<void>; otel?: OtelSdk }> {
   // First, so that the SDK is registered before anything makes a span.
-  const stopTracing = config.otel
-    ? await startOtelSdk({ serviceName: config.serverId, logger })
-    : async () => undefined;
+  const otel = config.otel ? await startOtelSdk({ serviceName: config.serverId, logger }) : undefined;
+  const stopTracing = async () => otel?.stop();
   let store: JobStore;
   try {
     // Any failure here is the file or URL of --db: a folder, a path this user cannot write, a bad URL.
@@ -69,7 +68,7 @@ async function startKjobs(
         : false,
       logger,
     });
-    return { kjobs, store, stopTracing };
+    return { kjobs, store, stopTracing, otel };
   } catch (error) {
     await store.close();
     await stopTracing();
@@ -164,7 +163,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
   const tlsFiles = tlsFilesOf(config);
   const tls = tlsFiles ? readTlsFiles(tlsFiles) : undefined;
   warnAboutExposure(config, users, tls !== undefined, logger);
-  const { kjobs, store, stopTracing } = await startKjobs(config, logger, config.executor);
+  const { kjobs, store, stopTracing, otel } = await startKjobs(config, logger, config.executor);
   let app: FastifyInstance | undefined;
   try {
     app = await createServer(kjobs, {
@@ -176,7 +175,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
       serverId: config.serverId,
       serverVersion: KJOBS_VERSION,
       ...(config.location ? { location: config.location } : {}),
-      metrics: createMetrics(kjobs, undefined, { cluster: isClusterWorker() }),
+      metrics: createMetrics(kjobs, undefined, { cluster: isClusterWorker(), otel: otel?.counts }),
       loginLimit: { maxFailures: loginAllowance(config) },
       allowedHosts: config.allowedHosts,
       trustProxy: config.trustProxy,
