@@ -6,6 +6,7 @@
 import pino, { type Logger } from 'pino';
 import type { LogFormat, LogLevel } from '../config/config.js';
 import { boundedError } from '../observability/bounded-error.js';
+import { colorsOn } from './colors.js';
 
 /** JSON unless stdout is a terminal. */
 export function defaultLogFormat(stream: { isTTY?: boolean } = process.stdout): LogFormat {
@@ -60,7 +61,7 @@ export function formatPretty(line: string, colors = false): string {
 
 /** A pino destination writing readable lines to `stream`. */
 export function prettyDestination(stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout) {
-  const colors = Boolean(stream.isTTY) && !process.env.NO_COLOR;
+  const colors = colorsOn(stream, process.env);
   return { write: (line: string) => stream.write(formatPretty(line, colors)) };
 }
 
