@@ -11,12 +11,21 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { headingSlugs, relativeLinks } from './doc-links.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUN_LANGUAGES = new Set(['sh', 'bash', 'ts', 'js', 'ruby', 'python']);
@@ -186,6 +195,20 @@ describe('README.md and docs/ examples', () => {
       .filter((name) => name.endsWith('.md'))
       .map((name) => `docs/${name}`);
     assert.deepEqual([...all].sort(), pages.filter((page) => page !== 'README.md').sort());
+  });
+
+  it('every relative link and image of the pages leads to a file, and to a heading of it', () => {
+    const broken: string[] = [];
+    for (const page of pages) {
+      for (const { target, line } of relativeLinks(readFileSync(join(ROOT, page), 'utf8'))) {
+        const [path = '', anchor] = target.split('#');
+        const file = path === '' ? join(ROOT, page) : join(ROOT, dirname(page), decodeURIComponent(path));
+        if (!existsSync(file)) broken.push(`${page} line ${line}: ${target} (no such file)`);
+        else if (anchor && file.endsWith('.md') && !headingSlugs(readFileSync(file, 'utf8')).has(anchor))
+          broken.push(`${page} line ${line}: ${target} (no such heading)`);
+      }
+    }
+    assert.deepEqual(broken, []);
   });
 
   it('every block of code is run, checked against its file, or says why not', () => {

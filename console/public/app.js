@@ -815,8 +815,15 @@ function showContainerJobs(id) {
 async function loadContainers() {
   const body = $('#containers tbody');
   try {
-    const answer = await call('GET', '/containers');
+    const [answer, paused] = await Promise.all([
+      call('GET', '/containers'),
+      // KIE Server has no pause: then no container shows one.
+      call('GET', '/jobs/paused').catch(() => null),
+    ]);
     const containers = answer?.result?.['kie-containers']?.['kie-container'] ?? [];
+    const pausedIds = new Set(
+      (paused?.paused ?? []).filter((target) => target.kind === 'container').map((target) => target.name),
+    );
     body.replaceChildren(
       ...containers.map((container) => {
         const id = container['container-id'];
@@ -827,7 +834,18 @@ async function loadContainers() {
           'tr',
           {},
           h('th', { scope: 'row', dataset: { label: 'Container' } }, id),
-          h('td', { dataset: { label: 'Status' } }, h('span', { class: 'badge s-done' }, container.status)),
+          h(
+            'td',
+            { dataset: { label: 'Status' } },
+            h('span', { class: 'badge s-done' }, container.status),
+            // KIE's status stays STARTED (KIE has no paused state); kjobs starts none of its jobs.
+            pausedIds.has(id) &&
+              h(
+                'span',
+                { class: 'badge s-paused', title: 'Paused: none of its jobs starts until it is resumed' },
+                'PAUSED',
+              ),
+          ),
           h(
             'td',
             { dataset: { label: 'Commands' }, class: 'command' },
@@ -860,7 +878,7 @@ async function loadPaused() {
         button.addEventListener('click', () =>
           act(`Resumed ${target.kind} ${target.name}.`, async () => {
             await call('POST', `${flowPath(target.kind, target.name)}/resume`);
-            await loadPaused();
+            await Promise.all([loadPaused(), loadContainers()]);
           }),
         );
         return h(
@@ -893,7 +911,7 @@ function setupPause() {
     await act(`Paused ${kind} ${name}.`, async () => {
       await call('POST', `${flowPath(kind, name)}/pause`);
       $('#pause-name').value = '';
-      await loadPaused();
+      await Promise.all([loadPaused(), loadContainers()]);
     });
   });
 }

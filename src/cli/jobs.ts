@@ -8,6 +8,7 @@ import {
   ApiError,
   ConnectionError,
   JOB_STATUSES,
+  type BulkResult,
   KieJobsClient,
   readDate,
   type DataMap,
@@ -21,6 +22,8 @@ import {
   type WireFormat,
 } from '../client/index.js';
 import { fetchWithCa } from '../client-node/index.js';
+import { colorsOn, paintStatus } from './colors.js';
+import { exitOnUsageError, USAGE_EXIT_CODE } from './usage-exit.js';
 
 /** Exit codes of `kjobs jobs ...`. */
 export const JOBS_EXIT_CODES = {
@@ -29,7 +32,7 @@ export const JOBS_EXIT_CODES = {
   /** Any other failure: server error, refused input (400), server unreachable, timeout. */
   failure: 1,
   /** Usage error: unknown option, missing or malformed argument; nothing was sent. */
-  usage: 2,
+  usage: USAGE_EXIT_CODE,
   /** The job (or container) does not exist (HTTP 404). */
   notFound: 3,
   /** The job is in a state that does not allow the operation (HTTP 409, e.g. cancelling a DONE job). */
@@ -47,6 +50,8 @@ export interface JobsIo {
   env: NodeJS.ProcessEnv;
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Whether `out` is a terminal that takes colours (see colorsOn). */
+  colors?: boolean;
 }
 
 interface ConnectionFlags {
@@ -57,6 +62,8 @@ interface ConnectionFlags {
   format?: WireFormat;
   timeout?: string;
   json?: boolean;
+  /** Not a flag: whether the output gets colours (a terminal, no --json, no NO_COLOR); set by the runner. */
+  colors?: boolean;
 }
 
 class UsageError extends Error {}
@@ -180,20 +187,27 @@ function valueText(value: DataValue | undefined): string {
   return JSON.stringify(value, (_key, item: unknown) => item) ?? 'null';
 }
 
-/** Columns padded to their widest cell. */
-function table(header: string[], rows: string[][]): string {
+/** Columns padded to their widest cell; `paint` colours a body cell (its padding stays outside the colour). */
+function table(
+  header: string[],
+  rows: string[][],
+  paint: (cell: string, column: number) => string = (cell) => cell,
+): string {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
-  const line = (cells: string[]) =>
+  const line = (cells: string[], body: boolean) =>
     cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .map((cell, column) => {
+        const padding = column === cells.length - 1 ? '' : ' '.repeat((widths[column] ?? 0) - cell.length);
+        return (body ? paint(cell, column) : cell) + padding;
+      })
       .join('  ')
       .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  return [line(header, false), ...rows.map((row) => line(row, true))].join('\n') + '\n';
 }
 
-function jobRows(jobs: RequestInfoInstance[]): string {
+function jobRows(jobs: RequestInfoInstance[], colors = false): string {
   return table(
     ['ID', 'STATUS', 'COMMAND', 'BUSINESS KEY', 'CONTAINER', 'RETRIES', 'EXECUTIONS', 'SCHEDULED'],
     jobs.map((job) => [
@@ -206,13 +220,20 @@ function jobRows(jobs: RequestInfoInstance[]): string {
       String(job.requestExecutions),
       dateText(job.requestScheduledDate),
     ]),
+    (cell, column) => (column === 1 ? paintStatus(cell, cell, colors) : cell),
   );
 }
 
-function jobDetails(job: RequestInfoInstance): string {
+/** The lines of `kjobs jobs get`: the job's fields, kjobs' progress and dependencies, then its errors. */
+function jobDetails(
+  job: RequestInfoInstance,
+  progress: JobProgress | undefined,
+  links: JobDependencies | undefined,
+  colors = false,
+): string {
   const rows: [string, string][] = [
     ['Job', String(job.requestInstanceId)],
-    ['Status', job.requestStatus],
+    ['Status', paintStatus(job.requestStatus, job.requestStatus, colors)],
     ['Command', job.requestCommand],
     ['Business key', job.requestBusinessKey ?? '-'],
     ['Container', job.requestContainerId ?? '-'],
@@ -223,11 +244,14 @@ function jobDetails(job: RequestInfoInstance): string {
   ];
   if (job.requestData) rows.push(['Request data', valueText(job.requestData)]);
   if (job.responseData) rows.push(['Response data', valueText(job.responseData)]);
+  rows.push(...extensionRows(progress, links));
+  const errors = job.requestErrors?.errorInfoInstance;
+  if (errors?.length === 0) rows.push(['Errors', 'none']);
+  // One column for every value, however long the longest label is.
   const width = Math.max(...rows.map(([name]) => name.length));
   let text = rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n') + '\n';
-  const errors = job.requestErrors?.errorInfoInstance;
-  if (errors) {
-    text += errors.length === 0 ? 'Errors        none\n' : `Errors (${errors.length}):\n`;
+  if (errors && errors.length > 0) {
+    text += `Errors (${errors.length}):\n`;
     for (const error of errors) {
       text += `  #${error.errorInstanceId}  ${dateText(error.errorDate)}  ${error.errorMessage ?? '(no message)'}\n`;
     }
@@ -235,25 +259,28 @@ function jobDetails(job: RequestInfoInstance): string {
   return text;
 }
 
-/** Progress and dependencies of `kjobs jobs get`, when the server has them. */
-function extensionDetails(progress: JobProgress | undefined, links: JobDependencies | undefined): string {
-  let text = '';
+/** Progress and dependencies of `kjobs jobs get`, when the server has them (kjobs extensions). */
+function extensionRows(
+  progress: JobProgress | undefined,
+  links: JobDependencies | undefined,
+): [string, string][] {
+  const rows: [string, string][] = [];
   if (progress && (progress.value !== null || progress.data !== null)) {
     const parts = [
       progress.value !== null ? `${progress.value}%` : '',
       progress.data !== null ? JSON.stringify(progress.data) : '',
       progress.updatedAt ? `(at ${progress.updatedAt.toISOString()})` : '',
     ];
-    text += `Progress      ${parts.filter((part) => part !== '').join(' ')}\n`;
+    rows.push(['Progress', parts.filter((part) => part !== '').join(' ')]);
   }
   const list = (jobs: JobLink[]) =>
     jobs.map((link) => `#${link.id} ${link.status}${link.waiting ? ' (waiting)' : ''}`).join(', ');
   if (links && links.parents.length > 0) {
     const waiting = links.waitingFor > 0 ? ` (waiting for ${links.waitingFor})` : '';
-    text += `Depends on    ${list(links.parents)}${waiting}\n`;
+    rows.push(['Depends on', `${list(links.parents)}${waiting}`]);
   }
-  if (links && links.children.length > 0) text += `Children      ${list(links.children)}\n`;
-  return text;
+  if (links && links.children.length > 0) rows.push(['Children', list(links.children)]);
+  return rows;
 }
 
 function containerRows(containers: KieContainerResource[]): string {
@@ -303,13 +330,10 @@ export function registerJobsCommand(
     env: process.env,
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
+    colors: colorsOn(process.stdout, process.env),
   },
 ): Command {
-  const usageExit = (error: CommanderError) => {
-    const code =
-      error.exitCode === 1 && error.code.startsWith('commander.') ? JOBS_EXIT_CODES.usage : error.exitCode;
-    process.exit(code);
-  };
+  const usageExit = exitOnUsageError;
   const jobs = program
     .command('jobs')
     .description(
@@ -326,6 +350,7 @@ export function registerJobsCommand(
   requeueCommand(jobs, run);
   updateDataCommand(jobs, run);
   containersCommand(program, run, usageExit);
+  statusCommand(program, run, usageExit);
   flowControlCommand(program, run, usageExit, 'pause');
   flowControlCommand(program, run, usageExit, 'resume');
   return program;
@@ -340,6 +365,7 @@ function runnerOf(io: JobsIo): Runner {
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
       const flags = command.opts<ConnectionFlags & Record<string, unknown>>();
+      flags.colors = Boolean(io.colors) && !flags.json;
       const positional = args.slice(0, -2).filter((arg): arg is string => typeof arg === 'string');
       try {
         const client = clientOf(flags, io.env);
@@ -433,7 +459,7 @@ function getCommand(jobs: Command, run: Runner): void {
       if (flags.json) {
         return json({ ...job, ...(progress && { progress }), ...(links && { dependencies: links }) });
       }
-      return jobDetails(job) + extensionDetails(progress, links);
+      return jobDetails(job, progress, links, flags.colors);
     }),
   );
 }
@@ -491,7 +517,7 @@ function listCommand(jobs: Command, run: Runner): void {
       } else list = await client.getRequestsByStatus(status, paging);
       const found = list.requestInfoInstance;
       if (flags.json) return json(found);
-      return found.length === 0 ? 'No jobs.\n' : jobRows(found);
+      return found.length === 0 ? 'No jobs.\n' : jobRows(found, flags.colors);
     }),
   );
 }
@@ -519,18 +545,121 @@ function cancelCommand(jobs: Command, run: Runner): void {
   );
 }
 
-/** `kjobs jobs requeue ID`: puts a job back to QUEUED. */
+/**
+ * `kjobs jobs requeue ID`: puts a job back to QUEUED (KIE's requeueRequest). `kjobs jobs requeue --status ERROR
+ * [--command C] [--container ID] [--key K] [--process-instance N]`: the jobs of a filter at once, ERROR ones unless
+ * --status says otherwise (kjobs' bulk requeue, at most the server's --bulk-limit).
+ */
 function requeueCommand(jobs: Command, run: Runner): void {
   connectionOptions(
     jobs
       .command('requeue')
-      .description('put a job that is not DONE or CANCELLED back to QUEUED')
-      .argument('<jobId>', 'job id'),
+      .description(
+        'put a job that is not DONE or CANCELLED back to QUEUED; or, with a filter instead of an id, every ' +
+          'job it matches (ERROR ones unless --status says otherwise; kjobs only)',
+      )
+      .argument('[jobId]', 'job id')
+      .option('--status <status>', `with a filter: ${JOB_STATUSES.join(', ')} (default ERROR)`, collect)
+      .option('--command <command>', 'requeue the jobs of this command')
+      .option('--container <id>', 'requeue the jobs of this container')
+      .option('--key <businessKey>', 'requeue the jobs with this business key')
+      .option('--process-instance <id>', 'requeue the jobs of this process instance'),
   ).action(
-    run(async (client, flags, id = '') => {
+    run(async (client, flags, id) => {
+      const options = flags as ConnectionFlags & {
+        status?: string[];
+        command?: string;
+        container?: string;
+        key?: string;
+        processInstance?: string;
+      };
+      const filtered = (['status', 'command', 'container', 'key', 'processInstance'] as const).some(
+        (name) => options[name] !== undefined,
+      );
+      if (id !== undefined && filtered) throw new UsageError('Give a job id or a filter, not both');
+      if (id === undefined) {
+        if (!filtered) {
+          throw new UsageError(
+            'Give a job id, or a filter: --status ERROR, --command, --container, --key, --process-instance',
+          );
+        }
+        const status = statuses(options.status);
+        const result = await client.requeueJobs({
+          ...(status ? { status } : {}),
+          ...(options.command !== undefined ? { command: options.command } : {}),
+          ...(options.container !== undefined ? { containerId: options.container } : {}),
+          ...(options.key !== undefined ? { businessKey: options.key } : {}),
+          ...(options.processInstance !== undefined
+            ? { processInstanceId: jobId(options.processInstance, 'process instance id') }
+            : {}),
+        });
+        return flags.json ? json(result) : bulkText('Requeued', result, flags.colors);
+      }
       const job = jobId(id);
       await client.requeueRequest(job);
       return flags.json ? json({ id: job, result: 'requeued' }) : `Requeued job ${job}\n`;
+    }),
+  );
+}
+
+/** What a bulk action did: the jobs changed, and those refused with the reason. */
+function bulkText(done: string, result: BulkResult, colors = false): string {
+  if (result.matched === 0) return 'No jobs matched.\n';
+  const plural = (count: number) => `${count} job${count === 1 ? '' : 's'}`;
+  let text = `${done} ${plural(result.changed.length)} of ${result.matched} matched`;
+  text += result.changed.length > 0 ? `: ${result.changed.join(', ')}\n` : '\n';
+  for (const refused of result.refused) {
+    const status = refused.status ? ` (${paintStatus(refused.status, refused.status, colors)})` : '';
+    text += `  #${refused.id}${status}: ${refused.reason}\n`;
+  }
+  return text;
+}
+
+/**
+ * `kjobs status`: the jobs of each status and what is paused (kjobs extensions: the breakdown by command, summed,
+ * and the paused list).
+ */
+function statusCommand(program: Command, run: Runner, usageExit: (error: CommanderError) => void): void {
+  connectionOptions(
+    program
+      .command('status')
+      .description(
+        'how many jobs there are of each status, and what is paused (a kjobs server, not KIE Server)',
+      )
+      .exitOverride(usageExit),
+  ).action(
+    run(async (client, flags) => {
+      let breakdown;
+      let paused;
+      try {
+        [breakdown, paused] = await Promise.all([client.getJobBreakdown('command'), client.listPaused()]);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) {
+          throw new Error(
+            `kjobs status needs a kjobs server: ${error.message} (HTTP 404; KIE Server has no counts)`,
+          );
+        }
+        throw error;
+      }
+      const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<
+        JobStatus,
+        number
+      >;
+      for (const row of breakdown.rows) {
+        for (const status of JOB_STATUSES) counts[status] += row.counts[status] ?? 0;
+      }
+      const total = JOB_STATUSES.reduce((sum, status) => sum + counts[status], 0);
+      if (flags.json) return json({ counts, total, paused });
+      let text = table(
+        ['STATUS', 'JOBS'],
+        [...JOB_STATUSES.map((status) => [status, String(counts[status])]), ['total', String(total)]],
+        (cell, column) => (column === 0 ? paintStatus(cell, cell, flags.colors ?? false) : cell),
+      );
+      text +=
+        paused.length === 0
+          ? 'Nothing is paused.\n'
+          : `Paused: ${paused.map((p) => `${p.kind} ${p.name} (since ${p.pausedAt.toISOString()})`).join(', ')}\n`;
+      return text;
     }),
   );
 }

@@ -6,6 +6,7 @@
 import pino, { type Logger } from 'pino';
 import type { LogFormat, LogLevel } from '../config/config.js';
 import { boundedError } from '../observability/bounded-error.js';
+import { colorsOn } from './colors.js';
 
 /** JSON unless stdout is a terminal. */
 export function defaultLogFormat(stream: { isTTY?: boolean } = process.stdout): LogFormat {
@@ -34,7 +35,7 @@ function clock(ms: number): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
-/** One JSON log entry as a readable line; an error's stack follows, indented, at error level and above. */
+/** One JSON log entry as a readable line; an error's stack follows, indented, at error level and above and at debug. */
 export function formatPretty(line: string, colors = false): string {
   let entry: Record<string, unknown>;
   try {
@@ -53,13 +54,14 @@ export function formatPretty(line: string, colors = false): string {
   const time = typeof entry.time === 'number' ? clock(entry.time) : '';
   let text = `${paint(time, 90)} ${paint(label, color)} ${String(entry.msg ?? '')}`;
   if (fields.length > 0) text += ` ${fields.join(' ')}`;
-  if (err?.stack && level >= 50) text += `\n${err.stack.replace(/^/gm, '    ')}`;
+  // The stack of errors, and at debug level, whose reader is after it (a start failure's module, say).
+  if (err?.stack && (level >= 50 || level <= 20)) text += `\n${err.stack.replace(/^/gm, '    ')}`;
   return `${text}\n`;
 }
 
 /** A pino destination writing readable lines to `stream`. */
 export function prettyDestination(stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout) {
-  const colors = Boolean(stream.isTTY) && !process.env.NO_COLOR;
+  const colors = colorsOn(stream, process.env);
   return { write: (line: string) => stream.write(formatPretty(line, colors)) };
 }
 

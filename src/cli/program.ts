@@ -7,6 +7,7 @@ import { isClusterWorker, leaveCluster, superviseWorkers } from './cluster.js';
 import { createLogger, defaultLogFormat } from './log-format.js';
 import { serve, stopOnSignals, worker } from './run.js';
 import { startFailureMessage } from './start-failure.js';
+import { exitOnUsageError } from './usage-exit.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -23,7 +24,7 @@ function givenFlags(command: Command): ConfigFlags {
 /** The flags of a command, one per setting it takes, and `--config`. */
 function settingOptions(command: Command, name: CommandName): Command {
   for (const setting of SETTINGS.filter((candidate) => candidate.commands.includes(name))) {
-    const option = new Option(setting.flag, helpOf(setting));
+    const option = new Option(setting.flag, helpOf(setting, name));
     if (setting.kind === 'list') option.argParser(collect);
     if (setting.choices) option.choices(setting.choices);
     command.addOption(option);
@@ -67,9 +68,11 @@ async function start(command: Command, run: Start, env: NodeJS.ProcessEnv): Prom
 }
 
 export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
+  // Set before any subcommand is added: they inherit it (an unknown flag of kjobs serve exits 2, as of kjobs jobs).
   const program = new Command('kjobs')
     .description('Asynchronous jobs service speaking the KIE Server (jBPM) jobs REST API')
-    .version(KJOBS_VERSION);
+    .version(KJOBS_VERSION)
+    .exitOverride(exitOnUsageError);
 
   settingOptions(
     program.command('serve').description('serve the KIE jobs REST API, and run jobs unless --no-executor'),

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { maskDatabase, type Config } from '../config/config.js';
 import { isClusterWorker, leaveCluster, reportReady } from './cluster.js';
+import { DatabaseStartError, isDatabaseFailure } from './start-failure.js';
 import { KJOBS_VERSION } from '../version.js';
 import { assertSafeBinding, isLoopbackHost, type User } from '../http/auth.js';
 import { createServer, reloadServer } from '../http/server.js';
@@ -10,7 +11,7 @@ import { readTlsFiles, type TlsFiles } from '../http/tls.js';
 import { loadUsers } from '../http/user-files.js';
 import { createKjobs, type Kjobs } from '../kjobs.js';
 import { createMetrics } from '../observability/metrics.js';
-import { startOtelSdk } from '../observability/otel-sdk.js';
+import { startOtelSdk, type OtelSdk } from '../observability/otel-sdk.js';
 import type { JobStore } from '../store/job-store.js';
 import { openStore } from '../store/open-store.js';
 
@@ -28,12 +29,18 @@ async function startKjobs(
   config: Config,
   logger: Logger,
   executor: boolean,
-): Promise<{ kjobs: Kjobs; store: JobStore; stopTracing: () => Promise<void> }> {
+): Promise<{ kjobs: Kjobs; store: JobStore; stopTracing: () => Promise<void>; otel?: OtelSdk }> {
   // First, so that the SDK is registered before anything makes a span.
-  const stopTracing = config.otel
-    ? await startOtelSdk({ serviceName: config.serverId, logger })
-    : async () => undefined;
-  const store = openStore(config.database, { logger });
+  const otel = config.otel ? await startOtelSdk({ serviceName: config.serverId, logger }) : undefined;
+  const stopTracing = async () => otel?.stop();
+  let store: JobStore;
+  try {
+    // Any failure here is the file or URL of --db: a folder, a path this user cannot write, a bad URL.
+    store = openStore(config.database, { logger });
+  } catch (error) {
+    await stopTracing();
+    throw new DatabaseStartError(config.database, error);
+  }
   try {
     const kjobs = await createKjobs({
       store,
@@ -64,11 +71,12 @@ async function startKjobs(
         : false,
       logger,
     });
-    return { kjobs, store, stopTracing };
+    return { kjobs, store, stopTracing, otel };
   } catch (error) {
     await store.close();
     await stopTracing();
-    throw error;
+    // The store is prepared (migrated) first: SQLite's and PostgreSQL's errors are about --db.
+    throw isDatabaseFailure(config.database, error) ? new DatabaseStartError(config.database, error) : error;
   }
 }
 
@@ -158,7 +166,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
   const tlsFiles = tlsFilesOf(config);
   const tls = tlsFiles ? readTlsFiles(tlsFiles) : undefined;
   warnAboutExposure(config, users, tls !== undefined, logger);
-  const { kjobs, store, stopTracing } = await startKjobs(config, logger, config.executor);
+  const { kjobs, store, stopTracing, otel } = await startKjobs(config, logger, config.executor);
   let app: FastifyInstance | undefined;
   try {
     app = await createServer(kjobs, {
@@ -171,7 +179,7 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
       serverId: config.serverId,
       serverVersion: KJOBS_VERSION,
       ...(config.location ? { location: config.location } : {}),
-      metrics: createMetrics(kjobs, undefined, { cluster: isClusterWorker() }),
+      metrics: createMetrics(kjobs, undefined, { cluster: isClusterWorker(), otel: otel?.counts }),
       loginLimit: { maxFailures: loginAllowance(config) },
       allowedHosts: config.allowedHosts,
       trustProxy: config.trustProxy,

@@ -1,5 +1,6 @@
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolve, sep } from 'node:path';
 import { UnknownCommandError, ValidationError } from '../core/index.js';
 import {
   toDefinition,
@@ -82,16 +83,20 @@ export class CommandRegistry {
   /**
    * Loads a container from an ES module (a path from the operator's configuration, never from a request):
    * its default export maps command names to functions, or is a ContainerDefinition; a named export
-   * `callbacks` adds callbacks.
+   * `callbacks` adds callbacks. A TypeScript module (`.ts`, `.mts`, `.cts`) is loaded through tsx when the
+   * application has it installed (`npm install tsx`), else as Node.js itself can.
    */
   async loadContainer(id: string, modulePath: string): Promise<void> {
     const url = /^[a-z]+:/i.test(modulePath) ? modulePath : pathToFileURL(resolve(modulePath)).href;
     let module: { default?: unknown; callbacks?: Record<string, CommandCallback> };
     try {
-      module = (await import(url)) as typeof module;
+      module = (await (TYPESCRIPT.test(url) ? importTypeScript(url) : import(url))) as typeof module;
     } catch (error) {
-      throw new ContainerLoadError(id, modulePath, importFailure(error, modulePath));
+      // One line: esbuild's errors (tsx) hold line breaks.
+      const reason = importFailure(error, modulePath, url).replace(/\s*\n\s*/g, ' ');
+      throw new ContainerLoadError(id, modulePath, reason, error);
     }
+    module = fromCommonJs(module);
     const exported = module.default;
     if (!exported || typeof exported !== 'object') {
       throw new ContainerLoadError(id, modulePath, 'it has no default export mapping command names');
@@ -252,14 +257,65 @@ export class ContainerLoadError extends ValidationError {
     readonly containerId: string,
     readonly modulePath: string,
     readonly reason: string,
+    /** The module's own error, when the import failed: its stack is the module's (logged at debug level). */
+    cause?: unknown,
   ) {
     super(`Container ${containerId}: cannot load ${modulePath}: ${reason}`);
+    if (cause !== undefined) this.cause = cause;
   }
 }
 
-/** Why an import failed, in the operator's terms: the missing file or import, else the module's own error. */
-function importFailure(error: unknown, modulePath: string): string {
+/**
+ * The ES module a CommonJS module compiled from one stands for: `tsc` or tsx (in a `"type": "commonjs"` project)
+ * write `exports.default` and mark the exports `__esModule`, which `import()` hands over whole as `default`.
+ */
+function fromCommonJs<T extends { default?: unknown }>(module: T): T {
+  const inner = module.default as { __esModule?: unknown; default?: unknown } | undefined;
+  return typeof inner === 'object' && inner !== null && inner.__esModule === true && 'default' in inner
+    ? (inner as T)
+    : module;
+}
+
+const TYPESCRIPT = /\.[cm]?ts$/;
+
+/** How to load a TypeScript container, said when it cannot be loaded. */
+export const TYPESCRIPT_CONTAINER_HELP =
+  'a TypeScript container needs tsx: npm install tsx (or compile it with tsc and give the .js file)';
+
+/**
+ * Imports a TypeScript module through tsx's scoped loader (the rest of the process is left as it is), when the
+ * application has installed tsx; without it, as Node.js can (a loader given with --import, or its own type
+ * stripping), or fails with TYPESCRIPT_CONTAINER_HELP.
+ */
+async function importTypeScript(url: string): Promise<unknown> {
+  let tsx: { tsImport(specifier: string, parentUrl: string): Promise<unknown> } | undefined;
+  try {
+    tsx = await import('tsx/esm/api');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+  }
+  if (tsx) return tsx.tsImport(url, import.meta.url);
+  try {
+    return await import(url);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION') throw new TypeScriptLoaderError();
+    throw error;
+  }
+}
+
+class TypeScriptLoaderError extends Error {
+  constructor() {
+    super(TYPESCRIPT_CONTAINER_HELP);
+  }
+}
+
+/**
+ * Why an import failed, in the operator's terms: the missing file or import; else the module's own error with
+ * where it is (a file and line of the user's code, not of kjobs).
+ */
+function importFailure(error: unknown, modulePath: string, url: string): string {
   const failure = error as { code?: string; message?: string; stack?: string };
+  if (error instanceof TypeScriptLoaderError) return error.message;
   if (failure.code === 'ERR_MODULE_NOT_FOUND') {
     const missing = /Cannot find (?:module|package) '([^']+)'/.exec(failure.message ?? '')?.[1];
     if (
@@ -271,7 +327,52 @@ function importFailure(error: unknown, modulePath: string): string {
     }
     return `it imports ${missing}, which cannot be found`;
   }
-  return failure.message ?? String(error);
+  const message = failure.message ?? String(error);
+  const name = error instanceof Error ? error.name : 'Error';
+  const frame = firstFileFrame(failure.stack ?? '');
+  if (frame) return `${name}: ${message} (at ${frame})`;
+  // A syntax error: Node's import names no file; the file's own syntax check does.
+  if (error instanceof SyntaxError) {
+    const where = syntaxErrorPlace(url);
+    return `${name}: ${message} (${where ?? 'in a module it imports: node --check FILE shows which'})`;
+  }
+  return `${name}: ${message}`;
+}
+
+/** kjobs' own folder (dist/ or src/): its frames are not where a module went wrong. */
+const KJOBS_FOLDER = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The first frame of a stack in the user's code (`/app/c.mjs:2:7`): not Node's loader, not kjobs, not a package
+ * of node_modules (a module's call into a library is its own line a few frames down).
+ */
+function firstFileFrame(stack: string): string | undefined {
+  for (const frame of stack.matchAll(
+    /^\s+at (?:.*\()?((?:file:\/\/|\/)[^()\s?]+)(?:\?[^():\s]*)?:(\d+):(\d+)\)?$/gm,
+  )) {
+    const file = frame[1]!.startsWith('file:') ? fileURLToPath(frame[1]!) : frame[1]!;
+    if (file.startsWith(KJOBS_FOLDER) || file.includes(`${sep}node_modules${sep}`)) continue;
+    return `${file}:${frame[2]}:${frame[3]}`;
+  }
+  return undefined;
+}
+
+/**
+ * Where the syntax error of a JavaScript module is, from `node --check` (which parses the file without running
+ * it): `at /app/c.mjs:2`, or undefined when the file parses (the error is in a module it imports) or is no file.
+ */
+function syntaxErrorPlace(url: string): string | undefined {
+  if (!url.startsWith('file:') || !/\.[cm]?js$/.test(url)) return undefined;
+  const check = spawnSync(process.execPath, ['--check', fileURLToPath(url)], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (check.status === 0) return undefined;
+  const lines = (check.stderr ?? '').split('\n');
+  const place = /^(.+):(\d+)$/.exec(lines[0] ?? '');
+  if (!place) return undefined;
+  const caret = lines[2]?.indexOf('^') ?? -1;
+  return `at ${place[1]}:${place[2]}${caret >= 0 ? `:${caret + 1}` : ''}`;
 }
 
 function isContainerDefinition(value: unknown): value is ContainerDefinition {

@@ -36,6 +36,8 @@ interface SettingBase {
   env: string;
   /** Help, without the default and the variable (added from the row). */
   help: string;
+  /** Help of a command on which the flag means something else (`kjobs worker --workers`: no HTTP). */
+  commandHelp?: Partial<Record<CommandName, string>>;
   /** Said after the variable in help, when its value is not written as the flag's: `=id=mod,id2=mod2`. */
   envHint?: string;
   /** The commands that take the flag; the variable and the file key are read by both. */
@@ -114,7 +116,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--user <NAME:PASSWORD[:ROLES]>',
     env: 'KJOBS_USERS',
     help: 'API user, roles comma-separated (default kie-server); repeatable',
-    envHint: ', ;-separated',
+    envHint: '=name:pw:roles;name2:pw2',
     envSeparator: /[;\n]/,
     commands: SERVE,
     add: (config, item, name) => {
@@ -195,7 +197,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'otel',
     flag: '--otel',
     env: 'KJOBS_OTEL',
-    help: 'OpenTelemetry traces over OTLP/HTTP (the OTEL_EXPORTER_OTLP_* variables say where; needs the optional SDK packages)',
+    help: 'OpenTelemetry traces over OTLP/HTTP (the OTEL_EXPORTER_OTLP_* variables say where; needs the SDK packages, installed apart)',
     default: false,
     commands: BOTH,
     read: (config, on) => (config.otel = on),
@@ -346,6 +348,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--location <url>',
     env: 'KJOBS_LOCATION',
     help: 'public URL of .../kie-server/services/rest/server for GET /server',
+    shownDefault: 'from the request',
     commands: SERVE,
     read: (config, text) => (config.location = text.trim() || undefined),
   },
@@ -422,6 +425,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--workers <n>',
     env: 'KJOBS_WORKERS',
     help: 'processes sharing the port, each serving HTTP and running jobs; auto: one per core',
+    commandHelp: { worker: 'processes running jobs (kjobs worker serves no HTTP); auto: one per core' },
     default: '1',
     commands: BOTH,
     read: (config, text, name) =>
@@ -617,9 +621,10 @@ export function flagName(setting: Setting): string {
   return setting.flag.split(' ')[0]!;
 }
 
-/** The help line: the setting's help, its default and its variable. */
-export function helpOf(setting: Setting): string {
+/** The help line of the setting's flag on `command`: its help, its default and its variable. */
+export function helpOf(setting: Setting, command: CommandName = 'serve'): string {
   const shown = setting.kind === 'value' ? (setting.shownDefault ?? setting.default) : undefined;
   const shownDefault = shown !== undefined ? ` (default ${shown})` : '';
-  return `${setting.help}${shownDefault} [${setting.env}${setting.envHint ?? ''}]`;
+  const help = setting.commandHelp?.[command] ?? setting.help;
+  return `${help}${shownDefault} [${setting.env}${setting.envHint ?? ''}]`;
 }

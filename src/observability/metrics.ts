@@ -20,6 +20,8 @@ export interface Metrics {
 export interface MetricsOptions {
   /** This process is a worker of a cluster (`--workers`): texts add up every worker's metrics. */
   cluster?: boolean;
+  /** What `--otel`'s exporter sent and dropped: counted as `kjobs_otel_spans_exported_total` and `..._dropped_total`. */
+  otel?: { readonly exported: number; readonly dropped: number };
 }
 
 /**
@@ -70,6 +72,25 @@ export function createMetrics(
 ): Metrics {
   // Node's defaults with kjobs' prefix: kjobs_process_cpu_seconds_total, kjobs_nodejs_eventloop_lag_seconds...
   collectDefaultMetrics({ register: registry, prefix: 'kjobs_' });
+  const otel = options.otel;
+  if (otel) {
+    const spans = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    spans('kjobs_otel_spans_exported_total', 'Spans --otel exported to the collector', () => otel.exported);
+    spans(
+      'kjobs_otel_spans_dropped_total',
+      'Spans --otel could not export (no collector listening, refused, timed out): the SDK drops them',
+      () => otel.dropped,
+    );
+  }
   const labelNames = ['command', 'container'] as const;
   const counter = (name: string, help: string) =>
     new Counter({ name, help, labelNames, registers: [registry] });

@@ -145,7 +145,7 @@ describe('kjobs serve logs', () => {
 });
 
 describe('formatPretty', () => {
-  it('writes time, level, message and the fields; the stack only for errors', () => {
+  it('writes time, level, message and the fields; the stack for errors and at debug level', () => {
     const time = new Date(2026, 0, 2, 3, 4, 5, 6).getTime();
     assert.equal(
       formatPretty(
@@ -166,6 +166,10 @@ describe('formatPretty', () => {
       JSON.stringify({ level: 50, time, msg: 'x', err: { message: 'boom', stack: 'Error: boom\n    at x' } }),
     );
     assert.match(error, /ERROR x err=boom\n {4}Error: boom\n {8}at x\n$/);
+    const debug = formatPretty(
+      JSON.stringify({ level: 20, time, msg: 'x', err: { message: 'boom', stack: 'Error: boom\n    at x' } }),
+    );
+    assert.match(debug, /DEBUG x err=boom\n {4}Error: boom\n {8}at x\n$/);
     assert.equal(formatPretty('not json'), 'not json\n');
   });
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -57,6 +57,28 @@ describe('kjobs serve: operator mistakes', () => {
     assert.doesNotMatch(stdout + stderr, STACK);
   });
 
+  it('a --db that cannot be opened names the path and the flag', async () => {
+    const notAFolder = join(folder, 'a-file');
+    writeFileSync(notAFolder, '');
+    const cases: [string, RegExp][] = [
+      [folder, /is a folder, not a file/],
+      [join(notAFolder, 'kjobs.db'), /EEXIST|ENOTDIR/],
+      ['postgres://kjobs@127.0.0.1:1/kjobs', /ECONNREFUSED/],
+    ];
+    // A file system where no file can be made, whoever runs the test (root included).
+    if (existsSync('/proc/self')) cases.push(['/proc/kjobs.db', /unable to open database file/]);
+    for (const [database, reason] of cases) {
+      const { code, stdout, stderr } = await runCli(['serve', '--port', '0', '--db', database]);
+      assert.equal(code, 1, stdout);
+      const kind = database.startsWith('postgres:') ? 'use the PostgreSQL' : 'open the SQLite';
+      const line = stdout.split('\n').find((text) => text.includes('could not start')) ?? stdout;
+      assert.ok(line.includes(`kjobs could not start: cannot ${kind} database ${database}: `), line);
+      assert.match(line, reason);
+      assert.match(line, /fix --db (PATH|URL) \(or KJOBS_DATABASE_URL\)/);
+      assert.doesNotMatch(stdout + stderr, STACK);
+    }
+  });
+
   it('a missing container module names the container, the path and the flag', async () => {
     const { code, stdout, stderr } = await runCli([
       'serve',
@@ -76,6 +98,49 @@ describe('kjobs serve: operator mistakes', () => {
     );
     assert.doesNotMatch(stdout + stderr, STACK);
     assert.doesNotMatch(stdout, /registry\.js|imported from/);
+  });
+
+  it("a container module that does not parse or throws names the user's file and line", async () => {
+    const unfinished = join(folder, 'unfinished.mjs');
+    writeFileSync(unfinished, "export default {\n  'com.acme.X': async () => {\n");
+    const throwing = join(folder, 'throwing.mjs');
+    writeFileSync(
+      throwing,
+      "const ready = false;\nif (!ready) throw new Error('no API key');\nexport default {};\n",
+    );
+    for (const [module, reason] of [
+      [unfinished, `SyntaxError: Unexpected end of input (at ${unfinished}:3`],
+      [throwing, `Error: no API key (at ${throwing}:2:19)`],
+    ] as const) {
+      const args = [
+        'serve',
+        '--port',
+        '0',
+        '--db',
+        join(folder, 'modules.db'),
+        '--container',
+        `acme=${module}`,
+      ];
+      const { code, stdout, stderr } = await runCli(args);
+      assert.equal(code, 1);
+      assert.ok(stdout.includes(`Container acme: cannot load ${module}: ${reason}`), stdout);
+      assert.doesNotMatch(stdout + stderr, STACK);
+    }
+    // At debug level, the module's own stack, under kjobs'.
+    const debug = await runCli([
+      'serve',
+      '--port',
+      '0',
+      '--db',
+      join(folder, 'modules.db'),
+      '--container',
+      `acme=${throwing}`,
+      '--log-level',
+      'debug',
+      '--log-format',
+      'pretty',
+    ]);
+    assert.match(debug.stdout, new RegExp(`caused by: Error: no API key\\n\\s+at file://${throwing}:2:19`));
   });
 
   it('a broken container module says what is broken', async () => {

@@ -2,7 +2,7 @@
 // XML on the wire, and the exit codes (0 ok, 1 failure, 2 usage, 3 not found, 4 wrong state, 5 authentication).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -40,6 +40,23 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
   });
 }
 
+/** Runs `kjobs ...args` on a terminal (util-linux script's pseudo-terminal): everything it wrote there. */
+function onTerminal(args: string[], env: Record<string, string | undefined>): Promise<string> {
+  const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+  const command = [process.execPath, '--import', 'tsx', MAIN, ...args].map(quote).join(' ');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: ROOT,
+      env: { ...process.env, TERM: 'xterm', NO_COLOR: undefined, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolvePromise(output));
+  });
+}
+
 describe('kjobs jobs', () => {
   let server: ClientTestServer;
   let env: Record<string, string>;
@@ -48,7 +65,18 @@ describe('kjobs jobs', () => {
 
   before(async () => {
     server = await startServer({
-      kjobs: { executor: { pollIntervalMs: 20 }, containers: { acme: { 'com.acme.Greet': () => ({}) } } },
+      kjobs: {
+        executor: { pollIntervalMs: 20 },
+        containers: {
+          acme: {
+            'com.acme.Greet': () => ({}),
+            'com.acme.Halfway': ({ progress }) => {
+              progress(50, { step: 1 });
+              return { answer: 42 };
+            },
+          },
+        },
+      },
       server: { users: [USER] },
     });
     env = { KJOBS_URL: server.baseUrl, KJOBS_USER: USER.name, KJOBS_PASSWORD: USER.password };
@@ -199,6 +227,36 @@ describe('kjobs jobs', () => {
     assert.match(details.stdout, /Errors \(2\):\n {2}#\d+ {2}\S+ {2}Throwing error for testing purpose\n/);
   });
 
+  test('get: every value in one column, with response data, progress and parents', async () => {
+    const parent = await kjobs(['schedule', 'com.acme.Halfway', '--container', 'acme', '--json'], env);
+    const parentId = (JSON.parse(parent.stdout) as { id: number }).id;
+    await eventually(
+      () => server.kjobs.get(parentId),
+      (job) => job.status === 'DONE',
+    );
+    const child = await kjobs(
+      ['schedule', PRINT_OUT, '--data', JSON.stringify({ dependsOn: [parentId] }), '--json'],
+      env,
+    );
+    const childId = (JSON.parse(child.stdout) as { id: number }).id;
+    for (const [id, labels] of [
+      [parentId, ['Response data', 'Progress', 'Children', 'Errors']],
+      [childId, ['Request data', 'Depends on', 'Errors']],
+    ] as const) {
+      const details = await kjobs(['get', String(id)], env);
+      assert.equal(details.code, 0, details.stderr);
+      const lines = details.stdout.trimEnd().split('\n');
+      for (const label of labels) {
+        assert.ok(
+          lines.some((line) => line.startsWith(`${label} `)),
+          `${label} in:\n${details.stdout}`,
+        );
+      }
+      const columns = new Set(lines.map((line) => /^\S+(?: \S+)* {2,}/.exec(line)?.[0].length));
+      assert.deepEqual([...columns], [[...columns][0]], `one column of values:\n${details.stdout}`);
+    }
+  });
+
   test('exit codes: 3 not found, 4 wrong state, 5 bad credentials, 1 other failures, 2 usage', async () => {
     const missing = await kjobs(['get', '99999'], env);
     assert.equal(missing.code, 3);
@@ -268,6 +326,119 @@ describe('kjobs jobs', () => {
     }
   });
 
+  test('status: the jobs of each status and what is paused; --json; exit codes', async () => {
+    await server.kjobs.pause({ kind: 'command', name: PRINT_OUT });
+    try {
+      const asJson = await cli(['status', '--json'], env);
+      assert.equal(asJson.code, 0, asJson.stderr);
+      const status = JSON.parse(asJson.stdout) as {
+        counts: Record<string, number>;
+        total: number;
+        paused: { kind: string; name: string; pausedAt: string }[];
+      };
+      const counts = await server.kjobs.countByStatus();
+      assert.deepEqual(status.counts, counts);
+      assert.equal(
+        status.total,
+        Object.values(counts).reduce((sum, count) => sum + count, 0),
+      );
+      assert.deepEqual(
+        status.paused.map((target) => [target.kind, target.name]),
+        [['command', PRINT_OUT]],
+      );
+      const human = await cli(['status'], env);
+      assert.equal(human.code, 0, human.stderr);
+      const lines = human.stdout.trimEnd().split('\n');
+      assert.match(lines[0] ?? '', /^STATUS +JOBS$/);
+      for (const [name, count] of Object.entries(counts)) {
+        assert.ok(lines.includes(`${name.padEnd(9)}  ${count}`), `${name} ${count} in:\n${human.stdout}`);
+      }
+      assert.match(
+        lines.at(-1) ?? '',
+        new RegExp(`^Paused: command ${PRINT_OUT.replace(/\./g, '\\.')} \\(since `),
+      );
+    } finally {
+      await server.kjobs.resume({ kind: 'command', name: PRINT_OUT });
+    }
+    assert.match((await cli(['status'], env)).stdout, /\nNothing is paused\.\n$/);
+    assert.equal((await cli(['status'], { KJOBS_URL: server.baseUrl })).code, 5);
+    assert.equal((await cli(['status', '--url', 'http://127.0.0.1:1'])).code, 1);
+    assert.equal((await cli(['status', '--nope'], env)).code, 2);
+  });
+
+  test('requeue with a filter: the ERROR jobs it matches at once', async () => {
+    const ids: number[] = [];
+    for (let n = 0; n < 2; n++) {
+      const scheduled = await kjobs(
+        ['schedule', FAILING, '--key', 'bulk-requeue', '--data', '{"retries": 0}', '--json'],
+        env,
+      );
+      ids.push((JSON.parse(scheduled.stdout) as { id: number }).id);
+    }
+    for (const id of ids) {
+      await eventually(
+        () => server.kjobs.get(id),
+        (job) => job.status === 'ERROR',
+      );
+    }
+    const requeued = await kjobs(['requeue', '--key', 'bulk-requeue', '--status', 'ERROR'], env);
+    assert.equal(requeued.code, 0, requeued.stderr);
+    assert.equal(
+      requeued.stdout,
+      `Requeued 2 jobs of 2 matched: ${[...ids].sort((a, b) => a - b).join(', ')}\n`,
+    );
+    for (const id of ids) {
+      await eventually(
+        () => server.kjobs.get(id),
+        (job) => job.status === 'ERROR' && job.executions === 2,
+      );
+    }
+    // ERROR unless --status says otherwise.
+    const asJson = await kjobs(['requeue', '--key', 'bulk-requeue', '--json'], env);
+    assert.equal(asJson.code, 0, asJson.stderr);
+    const result = JSON.parse(asJson.stdout) as { matched: number; changed: number[] };
+    assert.deepEqual([...result.changed].sort(), [...ids].sort());
+    assert.equal((await kjobs(['requeue', '--key', 'nobody'], env)).stdout, 'No jobs matched.\n');
+    for (const args of [
+      ['requeue'],
+      ['requeue', '1', '--status', 'ERROR'],
+      ['requeue', '--status', 'SLEEPING'],
+    ]) {
+      assert.equal((await kjobs(args, env)).code, 2, args.join(' '));
+    }
+  });
+
+  test('colours: statuses coloured on a terminal, never with NO_COLOR, --json or in a pipe', async (t) => {
+    if (!existsSync('/usr/bin/script')) {
+      t.skip('util-linux script (a terminal for the CLI) is absent');
+      return;
+    }
+    const scheduled = await kjobs(
+      ['schedule', FAILING, '--key', 'colours', '--data', '{"retries": 0}', '--json'],
+      env,
+    );
+    const { id } = JSON.parse(scheduled.stdout) as { id: number };
+    await eventually(
+      () => server.kjobs.get(id),
+      (job) => job.status === 'ERROR',
+    );
+    const escape = String.fromCharCode(27);
+    const red = `${escape}[31mERROR${escape}[0m`;
+    const list = ['jobs', 'list', '--key', 'colours'];
+    assert.ok((await onTerminal(list, env)).includes(red));
+    const details = (await onTerminal(['jobs', 'get', String(id)], env)).split('\n');
+    assert.ok(
+      details.some((line) => /^Status +/.test(line) && line.trimEnd().endsWith(red)),
+      details.join('\n'),
+    );
+    assert.ok((await onTerminal(['status'], env)).includes(red));
+    assert.ok(!(await onTerminal(list, { ...env, NO_COLOR: '1' })).includes(escape));
+    assert.ok(!(await onTerminal([...list, '--json'], env)).includes(escape));
+    const piped = await cli(list, env);
+    assert.match(piped.stdout, /ERROR/);
+    assert.ok(!piped.stdout.includes(escape));
+  });
+
   test('--data @FILE and a bare origin as --url', async () => {
     const file = join(folder, 'data.json');
     writeFileSync(file, JSON.stringify({ businessKey: 'from-file', nested: { a: [1, 2] } }));
@@ -299,14 +470,14 @@ describe('kjobs jobs', () => {
       assert.equal(listed.code, 0, listed.stderr);
       assert.equal(
         listed.stdout,
-        'CONTAINER  STATUS   RELEASE  COMMANDS\nacme       STARTED  -        com.acme.Greet\n',
+        'CONTAINER  STATUS   RELEASE  COMMANDS\nacme       STARTED  -        com.acme.Greet, com.acme.Halfway\n',
       );
     }
     const asJson = await cli(['containers', '--json'], env);
     assert.equal(asJson.code, 0, asJson.stderr);
     const [container] = JSON.parse(asJson.stdout) as { containerId: string; commands: string[] }[];
     assert.equal(container?.containerId, 'acme');
-    assert.deepEqual(container?.commands, ['com.acme.Greet']);
+    assert.deepEqual(container?.commands, ['com.acme.Greet', 'com.acme.Halfway']);
     const one = await cli(['containers', 'acme', '--json'], env);
     assert.equal(JSON.parse(one.stdout).status, 'STARTED');
     const unknown = await cli(['containers', 'nope'], env);

@@ -1,7 +1,9 @@
 /**
  * The packages as users install them: `npm pack` of kjobs and @kjobs/client (each built by its prepack), the
  * tarballs installed into empty projects with no build step there, then used as README.md and docs/ say: the library
- * runs a job on SQLite, `npx kjobs --version`, `kjobs serve` answering both clients and serving the console, a TypeScript
+ * runs a job on SQLite, `npx kjobs --version`, `kjobs serve` answering both clients and serving the console, and
+ * loading TypeScript containers once the project has tsx (and compiled CommonJS ones), `--otel` once the project
+ * has the OpenTelemetry SDK (not installed with kjobs), a TypeScript
  * file type-checked under strict with moduleResolution nodenext, node16 and bundler, the client bundled for the
  * browser, and the client's dependency tree free of native modules and database drivers.
  *
@@ -22,11 +24,14 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { OTEL_INSTALL_LINE } from '../../src/observability/otel-sdk.js';
+import { headingSlugs, relativeLinks } from '../doc-links.js';
+import { eventually } from '../helpers.js';
 import { localPrebuilds, userEnv } from './install-env.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -62,7 +67,10 @@ function run(command: string, args: string[], cwd: string, env = userEnv()): str
   return result.stdout;
 }
 
-/** An empty project, as `npm init` and docs/install.md's approval of better-sqlite3's install script leave it. */
+/**
+ * An empty project, as `npm init` and docs/install.md leave it: better-sqlite3's install script approved, and
+ * cookie kept at 1 for fastify's light-my-request (cookie 2 needs Node.js 22). The install warns of no engine.
+ */
 function project(folder: string, tarballs: string[], more: string[] = []): void {
   mkdirSync(folder);
   writeFileSync(
@@ -72,10 +80,14 @@ function project(folder: string, tarballs: string[], more: string[] = []): void 
       private: true,
       type: 'module',
       allowScripts: { 'better-sqlite3': true },
+      overrides: { 'light-my-request': { cookie: '^1.1.1' } },
     }),
   );
   const env = userEnv(prebuilds);
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs, ...more], folder, env);
+  const args = ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs, ...more];
+  const result = spawnSync('npm', args, { cwd: folder, env, encoding: 'utf8', timeout: 180_000 });
+  assert.equal(result.status, 0, `npm ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+  assert.doesNotMatch(result.stderr, /EBADENGINE/, result.stderr);
 }
 
 before(() => {
@@ -101,11 +113,54 @@ before(() => {
 
 after(() => rmSync(work, { recursive: true, force: true }));
 
+/**
+ * `kjobs serve` of the server project on a free port: resolves once it listens (with its origin) or has ended (with
+ * its exit code), and its log lines either way.
+ */
+async function serve(
+  args: string[],
+): Promise<{ origin?: string; code?: number | null; log: string[]; stop(): Promise<void> }> {
+  const child = spawn(
+    join(serverProject, 'node_modules/.bin/kjobs'),
+    ['serve', '--port', '0', '--db', './data/serve.db', '--log-format', 'json', ...args],
+    { cwd: serverProject, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const log: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => log.push(line));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  const origin = await new Promise<string | undefined>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`kjobs serve did not start:\n${log.join('\n')}`)),
+      60_000,
+    );
+    void exited.then(() => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      log.push(line);
+      const address = /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(line);
+      if (address) {
+        clearTimeout(timer);
+        resolve(address[1]!);
+      }
+    });
+  });
+  return origin ? { origin, log, stop } : { code: await exited, log, stop };
+}
+
 describe('the packages users install', () => {
   it('kjobs ships the library, the binary, the migrations and the console: no sources, tests, benchmarks or configs', () => {
     const paths = packed.kjobs.files.map((file) => file.path);
     const strays = paths.filter(
-      (path) => !['package.json', 'README.md', 'bin/kjobs.js'].includes(path) && !path.startsWith('dist/'),
+      (path) =>
+        !['package.json', 'README.md', 'LICENSE', 'bin/kjobs.js'].includes(path) &&
+        !path.startsWith('dist/') &&
+        !path.startsWith('docs/'),
     );
     assert.deepEqual(strays, []);
     assert.deepEqual(
@@ -130,7 +185,7 @@ describe('the packages users install', () => {
     const paths = packed['@kjobs/client'].files.map((file) => file.path);
     const strays = paths.filter(
       (path) =>
-        !['package.json', 'README.md'].includes(path) &&
+        !['package.json', 'README.md', 'LICENSE'].includes(path) &&
         !/^dist\/(client|kie)\/[^/]+\.(js|d\.ts)$/.test(path),
     );
     assert.deepEqual(strays, []);
@@ -139,6 +194,38 @@ describe('the packages users install', () => {
     const client = JSON.parse(readFileSync(join(ROOT, 'packages/client/package.json'), 'utf8')) as Manifest;
     assert.equal(client.version, rootPackage.version);
     assert.deepEqual(client.dependencies, { 'fast-xml-parser': rootPackage.dependencies['fast-xml-parser'] });
+  });
+
+  it("both ship the Apache-2.0 license their package.json names, and their pages' links lead to files they ship", () => {
+    const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+    assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
+    for (const [name, installed] of [
+      ['kjobs', join(serverProject, 'node_modules/kjobs')],
+      ['@kjobs/client', join(clientProject, 'node_modules/@kjobs/client')],
+    ] as const) {
+      const paths = new Set(packed[name].files.map((file) => file.path));
+      assert.ok(paths.has('LICENSE'), `${name} ships no LICENSE`);
+      assert.equal(readFileSync(join(installed, 'LICENSE'), 'utf8'), license);
+      const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+        license: string;
+      };
+      assert.equal(manifest.license, 'Apache-2.0');
+      const broken: string[] = [];
+      for (const page of [...paths].filter((path) => path.endsWith('.md'))) {
+        for (const { target, line } of relativeLinks(readFileSync(join(installed, page), 'utf8'))) {
+          const [path = '', anchor] = target.split('#');
+          const file = path === '' ? page : posix.normalize(posix.join(posix.dirname(page), path));
+          if (!paths.has(file)) broken.push(`${name} ${page} line ${line}: ${target} (not in the package)`);
+          else if (
+            anchor &&
+            file.endsWith('.md') &&
+            !headingSlugs(readFileSync(join(installed, file), 'utf8')).has(anchor)
+          )
+            broken.push(`${name} ${page} line ${line}: ${target} (no such heading)`);
+        }
+      }
+      assert.deepEqual(broken, []);
+    }
   });
 
   it('the library runs a job on SQLite', () => {
@@ -160,6 +247,35 @@ await kjobs.stop();
       run(process.execPath, ['library.js'], serverProject).trim(),
       'DONE {"greeting":"Hello, Ada"}',
     );
+  });
+
+  it("a CommonJS project (npm 11's npm init -y) requires kjobs, its client and @kjobs/client", (t) => {
+    const folder = join(serverProject, 'commonjs');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: 'cjs', type: 'commonjs' }));
+    writeFileSync(
+      join(folder, 'index.js'),
+      `const { createKjobs } = require('kjobs');
+const { KieJobsClient } = require('kjobs/client');
+const { fetchWithCa } = require('kjobs/client/node');
+const client = require('@kjobs/client');
+async function main() {
+  const kjobs = await createKjobs({ store: ':memory:', commands: { Greet: async ({ data }) => ({ hi: data.name }) } });
+  await kjobs.start();
+  const job = await kjobs.waitFor(await kjobs.schedule({ command: 'Greet', data: { name: 'Ada' } }));
+  await kjobs.stop();
+  console.log(job.status, job.responseData.hi, typeof KieJobsClient, typeof fetchWithCa, typeof client.KieJobsClient);
+}
+main();
+`,
+    );
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    // Node.js requires an ES module (without top-level await) from 20.19 and 22.12 on.
+    if ((major === 20 && minor < 19) || (major === 22 && minor < 12) || major === 21) {
+      t.skip(`Node.js ${process.version} cannot require an ES module`);
+      return;
+    }
+    assert.equal(run(process.execPath, ['index.js'], folder).trim(), 'DONE Ada function function function');
   });
 
   it('npx kjobs --version answers the package version', () => {
@@ -225,6 +341,92 @@ for (const [name, Client, format] of [['@kjobs/client', KieJobsClient, 'json'], 
     }
   });
 
+  it('TypeScript containers: a start failure naming tsx without it, loaded through tsx with it', async () => {
+    writeFileSync(
+      join(serverProject, 'greet.ts'),
+      `interface GreetData { name?: string }
+export default {
+  'com.acme.TsGreet': async ({ data }: { data: GreetData }) => ({ greeting: \`Hello, \${data.name ?? 'you'}\` }),
+};
+`,
+    );
+    // What tsc writes for a container in a "type": "commonjs" project (--module nodenext).
+    writeFileSync(
+      join(serverProject, 'compiled.cjs'),
+      `"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.default = { 'com.acme.Compiled': async () => ({ compiled: true }) };
+`,
+    );
+    const without = await serve(['--container', 'acme=./greet.ts']);
+    assert.equal(without.code, 1, without.log.join('\n'));
+    assert.ok(
+      without.log.some((line) =>
+        line.includes(
+          'Container acme: cannot load ./greet.ts: a TypeScript container needs tsx: npm install tsx ' +
+            '(or compile it with tsc and give the .js file)',
+        ),
+      ),
+      without.log.join('\n'),
+    );
+    run(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', `tsx@${versionIn('tsx')}`],
+      serverProject,
+    );
+    const server = await serve(['--container', 'acme=./greet.ts', '--container', 'compiled=./compiled.cjs']);
+    try {
+      assert.ok(server.origin, server.log.join('\n'));
+      const jobs = `${server.origin}/kie-server/services/rest/server/jobs`;
+      for (const [container, command, response] of [
+        ['acme', 'com.acme.TsGreet', { greeting: 'Hello, Ada' }],
+        ['compiled', 'com.acme.Compiled', { compiled: true }],
+      ] as const) {
+        const answer = await fetch(`${jobs}?containerId=${container}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ 'job-command': command, 'request-data': { name: 'Ada' } }),
+        });
+        assert.equal(answer.status, 201, await answer.clone().text());
+        const id = Number(await answer.text());
+        const job = await eventually(
+          async () =>
+            (await (
+              await fetch(`${jobs}/${id}?withData=true`, { headers: { accept: 'application/json' } })
+            ).json()) as Record<string, unknown>,
+          (found) => found['request-status'] === 'DONE',
+          30_000,
+        );
+        assert.deepEqual(job['response-data'], response);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('--otel: the SDK is not installed with kjobs; without it a start failure naming its install, with it traces', async () => {
+    assert.equal(existsSync(join(serverProject, 'node_modules/@opentelemetry/sdk-trace-node')), false);
+    const without = await serve(['--otel']);
+    assert.equal(without.code, 1, without.log.join('\n'));
+    assert.ok(
+      without.log.some((line) =>
+        line.includes(
+          `--otel needs the OpenTelemetry SDK, which kjobs does not install: ${OTEL_INSTALL_LINE} `,
+        ),
+      ),
+      without.log.join('\n'),
+    );
+    const [npm, ...args] = OTEL_INSTALL_LINE.split(' ');
+    run(npm!, [...args, '--prefer-offline', '--no-audit', '--no-fund'], serverProject);
+    const server = await serve(['--otel']);
+    try {
+      assert.ok(server.origin, server.log.join('\n'));
+      assert.ok(server.log.some((line) => line.includes('OpenTelemetry tracing on')));
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('TypeScript resolves both packages under strict with nodenext, node16 and bundler', () => {
     writeFileSync(
       join(serverProject, 'check.ts'),
@@ -274,6 +476,35 @@ export { job, wrong, ApiError };
         serverProject,
       );
     }
+  });
+
+  it('TypeScript (5.8 and later, nodenext) imports both packages from a CommonJS file', () => {
+    writeFileSync(
+      join(serverProject, 'check-commonjs.cts'),
+      `import { createKjobs } from 'kjobs';
+import { KieJobsClient } from '@kjobs/client';
+export const started: Promise<unknown> = createKjobs({ store: ':memory:' });
+export const client = new KieJobsClient({ baseUrl: 'http://127.0.0.1:8080' });
+`,
+    );
+    writeFileSync(
+      join(serverProject, 'tsconfig.commonjs.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'es2022',
+          module: 'nodenext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+        },
+        files: ['check-commonjs.cts'],
+      }),
+    );
+    run(
+      process.execPath,
+      [join(serverProject, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.commonjs.json'],
+      serverProject,
+    );
   });
 
   it('@kjobs/client bundles for the browser from the installed package', async () => {
