@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import pino, { type Logger } from 'pino';
 import { deadline, systemClock, type ClaimedJob, type Clock, type DataMap } from '../core/index.js';
 import type { CommandRegistry } from '../commands/registry.js';
-import type { Completion, ConcurrencyLimits, JobStore, LimitReport } from '../store/job-store.js';
+import type { Completion, ConcurrencyLimits, LimitReport } from '../store/job-store.js';
+import type { JobSource } from './job-source.js';
 import { hasLimits } from '../store/limits.js';
 import { JobFetcher } from './job-fetcher.js';
 import { JobCancelledError, JobRunner, toError } from './job-runner.js';
@@ -119,7 +120,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private slotFreed: (() => void) | undefined;
 
   constructor(
-    private readonly store: JobStore,
+    private readonly store: JobSource,
     private readonly registry: CommandRegistry,
     options: ExecutorOptions = {},
   ) {
@@ -257,7 +258,6 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     const due = deadline(this.options.clock, deadlineMs);
     void due.reached.then(() => this.slotFreed?.());
     this.fetcher.stop();
-    await this.leaseKeeper.stop();
     await this.unsubscribe?.();
     await Promise.race([this.fetcher.idle(), due.reached]); // a claim in flight lands among the prefetched
     const prefetched = this.fetcher.takePrefetched();
@@ -284,6 +284,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       void this.giveBack(job);
     }
     await this.writer.waitUntilWritten(5000);
+    // Only now: the jobs that ran on through the deadline kept their leases, or another worker would rescue them.
+    await this.leaseKeeper.stop();
     this.writer.stopRetrying();
     await this.leaseKeeper.release(); // last: while it holds jobs, its lock says it lives
     this.running.clear();

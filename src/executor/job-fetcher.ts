@@ -1,5 +1,6 @@
 import type { Cancel, ClaimedJob, Clock } from '../core/index.js';
-import type { ConcurrencyLimits, JobStore, LimitReport } from '../store/job-store.js';
+import type { ConcurrencyLimits, LimitReport } from '../store/job-store.js';
+import type { JobSource } from './job-source.js';
 
 /** With prefetch 'auto', jobs are prefetched while runs average less than this. */
 const AUTO_PREFETCH_BELOW_MS = 20;
@@ -46,9 +47,11 @@ export class JobFetcher {
   private fetchAgain = false;
   private cancelWake: Cancel | undefined;
   private wakeAt = Infinity;
+  /** Ends a claim that waits (a long poll) when the executor stops. */
+  private stopping = new AbortController();
 
   constructor(
-    private readonly store: JobStore,
+    private readonly store: JobSource,
     private readonly host: FetcherHost,
     private readonly options: FetcherOptions,
   ) {}
@@ -90,6 +93,8 @@ export class JobFetcher {
   }
 
   stop(): void {
+    this.stopping.abort();
+    this.stopping = new AbortController(); // for claims after a later start
     this.cancelWake?.();
     this.cancelWake = undefined;
   }
@@ -132,6 +137,7 @@ export class JobFetcher {
           containers: this.options.containers(),
           limits: this.options.limits,
           onLimits: (limits) => (report = limits),
+          signal: this.stopping.signal,
         });
         if (report) this.afterLimits(report);
         this.prefetched.push(...jobs);

@@ -1,5 +1,6 @@
 import type { ClaimedJob, Clock } from '../core/index.js';
-import type { JobStore, WorkerLock } from '../store/job-store.js';
+import type { WorkerLock } from '../store/job-store.js';
+import { rescuesHere, type JobSource, type RescueSource } from './job-source.js';
 import { PeriodicTask } from './periodic-task.js';
 import { isCertainlyDead, nodeOf, ownIdentity, type ProcessIdentity } from './worker-identity.js';
 
@@ -41,7 +42,8 @@ export interface LeaseKeeperOptions {
  * rescues the jobs of workers that died: those whose lease expired, and at once those of a dead process on this
  * host (its worker id proves it, see worker-identity.ts). At start it holds this worker's lock in the store, and
  * rescues at once the jobs of earlier workers of its node whose lock is free: its previous run, even from another
- * pid namespace (a restarted container). Their attempt failed.
+ * pid namespace (a restarted container). Their attempt failed. A source that does not rescue here (a server over
+ * the worker protocol, which rescues its workers' jobs itself) only gets the renewals.
  */
 export class LeaseKeeper {
   /** The beats (tests wait on its runs). */
@@ -49,9 +51,11 @@ export class LeaseKeeper {
   private beats = 0;
   private readonly identity: ProcessIdentity | undefined = ownIdentity();
   private lock: WorkerLock | undefined;
+  /** The source, when this keeper rescues from it too. */
+  private readonly rescueFrom: (JobSource & RescueSource) | undefined;
 
   constructor(
-    private readonly store: JobStore,
+    private readonly store: JobSource,
     private readonly host: LeaseKeeperHost,
     private readonly options: LeaseKeeperOptions,
   ) {
@@ -59,17 +63,21 @@ export class LeaseKeeper {
       clock: options.clock,
       delay: () => options.beatMs,
     });
+    this.rescueFrom = rescuesHere(store) ? store : undefined;
   }
 
   /** Holds this worker's lock, rescues what is lost now, then renews and rescues at every beat. */
   async start(): Promise<void> {
-    this.lock ??= await this.store.holdWorkerLock(this.host.workerId);
+    this.lock ??= await this.rescueFrom?.holdWorkerLock(this.host.workerId);
     this.task.start(this.options.beatMs);
     await this.rescueDeadWorkersHere(true);
     await this.rescueLostJobs();
   }
 
-  /** Stops renewing and rescuing; the lock is kept until release(), once this worker holds no job. */
+  /**
+   * Stops renewing and rescuing (once the executor's jobs are finished or given back; while it stops, only the
+   * leases of the jobs still running are renewed); the lock is kept until release().
+   */
   stop(): Promise<void> {
     return this.task.stop();
   }
@@ -81,9 +89,9 @@ export class LeaseKeeper {
   }
 
   private async renewLeasesAndRescue(): Promise<void> {
-    if (!this.host.isRunning()) return;
+    const running = this.host.runningIds();
+    if (!this.host.isRunning() && running.length === 0) return;
     try {
-      const running = this.host.runningIds();
       if (this.beats++ % 2 === 0 && running.length > 0) {
         const lost = await this.store.renewLeases(
           this.host.workerId,
@@ -93,6 +101,8 @@ export class LeaseKeeper {
         );
         if (lost.length > 0) this.host.onLost(lost);
       }
+      // Stopping: the jobs still running keep their leases (above), and nothing more is taken on.
+      if (!this.host.isRunning()) return;
       await this.rescueDeadWorkersHere();
       await this.rescueLostJobs();
     } catch (error) {
@@ -106,19 +116,17 @@ export class LeaseKeeper {
    * takes their jobs without waiting for them to run out.
    */
   private async rescueDeadWorkersHere(starting = false): Promise<void> {
+    const store = this.rescueFrom;
     const node = nodeOf(this.host.workerId);
-    if (!this.identity && !(starting && node)) return;
-    for (const workerId of await this.store.runningWorkers()) {
+    if (!store || (!this.identity && !(starting && node))) return;
+    for (const workerId of await store.runningWorkers()) {
       if (workerId === this.host.workerId) continue;
       const dead =
         isCertainlyDead(workerId, this.identity) ||
         // Only at start, and only this node's own: a live worker whose connection to PostgreSQL just broke has
         // no lock for a second, and only a node's next run has reason to believe the earlier one is gone.
-        (starting &&
-          node !== undefined &&
-          nodeOf(workerId) === node &&
-          (await this.store.isWorkerGone(workerId)));
-      if (dead) await this.store.expireLeasesOf(workerId);
+        (starting && node !== undefined && nodeOf(workerId) === node && (await store.isWorkerGone(workerId)));
+      if (dead) await store.expireLeasesOf(workerId);
     }
   }
 
@@ -127,8 +135,10 @@ export class LeaseKeeper {
    * at once (a dead node may have held hundreds, prefetched ones included), 100 per round, written together.
    */
   private async rescueLostJobs(): Promise<void> {
+    const store = this.rescueFrom;
+    if (!store) return;
     for (let round = 0; round < 50; round++) {
-      const lost = (await this.store.findExpiredLeases(this.options.clock.now(), RESCUE_BATCH)).filter(
+      const lost = (await store.findExpiredLeases(this.options.clock.now(), RESCUE_BATCH)).filter(
         (job) => !this.host.isRunningHere(job.id), // ours, renewed late
       );
       await Promise.all(lost.map((job) => this.rescue(job)));

@@ -1,5 +1,6 @@
 import { deadline, sleep, type Cancel, type ClaimedJob, type Clock } from '../core/index.js';
-import type { Completion, JobStore } from '../store/job-store.js';
+import type { Completion } from '../store/job-store.js';
+import type { JobSource } from './job-source.js';
 import { isTransientStoreError } from '../store/failures.js';
 
 interface QueuedOutcome {
@@ -44,7 +45,7 @@ export class OutcomeWriter {
   private readonly unwritable = new Set<number>();
 
   constructor(
-    private readonly store: JobStore,
+    private readonly store: JobSource,
     private readonly host: OutcomeWriterHost,
     private readonly retryAfterMs: number,
     private readonly clock: Clock,

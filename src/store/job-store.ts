@@ -52,6 +52,8 @@ export interface ClaimOptions {
   limits?: ConcurrencyLimits;
   /** Called with what the limits held back in this claim (for the executor's wake-up and the metrics). */
   onLimits?: (report: LimitReport) => void;
+  /** Ends a claim that waits for jobs (a long poll of the worker protocol); stores answer at once and ignore it. */
+  signal?: AbortSignal;
 }
 
 /**

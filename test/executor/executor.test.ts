@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
+  Executor,
   InvalidStateError,
   JobNotFoundError,
   UnknownCommandError,
@@ -510,6 +511,30 @@ describe('graceful stop', () => {
     const later = await kjobs.schedule({ command: 'quick' });
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal((await kjobs.get(later)).status, 'QUEUED', 'a stopped executor claims nothing');
+  });
+});
+
+describe('graceful stop, past the lease', () => {
+  it('keeps renewing the leases of jobs that run on while it stops: no other worker rescues them', async () => {
+    const kjobs = await startKjobs({
+      executor: { heartbeatMs: 200 }, // leases of 300 ms
+      commands: { long: () => new Promise((resolve) => setTimeout(() => resolve({ ran: true }), 1000)) },
+    });
+    // Another worker of the store, which rescues what a lost lease leaves.
+    const other = new Executor(kjobs.store, kjobs.registry, { heartbeatMs: 200 });
+    await other.start();
+    after(() => other.stop(100));
+    const id = await kjobs.schedule({ command: 'long' });
+    await eventually(
+      () => kjobs.executor!.activeCount,
+      (n) => n === 1,
+    );
+    await kjobs.executor!.stop(5000);
+    const job = await kjobs.get(id, { withErrors: true, withData: true });
+    assert.equal(job.status, 'DONE');
+    assert.equal(job.executions, 1, 'run once');
+    assert.deepEqual(job.errors, [], 'never rescued');
+    assert.deepEqual(job.responseData, { ran: true });
   });
 });
 
