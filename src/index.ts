@@ -18,3 +18,10 @@ export {
 export { createServer, type ServerOptions } from './http/server.js';
 export { openStore } from './store/open-store.js';
 export { createMetrics, type Metrics } from './observability/metrics.js';
+export {
+  createRemoteWorker,
+  RemoteWorker,
+  RemoteWorkerSetupError,
+  type RemoteWorkerOptions,
+} from './remote/remote-worker.js';
+export type { JobSource, ParentSummary } from './executor/job-source.js';

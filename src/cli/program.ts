@@ -1,11 +1,12 @@
 /** The `kjobs` command line: `kjobs serve` and `kjobs worker`. */
 import { Command, Option } from 'commander';
-import { ConfigError, describeConfig, loadConfig, type ConfigFlags } from '../config/config.js';
+import type { Logger } from 'pino';
+import { ConfigError, describeConfig, loadConfig, type Config, type ConfigFlags } from '../config/config.js';
 import { helpOf, SETTINGS, type CommandName } from '../config/settings.js';
 import { KJOBS_VERSION } from '../version.js';
 import { isClusterWorker, leaveCluster, superviseWorkers } from './cluster.js';
 import { createLogger, defaultLogFormat } from './log-format.js';
-import { serve, stopOnSignals, worker } from './run.js';
+import { serve, stopOnSignals, worker, type Stoppable } from './run.js';
 import { startFailureMessage } from './start-failure.js';
 import { exitOnUsageError } from './usage-exit.js';
 
@@ -35,12 +36,12 @@ function settingOptions(command: Command, name: CommandName): Command {
   );
 }
 
-type Start = typeof serve;
+type Start = (config: Config, logger: Logger) => Promise<Stoppable>;
 
 async function start(command: Command, run: Start, env: NodeJS.ProcessEnv): Promise<void> {
   let config;
   try {
-    config = loadConfig(env, givenFlags(command));
+    config = loadConfig(env, givenFlags(command), command.name() as CommandName);
   } catch (error) {
     if (error instanceof ConfigError) command.error(`kjobs: ${error.message}`, { exitCode: 2 });
     throw error;

@@ -1,7 +1,10 @@
 /** Starting and stopping kjobs as a service (`kjobs serve`) or as a worker without HTTP (`kjobs worker`). */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { maskDatabase, type Config } from '../config/config.js';
+import { readFileSync } from 'node:fs';
+import { fetchWithCa } from '../client-node/index.js';
+import { DEFAULT_CONFIG, maskDatabase, type Config } from '../config/config.js';
+import { RemoteWorker, RemoteWorkerSetupError } from '../remote/remote-worker.js';
 import { isClusterWorker, leaveCluster, reportReady } from './cluster.js';
 import { DatabaseStartError, isDatabaseFailure } from './start-failure.js';
 import { KJOBS_VERSION } from '../version.js';
@@ -16,13 +19,17 @@ import type { JobStore } from '../store/job-store.js';
 import { openStore } from '../store/open-store.js';
 
 /** A running kjobs process: close() stops it gracefully. */
-export interface Running {
-  kjobs: Kjobs;
-  /** The HTTP address (`http://127.0.0.1:8080`, `https://...` with TLS), for `serve`. */
-  address?: string;
+export interface Stoppable {
   close(): Promise<void>;
   /** Reads the certificate and the users files again (SIGHUP); keeps the old ones when they cannot be used. */
   reload?(): void;
+}
+
+/** A running kjobs instance (serve, or a worker on the database). */
+export interface Running extends Stoppable {
+  kjobs: Kjobs;
+  /** The HTTP address (`http://127.0.0.1:8080`, `https://...` with TLS), for `serve`. */
+  address?: string;
 }
 
 async function startKjobs(
@@ -242,8 +249,12 @@ export async function serve(config: Config, logger: Logger): Promise<Running> {
   }
 }
 
-/** `kjobs worker`: the executor alone, sharing the store with other processes. */
-export async function worker(config: Config, logger: Logger): Promise<Running> {
+/**
+ * `kjobs worker`: the executor alone, sharing the store with other processes; with --url, the executor of a kjobs
+ * server's remote containers, over the worker protocol.
+ */
+export async function worker(config: Config, logger: Logger): Promise<Stoppable> {
+  if (config.url !== undefined) return remoteWorker(config, logger);
   const { kjobs, store, stopTracing } = await startKjobs(config, logger, true);
   try {
     await kjobs.start();
@@ -260,13 +271,57 @@ export async function worker(config: Config, logger: Logger): Promise<Running> {
   );
   reportReady();
   return {
-    kjobs,
     close: async () => {
       await kjobs.stop(config.stopTimeoutMs);
       await store.close();
       await stopTracing();
     },
   };
+}
+
+/** `kjobs worker --url`: the containers' jobs claimed from a kjobs server over HTTP; no database. */
+async function remoteWorker(config: Config, logger: Logger): Promise<Stoppable> {
+  const url = config.url!;
+  if (config.database !== DEFAULT_CONFIG.database) {
+    throw new RemoteWorkerSetupError(
+      `--url and --db both given: a worker either opens the database (--db) or asks a kjobs server (--url), not both`,
+    );
+  }
+  if (Object.keys(config.containers).length === 0) {
+    throw new RemoteWorkerSetupError(
+      'kjobs worker --url needs the containers it serves: --container ID=MODULE, ID a remote container of the server',
+    );
+  }
+  let ca: Buffer | undefined;
+  if (config.caFile) {
+    try {
+      ca = readFileSync(config.caFile);
+    } catch (error) {
+      throw new RemoteWorkerSetupError(`--ca-file ${config.caFile}: ${(error as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+      throw new RemoteWorkerSetupError(`--ca-file ${config.caFile} holds no PEM certificate`);
+  }
+  if (config.user !== undefined && config.password === undefined) {
+    logger.warn(`--user ${config.user} without a password: set KJOBS_PASSWORD`);
+  }
+  const remote = new RemoteWorker({
+    url,
+    ...(config.user !== undefined ? { user: config.user, password: config.password ?? '' } : {}),
+    ...(ca ? { fetch: fetchWithCa({ ca }) } : {}),
+    containers: config.containers,
+    ...(config.nodeId !== undefined ? { name: `${config.nodeId}-${process.pid}` } : {}),
+    executor: {
+      concurrency: config.concurrency,
+      stopDeadlineMs: config.stopTimeoutMs,
+      defaultTimeoutMs: config.defaultTimeoutMs,
+      maxResponseBytes: config.maxDataSize,
+    },
+    logger,
+  });
+  await remote.start();
+  reportReady();
+  return { close: () => remote.stop(config.stopTimeoutMs) };
 }
 
 /** Time past the stop timeout for closing the server and the store before the process exits anyway. */
@@ -276,7 +331,7 @@ const STOP_GRACE_MS = 5_000;
  * Stops gracefully on SIGTERM or SIGINT (server first, then running jobs get their deadline); a second signal
  * exits at once.
  */
-export function stopOnSignals(running: Running, logger: Logger, stopTimeoutMs = 10_000): void {
+export function stopOnSignals(running: Stoppable, logger: Logger, stopTimeoutMs = 10_000): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -19,6 +19,15 @@ import {
   type JobStats,
   type JobTimeline,
 } from './extensions.js';
+import {
+  workerJobOf,
+  type WireWorkerJob,
+  type WorkerClaim,
+  type WorkerFailure,
+  type WorkerHeartbeat,
+  type WorkerJob,
+  type WorkerServerInfo,
+} from './worker-protocol.js';
 import type {
   DataMap,
   JobDependencies,
@@ -462,6 +471,126 @@ export class KieJobsClient {
     options: CallOptions = {},
   ): Promise<{ id: number; status: 'CANCELLED'; previousStatus: string }> {
     return this.extension('POST', `/kjobs/jobs/${jobIdOf(jobId)}/cancel`, [], {}, options);
+  }
+
+  /**
+   * The worker protocol (docs/workers.md), for a worker of the server's remote containers: the heartbeat to keep
+   * and the containers this user may serve (`GET /server/kjobs/workers`).
+   */
+  async workerInfo(options: CallOptions = {}): Promise<WorkerServerInfo> {
+    return (await this.protocol('GET', '', undefined, options)) as WorkerServerInfo;
+  }
+
+  /**
+   * Claims due jobs of remote containers (`POST /server/kjobs/workers/claim`): answers as soon as one is due, or
+   * with none after `waitMs` (a long poll: give the client a timeout longer than that, or none). Each job is
+   * RUNNING under its lease until completed, failed or released, or until its lease runs out without a heartbeat.
+   */
+  async claimJobs(claim: WorkerClaim, options: CallOptions = {}): Promise<WorkerJob[]> {
+    const answer = (await this.protocol('POST', '/claim', claim, options)) as { jobs: WireWorkerJob[] };
+    return answer.jobs.map(workerJobOf);
+  }
+
+  /**
+   * Renews the leases of held jobs (`POST /server/kjobs/workers/heartbeat`); says of each whether it is still held,
+   * and whether it was cancelled (stop it).
+   */
+  async heartbeat(
+    jobs: readonly { id: number; lease: string }[],
+    options: CallOptions = {},
+  ): Promise<WorkerHeartbeat[]> {
+    const answer = (await this.protocol('POST', '/heartbeat', { jobs }, options)) as {
+      jobs: (Omit<WorkerHeartbeat, 'leaseExpiresAt'> & { leaseExpiresAt: string | null })[];
+    };
+    return answer.jobs.map((job) => ({
+      ...job,
+      leaseExpiresAt: job.leaseExpiresAt === null ? null : new Date(job.leaseExpiresAt),
+    }));
+  }
+
+  /** Reports a held job's progress (`POST .../workers/jobs/{id}/progress`); a lost lease: ApiError 409. */
+  async reportProgress(
+    jobId: number,
+    lease: string,
+    progress: { value?: number; data?: DataMap },
+    options: CallOptions = {},
+  ): Promise<void> {
+    await this.protocol('POST', `/jobs/${jobIdOf(jobId)}/progress`, { lease, ...progress }, options);
+  }
+
+  /**
+   * Ends a held job's attempt DONE (`POST .../workers/jobs/{id}/complete`), with its response data and, for a
+   * recurring job, its next run. A lost lease: ApiError 409 (nothing written); data past the server's limit: 413.
+   */
+  async completeJob(
+    jobId: number,
+    lease: string,
+    result: { responseData?: DataMap; nextRun?: Date | null } = {},
+    options: CallOptions = {},
+  ): Promise<void> {
+    await this.protocol(
+      'POST',
+      `/jobs/${jobIdOf(jobId)}/complete`,
+      { lease, responseData: result.responseData ?? {}, nextRun: result.nextRun ?? null },
+      options,
+    );
+  }
+
+  /**
+   * Ends a held job's attempt failed (`POST .../workers/jobs/{id}/fail`): RETRYING or ERROR by KIE's retry rule, or
+   * ERROR at once with `retry: false`; answers which. A lost lease: ApiError 409 (nothing written).
+   */
+  async failJob(
+    jobId: number,
+    lease: string,
+    failure: WorkerFailure,
+    options: CallOptions = {},
+  ): Promise<'RETRYING' | 'ERROR'> {
+    const answer = (await this.protocol(
+      'POST',
+      `/jobs/${jobIdOf(jobId)}/fail`,
+      {
+        lease,
+        message: failure.message,
+        stacktrace: failure.stacktrace ?? null,
+        retry: failure.retry ?? true,
+        nextRun: failure.nextRun ?? null,
+      },
+      options,
+    )) as { status: 'RETRYING' | 'ERROR' };
+    return answer.status;
+  }
+
+  /** Gives a held job back unrun (`POST .../workers/jobs/{id}/release`): QUEUED again, the attempt not counted. */
+  async releaseJob(jobId: number, lease: string, options: CallOptions = {}): Promise<void> {
+    await this.protocol('POST', `/jobs/${jobIdOf(jobId)}/release`, { lease }, options);
+  }
+
+  /** A call of the worker protocol (JSON only); answers the parsed body, undefined for none (204). */
+  private async protocol(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    options: CallOptions,
+  ): Promise<unknown> {
+    const response = await this.send({
+      method,
+      path: `/kjobs/workers${path}`,
+      server: true,
+      json: true,
+      signal: options.signal,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    if (response.text === '') return undefined;
+    try {
+      return JSON.parse(response.text);
+    } catch (error) {
+      throw new ApiError({
+        ...response,
+        body: response.text,
+        message: `Unreadable answer to ${response.request}: ${(error as Error).message}`,
+      });
+    }
   }
 
   private async extension<T>(

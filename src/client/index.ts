@@ -27,6 +27,13 @@ export type {
   JobTimeline,
   JobTimelineEntry,
 } from './extensions.js';
+export type {
+  WorkerClaim,
+  WorkerFailure,
+  WorkerHeartbeat,
+  WorkerJob,
+  WorkerServerInfo,
+} from './worker-protocol.js';
 export { DATE_WRAPPER_KEY, parseIsoDate, readDate } from './dates.js';
 export {
   JOB_STATUSES,

@@ -7,7 +7,7 @@ import type { TrustedProxies } from '../http/proxies.js';
 import { readFileSync } from 'node:fs';
 import type { User } from '../http/auth.js';
 import type { JsonDatesSetting } from '../http/formats/dates.js';
-import { flagName, flagProperty, SETTINGS, type Setting } from './settings.js';
+import { flagName, flagProperty, SETTINGS, type CommandName, type Setting } from './settings.js';
 import { ConfigError, parseBoolean, splitList, type LogFormat, type LogLevel } from './values.js';
 
 export {
@@ -82,6 +82,14 @@ export interface Config {
    * a restarted node rescues what its earlier run held at once. Default: the host name.
    */
   nodeId: string | undefined;
+  /** `kjobs worker`: a kjobs server's REST root, to run jobs over the worker protocol (`--url`, KJOBS_URL). */
+  url: string | undefined;
+  /** With `url`: the user to sign in as (`--user`, KJOBS_USER). */
+  user: string | undefined;
+  /** With `url`: the user's password (`--password`, KJOBS_PASSWORD). */
+  password: string | undefined;
+  /** With `url` over https: a PEM CA to trust (`--ca-file`, KJOBS_CA_FILE). */
+  caFile: string | undefined;
   /** A claimed job's lease, ms (`--lease-ms`, KJOBS_LEASE_MS). Default: 1.5 heartbeats. */
   leaseMs: number | undefined;
   /** Timeout of a run whose data names no `timeout`, ms; 0 for none (`--default-timeout`, KJOBS_DEFAULT_TIMEOUT). */
@@ -156,6 +164,10 @@ function emptyConfig(): Config {
     kieRoles: undefined,
     tlsCert: undefined,
     tlsKey: undefined,
+    url: undefined,
+    user: undefined,
+    password: undefined,
+    caFile: undefined,
   } as Partial<Config> as Config;
 }
 
@@ -181,9 +193,14 @@ type Env = Record<string, string | undefined>;
 
 /**
  * Defaults, then the config file (`flags.config`, else KJOBS_CONFIG), then the environment, then the flags.
- * Throws ConfigError on an unusable value, naming the flag, the variable, or the file and key.
+ * Throws ConfigError on an unusable value, naming the flag, the variable, or the file and key. `flags` are those of
+ * `command` (two commands may give one flag different meanings: `--user` of serve and of worker).
  */
-export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Config {
+export function loadConfig(
+  env: Env = process.env,
+  flags: ConfigFlags = {},
+  command: CommandName = 'serve',
+): Config {
   const config = defaults();
   const file = flags.config ?? env.KJOBS_CONFIG;
   if (file) readConfigFile(config, file);
@@ -197,6 +214,7 @@ export function loadConfig(env: Env = process.env, flags: ConfigFlags = {}): Con
     } else setting.read(config, text, setting.env);
   }
   for (const setting of SETTINGS) {
+    if (!setting.commands.includes(command)) continue;
     const value = flags[flagProperty(setting)];
     if (value === undefined) continue;
     const name = flagName(setting);
@@ -301,5 +319,6 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ...config,
     database: maskDatabase(config.database),
     users: config.users.map((user) => `${user.name}:***:${user.roles.join(',')}`),
+    ...(config.password !== undefined ? { password: '***' } : {}),
   };
 }

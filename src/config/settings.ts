@@ -14,6 +14,7 @@ import {
   parseLimit,
   parseRateLimit,
   parseOneOf,
+  parseRestRoot,
   parseSize,
   parseTrustProxy,
   parseUser,
@@ -82,6 +83,7 @@ export type Setting = ValueSetting | SwitchSetting | ListSetting;
 
 const BOTH = ['serve', 'worker'] as const;
 const SERVE = ['serve'] as const;
+const WORKER = ['worker'] as const;
 
 /** Trimmed text, refused when empty. */
 function nonEmpty(name: string, text: string): string {
@@ -452,6 +454,52 @@ export const SETTINGS: readonly Setting[] = [
     read: (config, text, name) => {
       config.heartbeatMs = parseDuration(name, text);
       if (config.heartbeatMs < 100) throw new ConfigError(`${name} must be at least 100 ms, got ${text}`);
+    },
+  },
+  {
+    kind: 'value',
+    key: 'url',
+    flag: '--url <url>',
+    env: 'KJOBS_URL',
+    help:
+      "a kjobs server's REST root (a bare origin gets /kie-server/services/rest): run its remote containers' jobs " +
+      'over the worker protocol, instead of opening --db',
+    commands: WORKER,
+    read: (config, text, name) => {
+      config.url = parseRestRoot(text, name);
+    },
+  },
+  {
+    kind: 'value',
+    key: 'user',
+    flag: '--user <name>',
+    env: 'KJOBS_USER',
+    help: 'with --url: the user to sign in as (a user with the role worker, granted the containers)',
+    commands: WORKER,
+    read: (config, text, name) => {
+      config.user = nonEmpty(name, text);
+    },
+  },
+  {
+    kind: 'value',
+    key: 'password',
+    flag: '--password <password>',
+    env: 'KJOBS_PASSWORD',
+    help: "with --url: the user's password; prefer the variable (a flag shows in the process list)",
+    commands: WORKER,
+    read: (config, text) => {
+      config.password = text;
+    },
+  },
+  {
+    kind: 'value',
+    key: 'caFile',
+    flag: '--ca-file <file>',
+    env: 'KJOBS_CA_FILE',
+    help: "with --url https://: trust this PEM CA (the server's private CA) besides the system's",
+    commands: WORKER,
+    read: (config, text, name) => {
+      config.caFile = nonEmpty(name, text);
     },
   },
   {

@@ -204,3 +204,26 @@ export function parseTrustProxy(name: string, text: string): TrustedProxies {
   }
   return addresses;
 }
+
+/** Where the REST API is below a bare origin (KIE Server's path). */
+const REST_ROOT = '/kie-server/services/rest';
+
+/** A server's REST root: an http(s) URL; a bare origin gets KIE's `/kie-server/services/rest`. */
+export function parseRestRoot(text: string, name: string): string {
+  const trimmed = text.trim();
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new ConfigError(`${name} is not a URL: ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be http:// or https://, got ${JSON.stringify(text)}`);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError(
+      `${name}: give the user with --user and the password with KJOBS_PASSWORD, not in the URL`,
+    );
+  }
+  return url.pathname === '/' ? `${url.origin}${REST_ROOT}` : trimmed.replace(/\/+$/, '');
+}

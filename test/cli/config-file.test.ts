@@ -65,6 +65,10 @@ describe('config file', () => {
       kieRoles: './application-roles.properties',
       tlsCert: '/etc/kjobs/tls/cert.pem',
       tlsKey: '/etc/kjobs/tls/key.pem',
+      url: 'https://jobs.example.com',
+      user: 'billing-worker',
+      password: 'worker-pw',
+      caFile: '/etc/kjobs/ca.pem',
     });
     assert.deepEqual(loadConfig({}, { config: file }), {
       port: 9100,
@@ -114,10 +118,20 @@ describe('config file', () => {
       kieRoles: './application-roles.properties',
       tlsCert: '/etc/kjobs/tls/cert.pem',
       tlsKey: '/etc/kjobs/tls/key.pem',
+      url: 'https://jobs.example.com/kie-server/services/rest',
+      user: 'billing-worker',
+      password: 'worker-pw',
+      caFile: '/etc/kjobs/ca.pem',
     });
     // Every setting of the table has its key in the file above.
-    const serve = buildProgram({}).commands.find((command) => command.name() === 'serve')!;
-    assert.equal(serve.options.length, SETTINGS.length + 1, 'serve has a flag per setting, and --config');
+    for (const name of ['serve', 'worker'] as const) {
+      const command = buildProgram({}).commands.find((candidate) => candidate.name() === name)!;
+      assert.equal(
+        command.options.length,
+        SETTINGS.filter((setting) => setting.commands.includes(name)).length + 1,
+        `${name} has a flag per setting of its own, and --config`,
+      );
+    }
   });
 
   it('takes flags over variables over the file over the defaults; lists merge by name in that order', () => {

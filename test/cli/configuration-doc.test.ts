@@ -39,10 +39,13 @@ function settingsRows(page: string): Row[] {
   return rows;
 }
 
-/** The setting a row is about: the flag its first cell names. */
+/** The setting a row is about: the flag its first cell names (and its variable, where commands share a flag). */
 function settingOf(row: Row): Setting | undefined {
   const flag = /^`(--[a-z-]+)/.exec(row.cells[0] ?? '')?.[1];
-  return SETTINGS.find((setting) => flagName(setting) === flag);
+  const named = SETTINGS.filter((setting) => flagName(setting) === flag);
+  if (named.length <= 1) return named[0];
+  const variable = /^`([A-Z_]+)/.exec(row.cells[1] ?? '')?.[1];
+  return named.find((setting) => setting.env === variable);
 }
 
 describe('docs/configuration.md', () => {

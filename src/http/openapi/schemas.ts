@@ -1022,6 +1022,36 @@ export const ROUTE_SCHEMAS = {
       ...BODY_ERRORS,
     },
   },
+  workerInfo: {
+    operationId: 'workerInfo',
+    summary: 'Worker protocol: the heartbeat to keep and the remote containers this user may serve',
+    description:
+      'A worker reads it before it claims: renew held leases at least every heartbeatMs; each container comes with ' +
+      'the command patterns of its --remote-container.',
+    tags: WORKER_TAG,
+    security: BASIC_AUTH,
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          heartbeatMs: { type: 'integer' },
+          containers: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: { type: 'string' },
+                commands: { type: 'array', items: { type: 'string' } },
+              },
+              required: ['id', 'commands'],
+            },
+          },
+        },
+        required: ['heartbeatMs', 'containers'],
+      },
+      ...EXTENSION_ERRORS,
+    },
+  },
   workerClaim: {
     operationId: 'workerClaim',
     summary: 'Worker protocol: claim due jobs of remote containers, with a long poll (docs/workers.md)',

@@ -133,6 +133,16 @@ export async function workerRoutes(app: FastifyInstance, { kjobs, workerGrants =
     }
   }
 
+  app.get('/kjobs/workers', { schema: SCHEMAS.workerInfo }, async (request, reply) =>
+    sendJson(reply, {
+      heartbeatMs: workers.heartbeatMs,
+      containers: allowedContainers(request).map((id) => ({
+        id,
+        commands: registry.container(id)?.commands ?? [],
+      })),
+    }),
+  );
+
   app.post('/kjobs/workers/claim', { schema: SCHEMAS.workerClaim }, async (request, reply) => {
     const body = bodyOf(request);
     const worker = stringOf(body, 'worker', true);
