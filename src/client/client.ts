@@ -492,6 +492,17 @@ export class KieJobsClient {
   }
 
   /**
+   * A worker process leaves (`POST /server/kjobs/workers/leave`), last in its graceful stop: the jobs still held
+   * under its session go back QUEUED, unrun; answers how many.
+   */
+  async leaveWorkers(worker: string, session: string, options: CallOptions = {}): Promise<number> {
+    const answer = (await this.protocol('POST', '/leave', { worker, session }, options)) as {
+      released: number;
+    };
+    return answer.released;
+  }
+
+  /**
    * Renews the leases of held jobs (`POST /server/kjobs/workers/heartbeat`); says of each whether it is still held,
    * and whether it was cancelled (stop it).
    */

@@ -16,6 +16,11 @@ export interface WorkerServerInfo {
 export interface WorkerClaim {
   /** The worker's name, shown as the jobs' worker: letters, digits, `.`, `_`, `-`, `:` (at most 100). */
   worker: string;
+  /**
+   * This worker process's own random id (8 to 64 letters, digits, `-`): leases carry it, and `leaveWorkers` gives back
+   * what is still held under it (a claim whose answer the worker stopped waiting for).
+   */
+  session?: string;
   /** Remote containers to serve; default every one this user may serve. */
   containers?: readonly string[];
   /** Only commands matching these patterns (`*`: any run of characters). */

@@ -13,6 +13,7 @@ import {
   type WorkerJob,
 } from '../client/index.js';
 import { StoreUnavailableError, type ClaimedJob, type Job } from '../core/index.js';
+import { randomUUID } from 'node:crypto';
 import type { JobSource, ParentSummary } from '../executor/job-source.js';
 import type { ClaimOptions, Completion, ProgressReport } from '../store/job-store.js';
 
@@ -82,6 +83,8 @@ export class HttpJobSource implements JobSource {
   private readonly cancelled = new RecentIds(REMEMBERED);
   private readonly written = new RecentIds(REMEMBERED);
   private readonly claimWaitMs: number;
+  /** This process's session: its leases carry it, and leave() gives back what a claim left under it. */
+  private readonly session = randomUUID();
 
   constructor(private readonly options: HttpJobSourceOptions) {
     this.client = options.client;
@@ -101,6 +104,7 @@ export class HttpJobSource implements JobSource {
       jobs = await this.client.claimJobs(
         {
           worker: this.options.worker,
+          session: this.session,
           ...(containers ? { containers } : {}),
           ...(this.options.commands ? { commands: this.options.commands } : {}),
           max: Math.min(Math.max(1, options.limit), MAX_CLAIM),
@@ -109,7 +113,7 @@ export class HttpJobSource implements JobSource {
         options.signal ? { signal: options.signal } : {},
       );
     } catch (error) {
-      // Stopping: the server gives back what it claimed for the answer nobody reads.
+      // Stopping: what the server claimed for the answer nobody reads goes back at leave().
       if (options.signal?.aborted) return [];
       throw asSourceError(error);
     }
@@ -202,6 +206,14 @@ export class HttpJobSource implements JobSource {
       }
     }
     return lost;
+  }
+
+  /**
+   * Leaves the server, last in a graceful stop (the executor gave back what it held): the jobs of a claim whose
+   * answer it stopped waiting for go back QUEUED, unrun. Answers how many.
+   */
+  async leave(): Promise<number> {
+    return this.client.leaveWorkers(this.options.worker, this.session);
   }
 
   /** Due jobs are waited for by the claim itself (a long poll): claim again at once. */

@@ -74,6 +74,7 @@ export class RemoteWorker {
   readonly client: KieJobsClient;
   readonly name: string;
   private executorInstance: Executor | undefined;
+  private source: HttpJobSource | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
 
@@ -157,6 +158,7 @@ export class RemoteWorker {
     executor.on('error', () => undefined); // logged by the executor; a server away is waited out
     await executor.start();
     this.executorInstance = executor;
+    this.source = source;
     this.log.info(
       { server: this.client.serverUrl, worker: this.name, containers, heartbeatMs: info.heartbeatMs },
       `remote worker ${this.name} serving ${containers.join(', ')} for ${this.client.serverUrl}`,
@@ -169,6 +171,13 @@ export class RemoteWorker {
    */
   async stop(deadlineMs?: number): Promise<void> {
     await this.executorInstance?.stop(deadlineMs);
+    try {
+      const released = (await this.source?.leave()) ?? 0;
+      if (released > 0) this.log.info({ released }, `gave back ${released} jobs claimed as it stopped`);
+    } catch (error) {
+      // The server away: what a claim left under this session is rescued when its lease runs out.
+      this.log.warn({ err: error }, 'could not tell the server this worker left');
+    }
   }
 
   /**

@@ -36,6 +36,8 @@ export const MAX_WAIT_MS = 60_000;
 export interface RemoteClaim {
   /** The worker's name (shown in the jobs' worker field). */
   worker: string;
+  /** The worker process's session (random, its own): `leave` gives back what was claimed under it. */
+  session?: string;
   /** The remote containers it serves (already checked against its grants). */
   containers: readonly string[];
   /** Only commands matching these patterns; undefined: every command of the containers. */
@@ -88,6 +90,9 @@ export interface RemoteWorkersOptions {
   /** Told when an attempt ended (for the instance's events). */
   onEnded?: (job: Job, status: JobStatus) => void;
 }
+
+/** RUNNING jobs read per page when a worker leaves. */
+const LEAVE_PAGE = 1000;
 
 /** Worker ids of remote workers: never read as a process of this machine (executor/worker-identity.ts). */
 const REMOTE_PREFIX = 'remote/';
@@ -152,7 +157,8 @@ export class RemoteWorkers {
   async claim(request: RemoteClaim): Promise<RemoteJob[]> {
     const { clock } = this.options;
     this.seen.set(request.worker, { containers: request.containers, at: clock.now() });
-    const lease = `${REMOTE_PREFIX}${request.worker}/${randomUUID().slice(0, 8)}`;
+    const claimId = randomUUID().slice(0, 8);
+    const lease = `${REMOTE_PREFIX}${request.worker}/${request.session ? `${request.session}.${claimId}` : claimId}`;
     const until = deadline(clock, Math.min(request.waitMs, MAX_WAIT_MS));
     try {
       for (;;) {
@@ -243,6 +249,37 @@ export class RemoteWorkers {
       jobs.map((job) => ({ kind: 'release', jobId: job.id, workerId: job.lease, now })),
     );
     this.wake();
+  }
+
+  /**
+   * A worker process leaving (its graceful stop is over): every job still held under its session goes back QUEUED,
+   * unrun. Those are the jobs of a claim whose answer it never read (it stopped waiting as the server answered);
+   * the rest it gave back itself. Answers how many.
+   */
+  async leave(worker: string, session: string): Promise<number> {
+    const { store, clock } = this.options;
+    const prefix = `${REMOTE_PREFIX}${worker}/${session}.`;
+    const held: { jobId: number; workerId: string }[] = [];
+    // RUNNING jobs are bounded by the workers' slots: a few pages at most.
+    for (let offset = 0; ; offset += LEAVE_PAGE) {
+      const page = await store.list({
+        filter: { by: 'status' },
+        statuses: ['RUNNING'],
+        order: 'asc',
+        offset,
+        limit: LEAVE_PAGE,
+      });
+      for (const job of page) {
+        if (job.workerId?.startsWith(prefix)) held.push({ jobId: job.id, workerId: job.workerId });
+      }
+      if (page.length < LEAVE_PAGE) break;
+    }
+    this.seen.delete(worker);
+    if (held.length === 0) return 0;
+    const now = clock.now();
+    const written = await store.complete(held.map((job) => ({ kind: 'release' as const, ...job, now })));
+    this.wake();
+    return written.filter(Boolean).length;
   }
 
   /** Renews the leases of a worker's jobs; says of each whether it is still held, and whether it was cancelled. */

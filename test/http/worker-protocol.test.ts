@@ -249,6 +249,29 @@ for (const [storeName, openStore, skip] of STORES) {
       await call('POST', `/kjobs/workers/jobs/${id}/complete`, { lease: again!.lease });
     });
 
+    it('a worker that leaves gets back what is held under its session (a claim answer it never read), and only that', async () => {
+      const [mine, other] = await kjobs.scheduleMany([
+        { command: 'com.acme.billing.Unread', data: {} },
+        { command: 'com.acme.billing.Kept', data: {} },
+      ]);
+      const [unread] = await claim({ session: 'session-one-1234', max: 1 });
+      const [kept] = await claim({ session: 'session-two-5678', max: 1 });
+      assert.deepEqual([unread?.id, kept?.id], [mine, other]);
+      assert.match(unread!.lease, /^remote\/w1\/session-one-1234\./);
+      const left = await call('POST', '/kjobs/workers/leave', { worker: 'w1', session: 'session-one-1234' });
+      assert.equal(left.status, 200, left.text);
+      assert.deepEqual(left.json(), { released: 1 });
+      const released = await kjobs.get(mine!);
+      assert.equal(released.status, 'QUEUED');
+      assert.equal(released.executions, 0, 'given back unrun');
+      assert.equal((await kjobs.get(other!)).status, 'RUNNING', "another session's job stays held");
+      const bad = await call('POST', '/kjobs/workers/leave', { worker: 'w1', session: 'x' });
+      assert.equal(bad.status, 400);
+      assert.match(bad.text, /"session" must be 8 to 64 letters, digits or "-"/);
+      await call('POST', `/kjobs/workers/jobs/${other}/complete`, { lease: kept!.lease });
+      await kjobs.cancel(mine!);
+    });
+
     it('the worker role: the protocol only, its granted containers only; an API user serves any', async () => {
       const id = await schedule('com.acme.reports.Monthly');
       assert.equal((await call('GET', '/jobs/1', undefined, JAVA)).status, 403, 'no other route');

@@ -1052,6 +1052,32 @@ export const ROUTE_SCHEMAS = {
       ...EXTENSION_ERRORS,
     },
   },
+  workerLeave: {
+    operationId: 'workerLeave',
+    summary: 'Worker protocol: a worker process leaves; the jobs still held under its session go back unrun',
+    description:
+      'Sent last in a graceful stop, after the worker gave back what it held: a claim whose answer it never read ' +
+      '(it stopped waiting as the server answered) leaves jobs under its session, which go back QUEUED, not counted.',
+    tags: WORKER_TAG,
+    security: BASIC_AUTH,
+    body: {
+      type: 'object',
+      properties: {
+        worker: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,100}$' },
+        session: { type: 'string', pattern: '^[A-Za-z0-9-]{8,64}$' },
+      },
+      required: ['worker', 'session'],
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: { released: { type: 'integer' } },
+        required: ['released'],
+      },
+      ...EXTENSION_ERRORS,
+      ...BODY_ERRORS,
+    },
+  },
   workerClaim: {
     operationId: 'workerClaim',
     summary: 'Worker protocol: claim due jobs of remote containers, with a long poll (docs/workers.md)',
@@ -1064,6 +1090,7 @@ export const ROUTE_SCHEMAS = {
       type: 'object',
       properties: {
         worker: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,100}$' },
+        session: { type: 'string', pattern: '^[A-Za-z0-9-]{8,64}$' },
         containers: { type: 'array', items: { type: 'string' }, minItems: 1 },
         commands: { type: 'array', items: { type: 'string' }, minItems: 1 },
         max: { type: 'integer', minimum: 1, maximum: 100 },

@@ -94,6 +94,23 @@ function stringsOf(body: Record<string, unknown>, key: string): string[] | undef
   return value as string[];
 }
 
+function workerNameOf(body: Record<string, unknown>): string {
+  const worker = stringOf(body, 'worker', true);
+  if (!WORKER_NAME.test(worker)) {
+    throw new HttpError(400, '"worker" must be 1 to 100 letters, digits, ".", "_", "-" or ":"');
+  }
+  return worker;
+}
+
+/** `session`: a worker process's own random id, letters, digits and "-" (8 to 64). */
+function sessionOf(body: Record<string, unknown>): string | undefined {
+  const session = stringOf(body, 'session');
+  if (session !== undefined && !/^[A-Za-z0-9-]{8,64}$/.test(session)) {
+    throw new HttpError(400, '"session" must be 8 to 64 letters, digits or "-"');
+  }
+  return session;
+}
+
 /** `nextRun`: an ISO-8601 date, epoch milliseconds, or null. */
 function dateOf(body: Record<string, unknown>, key: string): number | null {
   const value = body[key];
@@ -145,10 +162,7 @@ export async function workerRoutes(app: FastifyInstance, { kjobs, workerGrants =
 
   app.post('/kjobs/workers/claim', { schema: SCHEMAS.workerClaim }, async (request, reply) => {
     const body = bodyOf(request);
-    const worker = stringOf(body, 'worker', true);
-    if (!WORKER_NAME.test(worker)) {
-      throw new HttpError(400, '"worker" must be 1 to 100 letters, digits, ".", "_", "-" or ":"');
-    }
+    const worker = workerNameOf(body);
     const allowed = allowedContainers(request);
     const asked = stringsOf(body, 'containers');
     for (const id of asked ?? []) {
@@ -175,6 +189,7 @@ export async function workerRoutes(app: FastifyInstance, { kjobs, workerGrants =
       );
     }
     const commands = stringsOf(body, 'commands');
+    const session = sessionOf(body);
     const max = integerOf(body, 'max', 1, MAX_CLAIM, 1);
     const waitMs = integerOf(body, 'waitMs', 0, MAX_WAIT_MS, 0);
     // The worker gone before the answer: stop waiting; jobs claimed for an answer it never got go back.
@@ -184,6 +199,7 @@ export async function workerRoutes(app: FastifyInstance, { kjobs, workerGrants =
     });
     const jobs = await workers.claim({
       worker,
+      ...(session ? { session } : {}),
       containers,
       ...(commands ? { commands } : {}),
       max,
@@ -198,6 +214,14 @@ export async function workerRoutes(app: FastifyInstance, { kjobs, workerGrants =
       if (!reply.raw.writableFinished && jobs.length > 0) void workers.giveBack(jobs).catch(() => undefined);
     });
     return sendJson(reply, { heartbeatMs: workers.heartbeatMs, jobs: jobs.map(wireJob) });
+  });
+
+  app.post('/kjobs/workers/leave', { schema: SCHEMAS.workerLeave }, async (request, reply) => {
+    const body = bodyOf(request);
+    const worker = workerNameOf(body);
+    const session = sessionOf(body);
+    if (!session) throw new HttpError(400, '"session" is required: the session the worker claimed under');
+    return sendJson(reply, { released: await workers.leave(worker, session) });
   });
 
   app.post('/kjobs/workers/heartbeat', { schema: SCHEMAS.workerHeartbeat }, async (request, reply) => {
