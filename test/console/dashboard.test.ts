@@ -73,9 +73,11 @@ describe('web console: charts, breakdown, live table, bulk actions, timeline', {
     );
     assert.equal((await values('chart-finished', 'error')).length, 60);
     assert.equal(sum(await values('chart-finished', 'error')), 1);
-    const stats = (await server.kjobs.stats('hour')).points;
-    const sampled = stats.filter((point) => point.waiting !== null).length;
-    assert.ok(sampled >= 1);
+    // The sampler writes every 100 ms; under load its first write may come after the page read the stats.
+    const sampled = await eventually(
+      async () => (await server.kjobs.stats('hour')).points.filter((point) => point.waiting !== null).length,
+      (count) => count >= 1,
+    );
     assert.ok((await values('chart-waiting', 'waiting')).length >= sampled);
     assert.match(
       (await page.locator('#finished-desc').textContent()) ?? '',
